@@ -1,0 +1,3 @@
+from billing_desk.cli.main import main
+
+raise SystemExit(main())

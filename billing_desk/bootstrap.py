@@ -1,0 +1,58 @@
+"""The composition root: settings → database → services, for the GUI and the CLI alike.
+
+Nothing connects or reads configuration at import time; ``build_app`` does it on request.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from billing_desk.config import Settings, load_settings
+from billing_desk.database import Database, check_schema, open_database
+from billing_desk.domain.countries import DEFAULT_PAYPAL_CURRENCIES
+from billing_desk.services.audit import AuditService
+from billing_desk.services.customers import CustomerService
+from billing_desk.services.staff import StaffService
+from billing_desk.services.uow import UnitOfWorkFactory
+
+
+@dataclass
+class App:
+    settings: Settings
+    database: Database
+    uow: UnitOfWorkFactory
+    staff: StaffService
+    customers: CustomerService
+    audit: AuditService
+    # Each later capability adds its service as `name: Type = field(init=False)` here and
+    # builds it in _wire_capabilities.
+
+    def close(self) -> None:
+        self.database.dispose()
+
+
+def paypal_currencies(settings: Settings) -> tuple[str, ...]:
+    configured = settings.gateway("paypal").get("currencies")
+    return tuple(str(c).upper() for c in configured) if configured else DEFAULT_PAYPAL_CURRENCIES
+
+
+def build_app(settings: Settings | None = None, *, check: bool = True) -> App:
+    settings = settings or load_settings()
+    database = open_database(settings.database_url)
+    if check:
+        try:
+            check_schema(database.engine)
+        except Exception:
+            database.dispose()
+            raise
+    uow = UnitOfWorkFactory(database)
+    app = App(
+        settings=settings, database=database, uow=uow, staff=StaffService(uow),
+        customers=CustomerService(uow, paypal_currencies(settings)), audit=AuditService(uow),
+    )
+    _wire_capabilities(app)
+    return app
+
+
+def _wire_capabilities(app: App) -> None:
+    """Build the services of each capability. Each line is one capability's entry point."""
+    del app

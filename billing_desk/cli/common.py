@@ -1,0 +1,110 @@
+"""What every command shares: the app, login, JSON output, confirmation and errors.
+
+Read commands print JSON alone on stdout with --json. Errors are one line on stderr and a
+non-zero exit. A command that would ask for confirmation proceeds without asking when
+stdin is not a terminal, and says what it did.
+"""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import json
+import os
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from billing_desk.bootstrap import App, build_app
+from billing_desk.domain.errors import AuthenticationFailed, ValidationError
+from billing_desk.domain.permissions import Actor
+
+Handler = Callable[["Context", argparse.Namespace], int | None]
+
+
+@dataclass
+class Context:
+    """Lazily built per command: the app (with the schema gate) and the logged-in staff member."""
+
+    check_schema: bool = True
+    _app: App | None = field(default=None, repr=False)
+
+    @property
+    def app(self) -> App:
+        if self._app is None:
+            self._app = build_app(check=self.check_schema)
+        return self._app
+
+    def actor(self, args: argparse.Namespace) -> Actor:
+        name = getattr(args, "user", None) or os.environ.get("BILLING_DESK_USER")
+        if not name:
+            raise AuthenticationFailed("This command needs a staff login: add --user NAME.")
+        return self.app.staff.authenticate(name, read_password(f"Password for {name}: "))
+
+    def close(self) -> None:
+        if self._app is not None:
+            self._app.close()
+
+
+def read_password(prompt: str) -> str:
+    env = os.environ.get("BILLING_DESK_PASSWORD")
+    if env is not None:
+        return env
+    if not sys.stdin.isatty():
+        raise AuthenticationFailed("No password: set BILLING_DESK_PASSWORD or run the command in a terminal.")
+    return getpass.getpass(prompt)
+
+
+def read_new_password(stdin: bool) -> str:
+    if stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+        if not password:
+            raise ValidationError("--password-stdin read an empty line; pipe the password in.")
+        return password
+    if not sys.stdin.isatty():
+        raise ValidationError("No terminal to ask for the password: use --password-stdin.")
+    first = getpass.getpass("New password: ")
+    if first != getpass.getpass("Repeat it: "):
+        raise ValidationError("The two passwords differ; nothing was changed.")
+    return first
+
+
+def confirm(question: str) -> bool:
+    """Ask in a terminal; in a script (stdin not a terminal) the answer is yes."""
+    if not sys.stdin.isatty():
+        return True
+    answer = input(f"{question} [y/N] ").strip().lower()
+    return answer in ("y", "yes")
+
+
+def print_json(value: Any) -> None:
+    json.dump(value, sys.stdout, ensure_ascii=False, indent=2, default=str)
+    sys.stdout.write("\n")
+
+
+def print_table(rows: list[list[str]], headers: list[str], right: set[int] = frozenset()) -> None:  # type: ignore[assignment]
+    widths = [max(len(str(x)) for x in col) for col in zip(headers, *rows, strict=False)] if rows else [len(h) for h in headers]
+    def line(cells: list[str]) -> str:
+        return "  ".join(str(c).rjust(w) if i in right else str(c).ljust(w) for i, (c, w) in enumerate(zip(cells, widths, strict=False))).rstrip()
+    print(line(headers))
+    for row in rows:
+        print(line(row))
+
+
+def add_json(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--json", action="store_true", help="print JSON only, for scripts")
+
+
+def add_user(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--user", metavar="NAME", help="staff login (password from BILLING_DESK_PASSWORD or a prompt)")
+
+
+def positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a whole number") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError("must be at least 1")
+    return value

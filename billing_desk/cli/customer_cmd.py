@@ -1,0 +1,107 @@
+"""`billing-desk customer find|show|create|update|set-currency`."""
+
+from __future__ import annotations
+
+import argparse
+
+from billing_desk.cli.common import Context, add_json, add_user, positive_int, print_json, print_table
+from billing_desk.services.dto import CustomerDTO
+
+
+def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    customer = sub.add_parser("customer", help="customers")
+    cs = customer.add_subparsers(dest="customer_command", metavar="ACTION", required=True)
+    find = cs.add_parser("find", help="search by account, name, email, company or tax code")
+    find.add_argument("query")
+    find.add_argument("--limit", type=positive_int, default=20)
+    add_user(find)
+    add_json(find)
+    find.set_defaults(handler=_find)
+    show = cs.add_parser("show", help="one customer with balance")
+    show.add_argument("customer", metavar="ID", help="id or account number")
+    add_user(show)
+    add_json(show)
+    show.set_defaults(handler=_show)
+    create = cs.add_parser("create", help="create a customer")
+    _profile_options(create, required=True)
+    add_user(create)
+    add_json(create)
+    create.set_defaults(handler=_create)
+    update = cs.add_parser("update", help="edit the billing profile")
+    update.add_argument("customer", metavar="ID")
+    _profile_options(update, required=False)
+    add_user(update)
+    add_json(update)
+    update.set_defaults(handler=_update)
+    cur = cs.add_parser("set-currency", help="choose the billing currency (once, for ever)")
+    cur.add_argument("customer", metavar="ID")
+    cur.add_argument("currency", metavar="CUR")
+    add_user(cur)
+    add_json(cur)
+    cur.set_defaults(handler=_set_currency)
+
+
+def _profile_options(p: argparse.ArgumentParser, required: bool) -> None:
+    p.add_argument("--name", required=required)
+    p.add_argument("--email", required=required)
+    p.add_argument("--country", required=required, help="ISO 3166 code, e.g. VN, JP, US")
+    p.add_argument("--type", dest="billing_type", required=required, help="personal or company")
+    p.add_argument("--address")
+    p.add_argument("--tax-code", dest="tax_code")
+
+
+def _print_customer(c: CustomerDTO, as_json: bool) -> None:
+    if as_json:
+        print_json(c.to_json())
+        return
+    print(f"{c.account}  {c.name}  <{c.email}>")
+    print(f"  id {c.id}, {c.billing_type}, {c.country}, currency {c.currency or '(not chosen)'}"
+          + (f", tax code {c.tax_code}" if c.tax_code else ""))
+    if c.address:
+        print(f"  {c.address}")
+    if c.balance:
+        print(f"  balance {c.balance.total} (top-up {c.balance.topup}, voucher {c.balance.voucher})")
+
+
+def _find(ctx: Context, args: argparse.Namespace) -> int:
+    hits = ctx.app.customers.find(ctx.actor(args), args.query, args.limit)
+    if args.json:
+        print_json([h.to_json() for h in hits])
+    elif not hits:
+        print(f"No customer matches '{args.query}'.")
+    else:
+        print_table([[str(h.id), h.account, h.name, h.email, h.country, h.currency or "-"] for h in hits],
+                    ["ID", "ACCOUNT", "NAME", "EMAIL", "CC", "CUR"], right={0})
+    return 0
+
+
+def _show(ctx: Context, args: argparse.Namespace) -> int:
+    _print_customer(ctx.app.customers.get(ctx.actor(args), args.customer), args.json)
+    return 0
+
+
+def _create(ctx: Context, args: argparse.Namespace) -> int:
+    created = ctx.app.customers.create(
+        ctx.actor(args), name=args.name, email=args.email, country=args.country,
+        billing_type=args.billing_type, address=args.address, tax_code=args.tax_code,
+    )
+    _print_customer(created, args.json)
+    return 0
+
+
+def _update(ctx: Context, args: argparse.Namespace) -> int:
+    updated = ctx.app.customers.update(
+        ctx.actor(args), args.customer, name=args.name, email=args.email, country=args.country,
+        billing_type=args.billing_type, address=args.address, tax_code=args.tax_code,
+    )
+    _print_customer(updated, args.json)
+    return 0
+
+
+def _set_currency(ctx: Context, args: argparse.Namespace) -> int:
+    updated = ctx.app.customers.set_currency(ctx.actor(args), args.customer, args.currency)
+    if args.json:
+        print_json(updated.to_json())
+    else:
+        print(f"{updated.account} now bills in {updated.currency}; this cannot be changed.")
+    return 0

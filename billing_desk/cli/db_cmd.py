@@ -1,0 +1,54 @@
+"""`billing-desk db upgrade|current`: operator commands, no login."""
+
+from __future__ import annotations
+
+import argparse
+
+from sqlalchemy.exc import OperationalError
+
+from billing_desk.cli.common import Context, add_json, print_json
+from billing_desk.config import load_settings
+from billing_desk.database import current_revision, head_revision, open_database, safe_url, upgrade
+from billing_desk.domain.errors import DatabaseUnavailable
+
+
+def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    db = sub.add_parser("db", help="database schema: upgrade, current")
+    db_sub = db.add_subparsers(dest="db_command", metavar="ACTION", required=True)
+    up = db_sub.add_parser("upgrade", help="create or migrate the schema to this version")
+    up.set_defaults(handler=_upgrade, check_schema=False)
+    cur = db_sub.add_parser("current", help="print the schema revision")
+    add_json(cur)
+    cur.set_defaults(handler=_current, check_schema=False)
+
+
+def _upgrade(ctx: Context, args: argparse.Namespace) -> int:
+    url = load_settings().database_url
+    before = _revision(url)
+    try:
+        upgrade(url)
+    except OperationalError as exc:
+        raise DatabaseUnavailable(f"Cannot reach the database at {safe_url(url)}: {str(exc.orig).strip().splitlines()[0]}") from None
+    after = head_revision()
+    print(f"Database {safe_url(url)}: {'already at' if before == after else 'upgraded to'} {after}.")
+    return 0
+
+
+def _revision(url: str) -> str | None:
+    database = open_database(url)
+    try:
+        return current_revision(database.engine)
+    finally:
+        database.dispose()
+
+
+def _current(ctx: Context, args: argparse.Namespace) -> int:
+    url = load_settings().database_url
+    current = _revision(url)
+    head = head_revision()
+    if args.json:
+        print_json({"current": current, "head": head, "up_to_date": current == head, "database": safe_url(url)})
+    else:
+        state = "up to date" if current == head else f"code expects {head}: run `billing-desk db upgrade`"
+        print(f"{current or '(empty)'} ({state})")
+    return 0

@@ -1,0 +1,43 @@
+"""`billing-desk demo seed`: an operator command that fills a database with demo data."""
+
+from __future__ import annotations
+
+import argparse
+import time
+
+from billing_desk.cli.common import Context, add_json, print_json
+from billing_desk.services.demo import DEMO_PASSWORD, DemoService, SeedOptions
+
+
+def _count(text: str) -> int:
+    value = int(text) if text.isdigit() else -1
+    if value < 0 or value > 5_000_000:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a number of customers from 0 to 5000000")
+    return value
+
+
+def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    demo = sub.add_parser("demo", help="demo data")
+    ds = demo.add_subparsers(dest="demo_command", metavar="ACTION", required=True)
+    seed = ds.add_parser("seed", help="add deterministic demo staff, customers and history")
+    seed.add_argument("--customers", type=_count, default=200)
+    seed.add_argument("--seed", type=int, default=1)
+    seed.add_argument("--whale", action="store_true", help="also one customer with 1,000,000 history rows")
+    add_json(seed)
+    seed.set_defaults(handler=_seed)
+
+
+def _seed(ctx: Context, args: argparse.Namespace) -> int:
+    started = time.perf_counter()
+    report = DemoService(ctx.app.uow).seed(SeedOptions(customers=args.customers, seed=args.seed, whale=args.whale))
+    seconds = round(time.perf_counter() - started, 2)
+    if args.json:
+        print_json({"customers": report.customers, "staff_created": report.staff_created,
+                    "details": list(report.details), "seconds": seconds})
+    else:
+        print(f"Seeded {report.customers} customers in {seconds} s.")
+        for line in report.details:
+            print(f"  {line}")
+        if report.staff_created:
+            print(f"  demo staff admin, manager, support, finance; password '{DEMO_PASSWORD}'")
+    return 0

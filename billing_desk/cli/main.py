@@ -1,0 +1,86 @@
+"""Entry point of `billing-desk`: builds the parser from each command module and runs one."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from collections.abc import Sequence
+from types import ModuleType
+
+from billing_desk import __version__
+from billing_desk.cli import audit_cmd, customer_cmd, db_cmd, demo_cmd, gui_cmd, user_cmd
+from billing_desk.cli.common import Context
+from billing_desk.domain.errors import BillingDeskError
+
+# Each capability adds its module here; a module has `register(subparsers)`.
+COMMAND_MODULES: list[ModuleType] = [db_cmd, user_cmd, audit_cmd, customer_cmd, demo_cmd, gui_cmd]
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # one line, exit 2, like every other refusal
+        self.exit(2, f"billing-desk: {message} (see `{self.prog} --help`)\n")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="billing-desk", description="Billing Desk: back office for prepaid credit billing.")
+    parser.add_argument("--version", action="version", version=f"billing-desk {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    for module in COMMAND_MODULES:
+        module.register(sub)
+    return parser
+
+
+def _value_options(parser: argparse.ArgumentParser) -> tuple[set[str], set[str]]:
+    """All option strings that take one value, and all option strings, across subcommands."""
+    takes_value: set[str] = set()
+    every: set[str] = set()
+    stack = [parser]
+    while stack:
+        current = stack.pop()
+        for action in current._actions:
+            every.update(action.option_strings)
+            if action.option_strings and action.nargs in (None, 1) and action.const is None and not isinstance(
+                action, argparse._StoreTrueAction | argparse._StoreFalseAction | argparse._HelpAction | argparse._VersionAction
+            ):
+                takes_value.update(action.option_strings)
+            if isinstance(action, argparse._SubParsersAction):
+                stack.extend(action.choices.values())
+    return takes_value, every
+
+
+def glue_dash_values(argv: Sequence[str], parser: argparse.ArgumentParser) -> list[str]:
+    """Let an option's value begin with a dash: `--description -2+3` becomes `--description=-2+3`."""
+    takes_value, every = _value_options(parser)
+    out: list[str] = []
+    i = 0
+    while i < len(argv):
+        token = argv[i]
+        if token in takes_value and i + 1 < len(argv) and argv[i + 1].startswith("-") and argv[i + 1] not in every:
+            out.append(f"{token}={argv[i + 1]}")
+            i += 2
+            continue
+        out.append(token)
+        i += 1
+    return out
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    parser = build_parser()
+    raw = list(sys.argv[1:] if argv is None else argv)
+    args = parser.parse_args(glue_dash_values(raw, parser))
+    if args.command is None:
+        args = parser.parse_args(["gui"])
+    ctx = Context(check_schema=getattr(args, "check_schema", True))
+    try:
+        code = args.handler(ctx, args)
+        return int(code or 0)
+    except BillingDeskError as exc:
+        sys.stderr.write(f"billing-desk: {exc.message}\n")
+        return exc.exit_code
+    except KeyboardInterrupt:
+        sys.stderr.write("billing-desk: interrupted\n")
+        return 130
+    finally:
+        ctx.close()

@@ -1,0 +1,66 @@
+"""`billing-desk user add|list|disable|set-password`."""
+
+from __future__ import annotations
+
+import argparse
+
+from billing_desk.cli.common import Context, add_json, add_user, print_json, print_table, read_new_password
+
+
+def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    user = sub.add_parser("user", help="staff accounts")
+    us = user.add_subparsers(dest="user_command", metavar="ACTION", required=True)
+    add = us.add_parser("add", help="add a staff member (the first one, an admin, needs no login)")
+    add.add_argument("name")
+    add.add_argument("--role", required=True, help="support, finance, manager or admin")
+    add.add_argument("--password-stdin", action="store_true", help="read the new password from stdin")
+    add_user(add)
+    add_json(add)
+    add.set_defaults(handler=_add)
+    ls = us.add_parser("list", help="list staff")
+    add_user(ls)
+    add_json(ls)
+    ls.set_defaults(handler=_list)
+    dis = us.add_parser("disable", help="disable a staff member")
+    dis.add_argument("name")
+    add_user(dis)
+    dis.set_defaults(handler=_disable)
+    pw = us.add_parser("set-password", help="set a staff member's password")
+    pw.add_argument("name")
+    pw.add_argument("--password-stdin", action="store_true")
+    add_user(pw)
+    pw.set_defaults(handler=_set_password)
+
+
+def _add(ctx: Context, args: argparse.Namespace) -> int:
+    staff = ctx.app.staff
+    actor = ctx.actor(args) if (args.user or staff.has_staff()) else None
+    password = read_new_password(args.password_stdin)
+    added = staff.add(actor, args.name, args.role, password)
+    if args.json:
+        print_json(added.to_json())
+    else:
+        print(f"Added {added.name} ({added.role}).")
+    return 0
+
+
+def _list(ctx: Context, args: argparse.Namespace) -> int:
+    rows = ctx.app.staff.list(ctx.actor(args))
+    if args.json:
+        print_json([{"name": r.name, "role": r.role, "disabled": r.disabled} for r in rows])
+    else:
+        print_table([[r.name, r.role, "disabled" if r.disabled else "active"] for r in rows], ["NAME", "ROLE", "STATE"])
+    return 0
+
+
+def _disable(ctx: Context, args: argparse.Namespace) -> int:
+    done = ctx.app.staff.disable(ctx.actor(args), args.name)
+    print(f"Disabled {done.name}.")
+    return 0
+
+
+def _set_password(ctx: Context, args: argparse.Namespace) -> int:
+    actor = ctx.actor(args)
+    ctx.app.staff.set_password(actor, args.name, read_new_password(args.password_stdin))
+    print(f"Password of {args.name} changed.")
+    return 0

@@ -1,0 +1,129 @@
+"""Where settings come from: environment, then a TOML file, then defaults.
+
+The database URL is ``BILLING_DESK_DATABASE_URL``, else ``database.url`` in the config file
+(``BILLING_DESK_CONFIG``, else ``config.toml`` in the user config folder), else an SQLite file
+in the user data folder. Gateway sections are read here too; a secret may come from the
+environment instead of the file, and is held in ``Secret`` so that it never prints.
+Nothing here runs at import time.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import platformdirs
+
+from billing_desk.domain.errors import ConfigError
+
+APP_NAME = "billing-desk"
+
+
+class Secret:
+    """A string that refuses to show itself in repr, str, logs or tracebacks."""
+
+    __slots__ = ("_value",)
+
+    def __init__(self, value: str) -> None:
+        self._value = value
+
+    def reveal(self) -> str:
+        return self._value
+
+    def __bool__(self) -> bool:
+        return bool(self._value)
+
+    def __repr__(self) -> str:
+        return "Secret('********')"
+
+    __str__ = __repr__
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Secret) and other._value == self._value
+
+    def __hash__(self) -> int:
+        return hash(self._value)
+
+
+@dataclass(frozen=True)
+class Settings:
+    database_url: str
+    config_path: Path | None
+    gateways: dict[str, dict[str, Any]] = field(default_factory=dict)
+    raw: dict[str, Any] = field(default_factory=dict)
+
+    def gateway(self, name: str) -> dict[str, Any]:
+        return self.gateways.get(name, {})
+
+
+def user_data_dir() -> Path:
+    return Path(platformdirs.user_data_dir(APP_NAME, appauthor=False))
+
+
+def user_config_dir() -> Path:
+    return Path(platformdirs.user_config_dir(APP_NAME, appauthor=False))
+
+
+def default_sqlite_url(name: str = "billing-desk.sqlite3") -> str:
+    return f"sqlite:///{user_data_dir() / name}"
+
+
+def config_file_path(env: dict[str, str] | None = None) -> Path:
+    env = os.environ if env is None else env
+    explicit = env.get("BILLING_DESK_CONFIG")
+    return Path(explicit) if explicit else user_config_dir() / "config.toml"
+
+
+_SECRET_ENV = {
+    ("vnpay", "hash_secret"): "BILLING_DESK_VNPAY_HASH_SECRET",
+    ("stripe", "secret_key"): "BILLING_DESK_STRIPE_SECRET_KEY",
+    ("paypal", "client_secret"): "BILLING_DESK_PAYPAL_CLIENT_SECRET",
+}
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    try:
+        with path.open("rb") as fh:
+            return tomllib.load(fh)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"The config file {path} is not valid TOML: {exc}.") from None
+    except OSError as exc:
+        raise ConfigError(f"Cannot read the config file {path}: {exc.strerror}.") from None
+
+
+def _gateways(raw: dict[str, Any], env: dict[str, str]) -> dict[str, dict[str, Any]]:
+    section = raw.get("gateways", {})
+    if not isinstance(section, dict):
+        raise ConfigError("[gateways] in the config file must be a table.")
+    result: dict[str, dict[str, Any]] = {}
+    for name in ("vnpay", "stripe", "paypal", *section.keys()):
+        values = dict(section.get(name, {}))
+        for (gw, key), var in _SECRET_ENV.items():
+            if gw == name:
+                if env.get(var):
+                    values[key] = env[var]
+                if isinstance(values.get(key), str):
+                    values[key] = Secret(values[key].strip())
+        result[name] = values
+    return result
+
+
+def load_settings(env: dict[str, str] | None = None) -> Settings:
+    env = dict(os.environ if env is None else env)
+    path = config_file_path(env)
+    explicit = "BILLING_DESK_CONFIG" in env
+    raw: dict[str, Any] = {}
+    if path.exists():
+        raw = _read_toml(path)
+    elif explicit:
+        raise ConfigError(f"BILLING_DESK_CONFIG names {path}, which does not exist.")
+    url = env.get("BILLING_DESK_DATABASE_URL") or raw.get("database", {}).get("url") or default_sqlite_url()
+    return Settings(
+        database_url=str(url),
+        config_path=path if path.exists() else None,
+        gateways=_gateways(raw, env),
+        raw=raw,
+    )

@@ -1,0 +1,1 @@
+"""Pure business vocabulary: money, errors, enums and permissions. No Qt, no SQLAlchemy."""

@@ -1,0 +1,56 @@
+"""Dates as staff type them: whole days in the staff member's local time zone, turned into
+UTC instants for storage and comparison."""
+
+from __future__ import annotations
+
+import os
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from billing_desk.domain.errors import ValidationError
+
+
+def local_zone() -> tzinfo:
+    """BILLING_DESK_TIMEZONE (an IANA name) if set, else the machine's zone."""
+    name = os.environ.get("BILLING_DESK_TIMEZONE")
+    if name:
+        try:
+            return ZoneInfo(name)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValidationError(f"BILLING_DESK_TIMEZONE='{name}' is not a time zone name such as Asia/Ho_Chi_Minh.") from None
+    zone = datetime.now().astimezone().tzinfo
+    return zone or UTC
+
+
+def parse_day(text: str, field: str = "date") -> date:
+    try:
+        return date.fromisoformat(text.strip())
+    except (ValueError, AttributeError):
+        raise ValidationError(f"'{text}' is not a date; write it as YYYY-MM-DD, e.g. 2026-11-25.", field=field) from None
+
+
+def day_start_utc(day: date, zone: tzinfo | None = None) -> datetime:
+    return datetime.combine(day, time.min, tzinfo=zone or local_zone()).astimezone(UTC)
+
+
+def day_range_utc(first: date | None, last: date | None, zone: tzinfo | None = None) -> tuple[datetime | None, datetime | None]:
+    """[start of ``first``, start of the day after ``last``) in UTC; either end may be open."""
+    if first and last and last < first:
+        raise ValidationError(f"The range ends ({last}) before it starts ({first}).", field="to")
+    start = day_start_utc(first, zone) if first else None
+    end = day_start_utc(last + timedelta(days=1), zone) if last else None
+    return start, end
+
+
+def parse_instant(text: str, field: str = "date") -> datetime:
+    """A date (local midnight) or an ISO date-time (local unless it names its offset), in UTC."""
+    raw = (text or "").strip()
+    if len(raw) == 10:
+        return day_start_utc(parse_day(raw, field))
+    try:
+        value = datetime.fromisoformat(raw.replace("Z", "+00:00"))
+    except ValueError:
+        raise ValidationError(f"'{text}' is not a date or time; write 2026-11-25 or 2026-11-25T14:30.", field=field) from None
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=local_zone())
+    return value.astimezone(UTC)

@@ -1,0 +1,57 @@
+"""Business enumerations, stored in the database by their string values."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class Role(StrEnum):
+    SUPPORT = "support"
+    FINANCE = "finance"
+    MANAGER = "manager"
+    ADMIN = "admin"
+
+
+class BillingType(StrEnum):
+    PERSONAL = "personal"
+    COMPANY = "company"
+
+
+class LedgerKind(StrEnum):
+    TOPUP = "topup"
+    VOUCHER = "voucher"
+    USAGE = "usage"
+    PROMOTION = "promotion"
+    PLAN_CHARGE = "plan_charge"
+    EXPIRY = "expiry"
+    ADJUSTMENT = "adjustment"
+
+
+class CreditSource(StrEnum):
+    TOPUP = "topup"
+    VOUCHER = "voucher"
+
+
+class EntryStatus(StrEnum):
+    SUCCESS = "success"
+    FAILED = "failed"
+
+
+class PaymentStatus(StrEnum):
+    PENDING = "pending"
+    SUCCESS = "success"
+    FAILED = "failed"
+
+
+class PaymentMethod(StrEnum):
+    VNPAY = "vnpay"
+    STRIPE = "stripe"
+    PAYPAL = "paypal"
+
+
+class VoucherStatus(StrEnum):
+    ACTIVE = "active"
+    SCHEDULED = "scheduled"
+    EXPIRED = "expired"
+    REVOKED = "revoked"
+    USED_UP = "used_up"

@@ -1,0 +1,80 @@
+"""Typed errors a person can act on.
+
+Every message is written for the person at the desk or the terminal: it says what is
+wrong and what to do. The GUI shows it in a dialog (beside the field when ``field`` is
+set); the CLI prints it on one line and exits non-zero.
+"""
+
+from __future__ import annotations
+
+
+class BillingDeskError(Exception):
+    """Base of every error that is meant to be shown, not traced."""
+
+    exit_code = 1
+
+    def __init__(self, message: str, *, field: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.field = field
+
+    def __str__(self) -> str:
+        return self.message
+
+
+class ValidationError(BillingDeskError):
+    exit_code = 2
+
+
+class NotFound(BillingDeskError):
+    exit_code = 3
+
+
+class PermissionDenied(BillingDeskError):
+    exit_code = 4
+
+
+class AuthenticationFailed(BillingDeskError):
+    exit_code = 5
+
+
+class Conflict(BillingDeskError):
+    """The request is valid but the current state forbids it (e.g. a locked currency)."""
+
+    exit_code = 6
+
+
+class InsufficientCredit(Conflict):
+    pass
+
+
+class ConfigError(BillingDeskError):
+    exit_code = 7
+
+
+class DatabaseUnavailable(BillingDeskError):
+    exit_code = 8
+
+
+class SchemaMismatch(BillingDeskError):
+    exit_code = 9
+
+
+class GatewayError(BillingDeskError):
+    exit_code = 10
+
+
+class GatewayDeclined(GatewayError):
+    """The gateway answered and said no: the payment has failed for good."""
+
+
+class GatewayUnavailable(GatewayError):
+    """The gateway could not be reached or refused for now; nothing was created."""
+
+
+class OutcomeUnknown(GatewayError):
+    """A request may or may not have taken effect (timeout, 5xx): ask again later."""
+
+
+class Cancelled(BillingDeskError):
+    """Long work stopped at the person's request."""

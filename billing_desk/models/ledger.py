@@ -1,0 +1,80 @@
+"""The credit ledger: append-only rows that every balance is the sum of.
+
+Also the catalog of usage services and the voucher-credit lots that usage draws from
+(earliest expiring first). A lot's ``remaining`` is, like the balance, a stored figure that
+postings keep equal to its rows.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import BigInteger, CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from billing_desk.models.base import Base, BigPK, CurrencyCode, IntPK, MinorUnits, UTCTimestamp
+
+
+class UsageService(Base):
+    __tablename__ = "usage_services"
+
+    id: Mapped[IntPK]
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+    is_usage: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[UTCTimestamp]
+
+
+class LedgerEntry(Base):
+    __tablename__ = "ledger_entries"
+    __table_args__ = (
+        CheckConstraint(
+            "kind IN ('topup', 'voucher', 'usage', 'promotion', 'plan_charge', 'expiry', 'adjustment')",
+            name="kind",
+        ),
+        CheckConstraint("status IN ('success', 'failed')", name="status"),
+        CheckConstraint("source IN ('topup', 'voucher')", name="source"),
+        UniqueConstraint("customer_id", "idempotency_key", "source", name="uq_ledger_entries_customer_key_source"),
+        # The history screen's order and every filter's prefix: newest first per customer.
+        Index("ix_ledger_entries_customer_created_id", "customer_id", "created_at", "id"),
+        Index("ix_ledger_entries_customer_service_created_id", "customer_id", "service", "created_at", "id"),
+        Index("ix_ledger_entries_customer_kind_created_id", "customer_id", "kind", "created_at", "id"),
+        Index("ix_ledger_entries_payment_id", "payment_id"),
+    )
+
+    id: Mapped[BigPK]
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"))
+    created_at: Mapped[UTCTimestamp]
+    kind: Mapped[str] = mapped_column(String(16))
+    service: Mapped[str] = mapped_column(String(100))
+    description: Mapped[str] = mapped_column(Text, default="")
+    status: Mapped[str] = mapped_column(String(8))
+    failure_reason: Mapped[str | None] = mapped_column(Text)
+    amount: Mapped[MinorUnits]
+    currency: Mapped[CurrencyCode] = mapped_column(ForeignKey("currencies.code"))
+    source: Mapped[str] = mapped_column(String(8))
+    # Plain ids, not foreign keys: the ledger's migration predates the payments and voucher
+    # tables, and the posting service is the only writer of these columns.
+    payment_id: Mapped[int | None] = mapped_column(BigInteger)
+    voucher_redemption_id: Mapped[int | None] = mapped_column(BigInteger)
+    staff_id: Mapped[int | None] = mapped_column(ForeignKey("staff_users.id"))
+    idempotency_key: Mapped[str | None] = mapped_column(String(200))
+
+
+class VoucherCreditLot(Base):
+    """Voucher credit granted to a customer, with its expiry and what is left of it."""
+
+    __tablename__ = "voucher_credit_lots"
+    __table_args__ = (
+        CheckConstraint("remaining >= 0", name="remaining_not_negative"),
+        CheckConstraint("remaining <= granted", name="remaining_within_grant"),
+        Index("ix_voucher_credit_lots_customer_expires", "customer_id", "expires_at"),
+        Index("ix_voucher_credit_lots_expires_remaining", "expires_at", "remaining"),
+    )
+
+    id: Mapped[BigPK]
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"))
+    redemption_id: Mapped[int | None] = mapped_column(BigInteger)  # plain id, as in LedgerEntry
+    granted: Mapped[MinorUnits]
+    remaining: Mapped[MinorUnits]
+    expires_at: Mapped[datetime | None]
+    created_at: Mapped[UTCTimestamp]

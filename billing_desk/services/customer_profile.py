@@ -1,0 +1,54 @@
+"""Validation of a billing profile: one place for every rule about a customer's details."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from billing_desk.domain.countries import normalise_country
+from billing_desk.domain.enums import BillingType
+from billing_desk.domain.errors import ValidationError
+
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[A-Za-z]{2,}$")
+
+
+@dataclass(frozen=True, slots=True)
+class Profile:
+    billing_type: str
+    name: str
+    email: str
+    address: str
+    country: str
+    tax_code: str | None
+
+    def search_text(self, account: str) -> str:
+        return " | ".join(p for p in (account, self.name, self.email, self.tax_code or "") if p).lower()
+
+
+def parse_billing_type(value: str) -> str:
+    try:
+        return BillingType(value.strip().lower()).value
+    except ValueError:
+        raise ValidationError("The billing type is 'personal' or 'company'.", field="type") from None
+
+
+def validate_profile(
+    *, billing_type: str, name: str, email: str, address: str | None, country: str, tax_code: str | None
+) -> Profile:
+    """Return the cleaned profile or raise the first problem, naming its field."""
+    kind = parse_billing_type(billing_type)
+    clean_name = (name or "").strip()
+    if not clean_name:
+        raise ValidationError("Enter the customer's name (the company name for a company).", field="name")
+    if len(clean_name) > 200:
+        raise ValidationError("The name is longer than 200 characters.", field="name")
+    clean_email = (email or "").strip()
+    if not _EMAIL.match(clean_email) or len(clean_email) > 254:
+        raise ValidationError(f"'{clean_email}' is not an email address; write it like name@example.com.", field="email")
+    clean_country = normalise_country(country)
+    clean_tax = (tax_code or "").strip() or None
+    if kind == BillingType.COMPANY and not clean_tax:
+        raise ValidationError("A company needs a tax code.", field="tax_code")
+    if clean_tax and not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9 ./-]{1,63}", clean_tax):
+        raise ValidationError("A tax code has 2 to 64 letters, digits, spaces, dots, slashes or dashes.", field="tax_code")
+    return Profile(kind, clean_name, clean_email, (address or "").strip(), clean_country, clean_tax)

@@ -1,0 +1,204 @@
+"""Test fixtures: every database test runs on SQLite and on PostgreSQL.
+
+Each run migrates one template database per backend (with the four demo staff roles in
+it); each test gets its own copy (a file copy on SQLite, CREATE DATABASE ... TEMPLATE on
+PostgreSQL) and it is dropped afterwards. PostgreSQL comes from BILLING_DESK_TEST_POSTGRES_URL,
+else the local server at 127.0.0.1:5432; where none answers the PostgreSQL tier is skipped
+with a loud line, except in CI (CI=true), where that is a failure.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import shutil
+import sys
+import uuid
+from collections.abc import Iterator
+from contextlib import redirect_stderr, redirect_stdout
+from dataclasses import dataclass
+from pathlib import Path
+
+# Qt must not look for a display: set before anything imports PySide6.
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+os.environ.setdefault("BILLING_DESK_TIMEZONE", "Asia/Ho_Chi_Minh")
+
+import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+from billing_desk.bootstrap import App, build_app
+from billing_desk.config import Settings
+from billing_desk.database import upgrade
+from billing_desk.domain.enums import Role
+from billing_desk.domain.permissions import Actor
+
+PG_ADMIN_URL = os.environ.get(
+    "BILLING_DESK_TEST_POSTGRES_URL", "postgresql+psycopg2://postgres@127.0.0.1:5432/postgres"
+)
+STAFF_PASSWORD = "correct-horse-battery"
+ROLES = ("admin", "manager", "support", "finance")
+RUN_ID = f"bdt_{os.getpid()}_{uuid.uuid4().hex[:6]}"
+
+
+def _pg_admin_engine():
+    return create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT", connect_args={"connect_timeout": 3})
+
+
+def _pg_reachable() -> str | None:
+    try:
+        engine = _pg_admin_engine()
+        with engine.connect() as conn:
+            conn.execute(text("SELECT 1"))
+        engine.dispose()
+        return None
+    except Exception as exc:  # any failure means "no server here"
+        return str(exc).strip().splitlines()[0]
+
+
+def _pg_url(name: str) -> str:
+    return make_url(PG_ADMIN_URL).set(database=name).render_as_string(hide_password=False)
+
+
+def _seed_staff(url: str) -> None:
+    app = build_app(Settings(database_url=url, config_path=None))
+    try:
+        first = app.staff.add(None, "admin", "admin", STAFF_PASSWORD)
+        admin = Actor(first.id, first.name, Role.ADMIN)
+        for role in ROLES[1:]:
+            app.staff.add(admin, role, role, STAFF_PASSWORD)
+    finally:
+        app.close()
+
+
+@pytest.fixture(scope="session")
+def pg_template() -> Iterator[str | None]:
+    problem = _pg_reachable()
+    if problem:
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"PostgreSQL is required in CI but does not answer at {PG_ADMIN_URL}: {problem}")
+        sys.stderr.write(f"\n!!! PostgreSQL tier SKIPPED: no server at {PG_ADMIN_URL} ({problem}) !!!\n")
+        yield None
+        return
+    name = f"{RUN_ID}_tmpl"
+    engine = _pg_admin_engine()
+    with engine.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    upgrade(_pg_url(name))
+    _seed_staff(_pg_url(name))
+    yield name
+    with engine.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("template") / "template.sqlite3"
+    url = f"sqlite:///{path}"
+    upgrade(url)
+    _seed_staff(url)
+    return path
+
+
+def _fresh_pg(template: str | None) -> Iterator[str]:
+    if template is None:
+        pytest.skip("PostgreSQL tier skipped: no server (see the line above)")
+    name = f"{RUN_ID}_{uuid.uuid4().hex[:8]}"
+    engine = _pg_admin_engine()
+    with engine.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}" TEMPLATE "{template}"'))
+    try:
+        yield _pg_url(name)
+    finally:
+        with engine.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        engine.dispose()
+
+
+def _fresh_sqlite(template: Path, directory: Path) -> str:
+    target = directory / "billing.sqlite3"
+    shutil.copyfile(template, target)
+    return f"sqlite:///{target}"
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A fresh, migrated database with staff admin/manager/support/finance, on each backend."""
+    if request.param == "sqlite":
+        yield _fresh_sqlite(request.getfixturevalue("sqlite_template"), tmp_path)
+    else:
+        yield from _fresh_pg(request.getfixturevalue("pg_template"))
+
+
+@pytest.fixture
+def pg_url(pg_template: str | None) -> Iterator[str]:
+    """A fresh PostgreSQL database only (concurrency tests)."""
+    yield from _fresh_pg(pg_template)
+
+
+@pytest.fixture
+def empty_db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """An SQLite URL with no schema at all."""
+    yield f"sqlite:///{tmp_path / 'empty.sqlite3'}"
+
+
+@pytest.fixture
+def app(db_url: str) -> Iterator[App]:
+    application = build_app(Settings(database_url=db_url, config_path=None))
+    yield application
+    application.close()
+
+
+@dataclass(frozen=True)
+class StaffActors:
+    admin: Actor
+    manager: Actor
+    support: Actor
+    finance: Actor
+
+
+@pytest.fixture
+def staff() -> StaffActors:
+    """The template's staff, ids 1 to 4 in ROLES order."""
+    return StaffActors(*(Actor(i + 1, name, Role(name)) for i, name in enumerate(ROLES)))
+
+
+@dataclass
+class CliResult:
+    code: int
+    out: str
+    err: str
+
+
+class CliRunner:
+    """Runs `billing-desk ...` in-process against one database, with stdin not a terminal."""
+
+    def __init__(self, db_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+        self.monkeypatch = monkeypatch
+        monkeypatch.setenv("BILLING_DESK_DATABASE_URL", db_url)
+        monkeypatch.setenv("BILLING_DESK_PASSWORD", STAFF_PASSWORD)
+        monkeypatch.setenv("BILLING_DESK_CONFIG", "")
+        monkeypatch.delenv("BILLING_DESK_CONFIG")
+
+    def __call__(self, *args: str, stdin: str = "", password: str | None = None) -> CliResult:
+        from billing_desk.cli.main import main
+
+        if password is not None:
+            self.monkeypatch.setenv("BILLING_DESK_PASSWORD", password)
+        self.monkeypatch.setattr(sys, "stdin", io.StringIO(stdin))
+        out, err = io.StringIO(), io.StringIO()
+        with redirect_stdout(out), redirect_stderr(err):
+            try:
+                code = main(list(args))
+            except SystemExit as exc:
+                code = exc.code if isinstance(exc.code, int) else 1
+        if password is not None:
+            self.monkeypatch.setenv("BILLING_DESK_PASSWORD", STAFF_PASSWORD)
+        return CliResult(code, out.getvalue(), err.getvalue())
+
+
+@pytest.fixture
+def cli(db_url: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> CliRunner:
+    monkeypatch.setenv("HOME", str(tmp_path))
+    return CliRunner(db_url, monkeypatch)
