@@ -1,0 +1,156 @@
+"""The GUI entry: `billing-desk gui [--demo]`.
+
+Checks that a display exists, creates the QApplication, logs in (or, in demo mode, makes
+the demo database on first start and logs in as the demo manager), and shows the main
+window. ``build_desk`` is the part tests and benchmarks reuse.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+from PySide6.QtCore import QSettings
+from PySide6.QtGui import QIcon
+from PySide6.QtWidgets import QApplication, QMessageBox
+
+from billing_desk.bootstrap import App, build_app
+from billing_desk.config import Settings, load_settings, user_data_dir
+from billing_desk.domain.errors import BillingDeskError
+from billing_desk.domain.permissions import Actor
+from billing_desk.events import ChangeBus
+from billing_desk.resources import resource_path
+from billing_desk.tasks import TaskRunner
+from billing_desk.views.context import ViewContext
+from billing_desk.views.dialogs.login_dialog import LoginDialog
+from billing_desk.views.main_window import MainWindow
+
+log = logging.getLogger(__name__)
+NO_DISPLAY = (
+    "billing-desk: no display found, so the window cannot open. On a machine without a screen run "
+    "`QT_QPA_PLATFORM=offscreen billing-desk gui` (draws nowhere, for checks) or "
+    "`xvfb-run -a billing-desk gui` (a virtual screen); or use the CLI commands.\n"
+)
+DEMO_DB_NAME = "billing-desk-demo.sqlite3"
+
+
+def has_display(env: dict[str, str] | None = None, platform: str = sys.platform) -> bool:
+    env = dict(os.environ if env is None else env)
+    if env.get("QT_QPA_PLATFORM") or not platform.startswith("linux"):
+        return True  # Windows and macOS always have a screen; an explicit platform is trusted
+    return bool(env.get("DISPLAY") or env.get("WAYLAND_DISPLAY"))
+
+
+def style_sheet() -> str:
+    path = resource_path("style.qss")
+    if not path.exists():
+        return ""
+    # Style sheets take no relative URLs, so icon paths are filled in where the files are.
+    return path.read_text(encoding="utf-8").replace("@ICONS@", resource_path("icons").as_posix())
+
+
+def user_settings() -> QSettings:
+    return QSettings("billing-desk", "Billing Desk")
+
+
+@dataclass
+class Desk:
+    """A running desk: what the window needs and what must be closed after it."""
+
+    app: App
+    runner: TaskRunner
+    bus: ChangeBus
+    window: MainWindow
+
+    def close(self) -> None:
+        self.window.close()
+        self.runner.shutdown()
+        self.app.close()
+
+
+def build_desk(app: App, actor: Actor, settings: QSettings | None = None,
+               runner: TaskRunner | None = None) -> Desk:
+    runner = runner or TaskRunner()
+    bus = ChangeBus()
+    ctx = ViewContext(app=app, actor=actor, runner=runner, bus=bus, settings=settings or user_settings())
+    return Desk(app, runner, bus, MainWindow(ctx))
+
+
+def demo_database_url() -> str:
+    return f"sqlite:///{user_data_dir() / DEMO_DB_NAME}"
+
+
+def prepare_demo_database(url: str) -> App:
+    """Create, migrate and seed the demo database on first start; reuse it afterwards."""
+    from billing_desk.database import upgrade
+    from billing_desk.services.demo import DemoService, SeedOptions
+
+    path = Path(url.removeprefix("sqlite:///"))
+    first = not path.exists()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    upgrade(url)  # also brings an older demo database up to date
+    app = build_app(Settings(database_url=url, config_path=None, gateways=_demo_gateways()))
+    if first:
+        DemoService(app.uow).seed(SeedOptions(customers=300, seed=1))
+    return app
+
+
+def _demo_gateways() -> dict[str, dict[str, object]]:
+    """Point every gateway at the local sandbox when the payments capability provides one."""
+    try:
+        from billing_desk.services.gateways import sandbox  # type: ignore[attr-defined]
+    except ImportError:
+        return {}
+    start = getattr(sandbox, "start_demo_sandbox", None)
+    if start is None:
+        return {}
+    try:
+        return dict(start())
+    except Exception:  # the desk still opens; top-ups will say the gateway is unavailable
+        log.exception("Could not start the local gateway sandbox")
+        return {}
+
+
+def _login(app: App, runner: TaskRunner, settings: QSettings) -> Actor | None:
+    dialog = LoginDialog(app, runner, app.database.url, str(settings.value("login/last_user", "") or ""))
+    if dialog.exec() != LoginDialog.DialogCode.Accepted or dialog.actor is None:
+        return None
+    settings.setValue("login/last_user", dialog.actor.name)
+    return dialog.actor
+
+
+def run_gui(demo: bool = False) -> int:
+    if not has_display():
+        sys.stderr.write(NO_DISPLAY)
+        return 1
+    qt = QApplication.instance() or QApplication(sys.argv[:1])
+    qt.setApplicationName("Billing Desk")
+    qt.setWindowIcon(QIcon(str(resource_path("icons", "app.svg"))))
+    qt.setStyleSheet(style_sheet())
+    runner = TaskRunner()
+    settings = user_settings()
+    try:
+        if demo:
+            from billing_desk.services.demo import DEMO_PASSWORD
+            app = prepare_demo_database(demo_database_url())
+            actor: Actor | None = app.staff.authenticate("manager", DEMO_PASSWORD)
+        else:
+            app = build_app(load_settings())
+            actor = _login(app, runner, settings)
+    except BillingDeskError as exc:
+        QMessageBox.critical(None, "Billing Desk", exc.message)
+        sys.stderr.write(f"billing-desk: {exc.message}\n")
+        runner.shutdown()
+        return exc.exit_code
+    if actor is None:
+        runner.shutdown()
+        app.close()
+        return 0
+    desk = build_desk(app, actor, settings, runner)
+    desk.window.show()
+    code = qt.exec()
+    desk.close()
+    return int(code)

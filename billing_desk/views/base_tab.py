@@ -1,0 +1,91 @@
+"""What the six customer tabs share: the open customer, lazy loading, reloading on change.
+
+A tab runs its first query when it is first shown (Frescobaldi's panels are built on first
+use the same way), and after a change notice it reloads at once if visible, else the next
+time it is shown.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QShowEvent
+from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
+
+from billing_desk.events import Changes
+from billing_desk.services.dto import CustomerDTO
+from billing_desk.views.context import ViewContext
+from billing_desk.views.formatting import tr
+
+
+class Placeholder(QLabel):
+    """Says what a tab will hold, until its content (or its customer) exists."""
+
+    def __init__(self, text: str, parent: QWidget | None = None) -> None:
+        super().__init__(text, parent)
+        self.setObjectName("placeholder")
+        self.setWordWrap(True)
+        self.setAlignment(Qt.AlignmentFlag.AlignCenter)
+
+
+class CustomerTab(QWidget):
+    """Subclasses implement ``reload()`` and may narrow ``wants()``."""
+
+    def __init__(self, ctx: ViewContext, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.ctx = ctx
+        self.customer: CustomerDTO | None = None
+        self._stale = True
+        ctx.bus.changed.connect(self._on_bus_changed)
+
+    # A tab whose content is the customer record itself (Settings) reloads when the main
+    # window hands it a fresher record; the others reload on change notices only.
+    reload_on_refreshed_customer = False
+
+    def set_customer(self, customer: CustomerDTO | None) -> None:
+        same = self.customer is not None and customer is not None and self.customer.id == customer.id
+        self.customer = customer
+        if same and not self.reload_on_refreshed_customer:
+            return
+        self.customer_changed(same)
+        self._stale = True
+        if self.isVisible():
+            self._load()
+
+    def customer_changed(self, same_customer: bool) -> None:
+        """Hook: reset filters etc. when another customer opens."""
+
+    def wants(self, changes: Changes) -> bool:
+        return True
+
+    def reload(self) -> None:
+        raise NotImplementedError
+
+    def showEvent(self, event: QShowEvent) -> None:
+        super().showEvent(event)
+        if self._stale:
+            self._load()
+
+    def _load(self) -> None:
+        self._stale = False
+        self.reload()
+
+    def _on_bus_changed(self, changes: Changes, _initiator: object) -> None:
+        if self.customer is None or not changes.touches(self.customer.id) or not self.wants(changes):
+            return
+        self._stale = True
+        if self.isVisible():
+            self._load()
+
+
+def placeholder_page(text: str) -> QWidget:
+    page = QWidget()
+    layout = QVBoxLayout(page)
+    layout.addWidget(Placeholder(text))
+    return page
+
+
+NO_CUSTOMER = "Find a customer with the search box above (Ctrl+K) to see their {what} here."
+
+
+def no_customer_text(what: str) -> str:
+    return tr(NO_CUSTOMER).format(what=what)

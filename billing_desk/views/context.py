@@ -1,0 +1,42 @@
+"""What every view receives: the services, the logged-in staff member, the task runner and the bus."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from PySide6.QtCore import QSettings
+
+from billing_desk.domain.permissions import Actor, Permission
+from billing_desk.events import ChangeBus, Changes
+from billing_desk.tasks import CollectionOp, QueryOp, TaskRunner
+
+if TYPE_CHECKING:  # the App type only; views reach services through it at run time
+    from billing_desk.bootstrap import App
+
+T = TypeVar("T")
+
+
+@dataclass
+class ViewContext:
+    app: App
+    actor: Actor
+    runner: TaskRunner
+    bus: ChangeBus
+    settings: QSettings
+
+    def service(self, name: str) -> Any | None:
+        """A capability's service, or None while that capability is not built yet."""
+        return getattr(self.app, name, None)
+
+    def can(self, permission: Permission) -> bool:
+        return self.actor.can(permission)
+
+    def query(self, op: Callable[[], T], success: Callable[[T], None], *, gateway: bool = False) -> QueryOp[T]:
+        return QueryOp(self.runner, op, success, gateway=gateway)
+
+    def write(self, op: Callable[[], T], changes: Callable[[T], Changes],
+              success: Callable[[T], None] | None = None, *, gateway: bool = False,
+              initiator: object = None) -> CollectionOp[T]:
+        return CollectionOp(self.runner, self.bus, op, changes, success, initiator=initiator, gateway=gateway)

@@ -1,0 +1,61 @@
+"""Errors shown to a person: a domain error's own message, never a traceback.
+
+An unexpected exception is logged with its traceback (for the developers) and the person
+sees a short apology with what to try.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from PySide6.QtWidgets import QMessageBox, QWidget
+
+from billing_desk.domain.errors import (
+    AuthenticationFailed,
+    BillingDeskError,
+    Cancelled,
+    Conflict,
+    DatabaseUnavailable,
+    GatewayError,
+    NotFound,
+    PermissionDenied,
+    ValidationError,
+)
+from billing_desk.views.formatting import tr
+
+log = logging.getLogger(__name__)
+
+
+def error_title(error: BaseException) -> str:
+    titles: list[tuple[type[BaseException], str]] = [
+        (ValidationError, tr("Please check your input")),
+        (PermissionDenied, tr("Not allowed for your role")),
+        (AuthenticationFailed, tr("Login failed")),
+        (NotFound, tr("Not found")),
+        (Conflict, tr("Cannot do that now")),
+        (GatewayError, tr("Payment gateway problem")),
+        (DatabaseUnavailable, tr("Database unavailable")),
+        (Cancelled, tr("Stopped")),
+    ]
+    for kind, title in titles:
+        if isinstance(error, kind):
+            return title
+    return tr("Something went wrong")
+
+
+def error_message(error: BaseException) -> str:
+    if isinstance(error, BillingDeskError):
+        return error.message
+    log.error("Unexpected error", exc_info=error)
+    return tr("An unexpected problem stopped this action. Nothing was changed by the part that failed; "
+              "try again, and if it happens again, tell the Billing Desk maintainers (details are in the log).")
+
+
+def show_error(parent: QWidget | None, error: BaseException) -> QMessageBox:
+    """Non-blocking (tests and the event loop keep running); returns the box for tests."""
+    box = QMessageBox(QMessageBox.Icon.Warning if isinstance(error, BillingDeskError) else QMessageBox.Icon.Critical,
+                      error_title(error), error_message(error), QMessageBox.StandardButton.Ok, parent)
+    box.setObjectName("errorDialog")
+    box.setModal(True)
+    box.open()
+    return box

@@ -1,0 +1,55 @@
+"""How figures look on screen: money text, the colour of a negative, tabular digits, dates."""
+
+from __future__ import annotations
+
+import contextlib
+from datetime import UTC, datetime
+
+from PySide6.QtCore import QCoreApplication, Qt
+from PySide6.QtGui import QColor, QFont
+
+from billing_desk.domain.dates import local_zone
+from billing_desk.domain.money import Money, format_money
+
+NEGATIVE = QColor("#b3261e")
+POSITIVE = QColor("#1b6e3a")
+MUTED = QColor("#6b7280")
+AMOUNT_ALIGN = Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
+
+
+def tr(text: str, context: str = "BillingDesk") -> str:
+    return QCoreApplication.translate(context, text)
+
+
+def money_text(money: Money | None) -> str:
+    """'-$25.00' for a negative: the minus sign stays, colour is only a second cue."""
+    return "—" if money is None else format_money(money)
+
+
+def money_color(money: Money | None) -> QColor | None:
+    if money is None:
+        return None
+    return NEGATIVE if money.minor < 0 else None
+
+
+def signed_money_color(money: Money | None) -> QColor | None:
+    """For credit history: money in is green, money out red."""
+    if money is None or money.minor == 0:
+        return None
+    return NEGATIVE if money.minor < 0 else POSITIVE
+
+
+def tabular_font(base: QFont | None = None) -> QFont:
+    """Digits of equal width so amounts line up in a column."""
+    font = QFont(base) if base is not None else QFont()
+    with contextlib.suppress(AttributeError, TypeError):  # Qt before 6.7 has no font features
+        font.setFeature(QFont.Tag("tnum"), 1)
+    return font
+
+
+def local_time(value: datetime | None, seconds: bool = False) -> str:
+    if value is None:
+        return ""
+    if value.tzinfo is None:  # the database hands back naive UTC on SQLite
+        value = value.replace(tzinfo=UTC)
+    return value.astimezone(local_zone()).strftime("%Y-%m-%d %H:%M:%S" if seconds else "%Y-%m-%d %H:%M")

@@ -1,0 +1,22 @@
+"""PlansTab: the current plan and period, the plan catalog and upgrades with a prorated charge.
+
+Shows a placeholder until its service lands in the App (built by bootstrap)."""
+
+from __future__ import annotations
+
+from PySide6.QtWidgets import QStackedLayout, QWidget
+
+from billing_desk.views.base_tab import CustomerTab, Placeholder, no_customer_text
+from billing_desk.views.context import ViewContext
+from billing_desk.views.formatting import tr
+
+
+class PlansTab(CustomerTab):
+    def __init__(self, ctx: ViewContext, parent: QWidget | None = None) -> None:
+        super().__init__(ctx, parent)
+        self.placeholder = Placeholder(no_customer_text(tr("the current plan and period, the plan catalog and upgrades with a prorated charge")))
+        self.stack = QStackedLayout(self)
+        self.stack.addWidget(self.placeholder)
+
+    def reload(self) -> None:
+        self.stack.setCurrentIndex(0)
