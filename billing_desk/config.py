@@ -53,7 +53,7 @@ class Settings:
     database_url: str
     config_path: Path | None
     gateways: dict[str, dict[str, Any]] = field(default_factory=dict)
-    raw: dict[str, Any] = field(default_factory=dict)
+    raw: dict[str, Any] = field(default_factory=dict, repr=False)  # may hold secrets
 
     def gateway(self, name: str) -> dict[str, Any]:
         return self.gateways.get(name, {})

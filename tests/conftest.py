@@ -137,10 +137,24 @@ def pg_url(pg_template: str | None) -> Iterator[str]:
     yield from _fresh_pg(pg_template)
 
 
-@pytest.fixture
+@pytest.fixture(params=["sqlite", "postgresql"])
 def empty_db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    """An SQLite URL with no schema at all."""
-    yield f"sqlite:///{tmp_path / 'empty.sqlite3'}"
+    """A database with no schema at all, on each backend."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'empty.sqlite3'}"
+        return
+    if request.getfixturevalue("pg_template") is None:
+        pytest.skip("PostgreSQL tier skipped: no server (see the line above)")
+    name = f"{RUN_ID}_{uuid.uuid4().hex[:8]}"
+    engine = _pg_admin_engine()
+    with engine.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield _pg_url(name)
+    finally:
+        with engine.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        engine.dispose()
 
 
 @pytest.fixture

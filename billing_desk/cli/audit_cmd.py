@@ -33,10 +33,15 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
 def _verify(ctx: Context, args: argparse.Namespace) -> int:
     result = ctx.app.audit.verify(ctx.actor(args))
     if args.json:
-        print_json({"ok": result.ok, "checked": result.checked, "broken_id": result.broken_id, "problem": result.problem})
+        print_json(
+            {"ok": result.ok, "checked": result.checked, "broken_id": result.broken_id, "problem": result.problem}
+        )
         return 0 if result.ok else 1
     if not result.ok:
-        raise AuditBroken(f"Audit chain broken at row {result.broken_id}: {result.problem} ({result.checked} rows before it are intact).")
+        raise AuditBroken(
+            f"Audit chain broken at row {result.broken_id}: {result.problem} "
+            f"({result.checked} rows before it are intact)."
+        )
     print(f"Audit chain intact: {result.checked} rows checked.")
     return 0
 
@@ -47,6 +52,19 @@ def _list(ctx: Context, args: argparse.Namespace) -> int:
     if args.json:
         print_json([r.to_json() for r in rows])
     else:
-        print_table([[str(r.id), r.at.strftime("%Y-%m-%d %H:%M:%S"), r.staff_name, r.action, f"{r.entity} {r.entity_id}",
-                      r.reason or ""] for r in rows], ["ID", "AT (UTC)", "BY", "ACTION", "ENTITY", "REASON"], right={0})
+        print_table(
+            [
+                [
+                    str(r.id),
+                    r.at.strftime("%Y-%m-%d %H:%M:%S"),
+                    r.staff_name,
+                    r.action,
+                    f"{r.entity} {r.entity_id}",
+                    r.reason or "",
+                ]
+                for r in rows
+            ],
+            ["ID", "AT (UTC)", "BY", "ACTION", "ENTITY", "REASON"],
+            right={0},
+        )
     return 0

@@ -84,9 +84,18 @@ def print_json(value: Any) -> None:
 
 
 def print_table(rows: list[list[str]], headers: list[str], right: set[int] = frozenset()) -> None:  # type: ignore[assignment]
-    widths = [max(len(str(x)) for x in col) for col in zip(headers, *rows, strict=False)] if rows else [len(h) for h in headers]
+    widths = (
+        [max(len(str(x)) for x in col) for col in zip(headers, *rows, strict=False)]
+        if rows
+        else [len(h) for h in headers]
+    )
+
     def line(cells: list[str]) -> str:
-        return "  ".join(str(c).rjust(w) if i in right else str(c).ljust(w) for i, (c, w) in enumerate(zip(cells, widths, strict=False))).rstrip()
+        return "  ".join(
+            str(c).rjust(w) if i in right else str(c).ljust(w)
+            for i, (c, w) in enumerate(zip(cells, widths, strict=False))
+        ).rstrip()
+
     print(line(headers))
     for row in rows:
         print(line(row))

@@ -55,8 +55,10 @@ def _print_customer(c: CustomerDTO, as_json: bool) -> None:
         print_json(c.to_json())
         return
     print(f"{c.account}  {c.name}  <{c.email}>")
-    print(f"  id {c.id}, {c.billing_type}, {c.country}, currency {c.currency or '(not chosen)'}"
-          + (f", tax code {c.tax_code}" if c.tax_code else ""))
+    print(
+        f"  id {c.id}, {c.billing_type}, {c.country}, currency {c.currency or '(not chosen)'}"
+        + (f", tax code {c.tax_code}" if c.tax_code else "")
+    )
     if c.address:
         print(f"  {c.address}")
     if c.balance:
@@ -70,8 +72,11 @@ def _find(ctx: Context, args: argparse.Namespace) -> int:
     elif not hits:
         print(f"No customer matches '{args.query}'.")
     else:
-        print_table([[str(h.id), h.account, h.name, h.email, h.country, h.currency or "-"] for h in hits],
-                    ["ID", "ACCOUNT", "NAME", "EMAIL", "CC", "CUR"], right={0})
+        print_table(
+            [[str(h.id), h.account, h.name, h.email, h.country, h.currency or "-"] for h in hits],
+            ["ID", "ACCOUNT", "NAME", "EMAIL", "CC", "CUR"],
+            right={0},
+        )
     return 0
 
 
@@ -82,8 +87,13 @@ def _show(ctx: Context, args: argparse.Namespace) -> int:
 
 def _create(ctx: Context, args: argparse.Namespace) -> int:
     created = ctx.app.customers.create(
-        ctx.actor(args), name=args.name, email=args.email, country=args.country,
-        billing_type=args.billing_type, address=args.address, tax_code=args.tax_code,
+        ctx.actor(args),
+        name=args.name,
+        email=args.email,
+        country=args.country,
+        billing_type=args.billing_type,
+        address=args.address,
+        tax_code=args.tax_code,
     )
     _print_customer(created, args.json)
     return 0
@@ -91,8 +101,14 @@ def _create(ctx: Context, args: argparse.Namespace) -> int:
 
 def _update(ctx: Context, args: argparse.Namespace) -> int:
     updated = ctx.app.customers.update(
-        ctx.actor(args), args.customer, name=args.name, email=args.email, country=args.country,
-        billing_type=args.billing_type, address=args.address, tax_code=args.tax_code,
+        ctx.actor(args),
+        args.customer,
+        name=args.name,
+        email=args.email,
+        country=args.country,
+        billing_type=args.billing_type,
+        address=args.address,
+        tax_code=args.tax_code,
     )
     _print_customer(updated, args.json)
     return 0

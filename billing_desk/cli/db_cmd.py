@@ -28,7 +28,9 @@ def _upgrade(ctx: Context, args: argparse.Namespace) -> int:
     try:
         upgrade(url)
     except OperationalError as exc:
-        raise DatabaseUnavailable(f"Cannot reach the database at {safe_url(url)}: {str(exc.orig).strip().splitlines()[0]}") from None
+        raise DatabaseUnavailable(
+            f"Cannot reach the database at {safe_url(url)}: {str(exc.orig).strip().splitlines()[0]}"
+        ) from None
     after = head_revision()
     print(f"Database {safe_url(url)}: {'already at' if before == after else 'upgraded to'} {after}.")
     return 0

@@ -32,8 +32,14 @@ def _seed(ctx: Context, args: argparse.Namespace) -> int:
     report = DemoService(ctx.app.uow).seed(SeedOptions(customers=args.customers, seed=args.seed, whale=args.whale))
     seconds = round(time.perf_counter() - started, 2)
     if args.json:
-        print_json({"customers": report.customers, "staff_created": report.staff_created,
-                    "details": list(report.details), "seconds": seconds})
+        print_json(
+            {
+                "customers": report.customers,
+                "staff_created": report.staff_created,
+                "details": list(report.details),
+                "seconds": seconds,
+            }
+        )
     else:
         print(f"Seeded {report.customers} customers in {seconds} s.")
         for line in report.details:

@@ -9,8 +9,11 @@ from billing_desk.cli.common import Context
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     gui = sub.add_parser("gui", help="open the Billing Desk window")
-    gui.add_argument("--demo", action="store_true",
-                     help="use a demo SQLite database (created and seeded on first start) as the demo manager")
+    gui.add_argument(
+        "--demo",
+        action="store_true",
+        help="use a demo SQLite database (created and seeded on first start) as the demo manager",
+    )
     gui.set_defaults(handler=_gui, check_schema=False)
 
 

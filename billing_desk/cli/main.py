@@ -31,6 +31,9 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+_FLAG_ACTIONS = (argparse._StoreConstAction, argparse._HelpAction, argparse._VersionAction, argparse._CountAction)
+
+
 def _value_options(parser: argparse.ArgumentParser) -> tuple[set[str], set[str]]:
     """All option strings that take one value, and all option strings, across subcommands."""
     takes_value: set[str] = set()
@@ -40,9 +43,7 @@ def _value_options(parser: argparse.ArgumentParser) -> tuple[set[str], set[str]]
         current = stack.pop()
         for action in current._actions:
             every.update(action.option_strings)
-            if action.option_strings and action.nargs in (None, 1) and action.const is None and not isinstance(
-                action, argparse._StoreTrueAction | argparse._StoreFalseAction | argparse._HelpAction | argparse._VersionAction
-            ):
+            if action.option_strings and action.nargs in (None, 1) and not isinstance(action, _FLAG_ACTIONS):
                 takes_value.update(action.option_strings)
             if isinstance(action, argparse._SubParsersAction):
                 stack.extend(action.choices.values())

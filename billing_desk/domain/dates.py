@@ -17,7 +17,9 @@ def local_zone() -> tzinfo:
         try:
             return ZoneInfo(name)
         except (ZoneInfoNotFoundError, ValueError):
-            raise ValidationError(f"BILLING_DESK_TIMEZONE='{name}' is not a time zone name such as Asia/Ho_Chi_Minh.") from None
+            raise ValidationError(
+                f"BILLING_DESK_TIMEZONE='{name}' is not a time zone name such as Asia/Ho_Chi_Minh."
+            ) from None
     zone = datetime.now().astimezone().tzinfo
     return zone or UTC
 
@@ -26,14 +28,18 @@ def parse_day(text: str, field: str = "date") -> date:
     try:
         return date.fromisoformat(text.strip())
     except (ValueError, AttributeError):
-        raise ValidationError(f"'{text}' is not a date; write it as YYYY-MM-DD, e.g. 2026-11-25.", field=field) from None
+        raise ValidationError(
+            f"'{text}' is not a date; write it as YYYY-MM-DD, e.g. 2026-11-25.", field=field
+        ) from None
 
 
 def day_start_utc(day: date, zone: tzinfo | None = None) -> datetime:
     return datetime.combine(day, time.min, tzinfo=zone or local_zone()).astimezone(UTC)
 
 
-def day_range_utc(first: date | None, last: date | None, zone: tzinfo | None = None) -> tuple[datetime | None, datetime | None]:
+def day_range_utc(
+    first: date | None, last: date | None, zone: tzinfo | None = None
+) -> tuple[datetime | None, datetime | None]:
     """[start of ``first``, start of the day after ``last``) in UTC; either end may be open."""
     if first and last and last < first:
         raise ValidationError(f"The range ends ({last}) before it starts ({first}).", field="to")
@@ -50,7 +56,9 @@ def parse_instant(text: str, field: str = "date") -> datetime:
     try:
         value = datetime.fromisoformat(raw.replace("Z", "+00:00"))
     except ValueError:
-        raise ValidationError(f"'{text}' is not a date or time; write 2026-11-25 or 2026-11-25T14:30.", field=field) from None
+        raise ValidationError(
+            f"'{text}' is not a date or time; write YYYY-MM-DD (e.g. 2026-11-25) or 2026-11-25T14:30.", field=field
+        ) from None
     if value.tzinfo is None:
         value = value.replace(tzinfo=local_zone())
     return value.astimezone(UTC)

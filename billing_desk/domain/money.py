@@ -154,8 +154,16 @@ def format_money(money: Money) -> str:
 
 
 _SYMBOLS: dict[str, str] = {
-    "US$": "USD", "$": "USD", "€": "EUR", "£": "GBP", "¥": "JPY", "￥": "JPY", "円": "JPY",
-    "₫": "VND", "đ": "VND", "Đ": "VND",
+    "US$": "USD",
+    "$": "USD",
+    "€": "EUR",
+    "£": "GBP",
+    "¥": "JPY",
+    "￥": "JPY",
+    "円": "JPY",
+    "₫": "VND",
+    "đ": "VND",
+    "Đ": "VND",
 }
 for _c in _CURRENCY_TABLE:
     if _c.symbol and _c.symbol not in _SYMBOLS:
@@ -173,6 +181,8 @@ def _strip_currency_marks(text: str) -> tuple[str, str | None]:
     if code_match:
         first, second = code_match.groups()
         code, rest = (first, second) if re.fullmatch(r"[A-Za-z]{3}", first) else (second, first)
+        if not any(ch.isdigit() for ch in rest):
+            return text.strip(), None  # letters alone are no amount; the caller says so
         if code.upper() not in CURRENCIES:
             raise ValidationError(f"'{code}' is not a currency code this desk knows.")
         named = code.upper()
@@ -181,7 +191,7 @@ def _strip_currency_marks(text: str) -> tuple[str, str | None]:
             if named and named != _SYMBOLS[sym]:
                 raise ValidationError(f"The amount names two currencies ({named} and {sym}).")
             named = named or _SYMBOLS[sym]
-            rest = rest[len(sym):] if rest.startswith(sym) else rest[: -len(sym)]
+            rest = rest[len(sym) :] if rest.startswith(sym) else rest[: -len(sym)]
             break
     return rest.strip(), named
 

@@ -36,20 +36,37 @@ class Permission(StrEnum):
 
 
 _SUPPORT = {
-    Permission.CUSTOMER_READ, Permission.CUSTOMER_WRITE, Permission.HISTORY_READ,
-    Permission.TOPUP_CREATE, Permission.PAYMENT_READ, Permission.PAYMENT_REFRESH,
-    Permission.VOUCHER_REDEEM, Permission.PLAN_CHANGE,
+    Permission.CUSTOMER_READ,
+    Permission.CUSTOMER_WRITE,
+    Permission.HISTORY_READ,
+    Permission.TOPUP_CREATE,
+    Permission.PAYMENT_READ,
+    Permission.PAYMENT_REFRESH,
+    Permission.VOUCHER_REDEEM,
+    Permission.PLAN_CHANGE,
 }
 _FINANCE = {
-    Permission.CUSTOMER_READ, Permission.HISTORY_READ, Permission.EXPORT,
-    Permission.LEDGER_VERIFY, Permission.PAYMENT_READ, Permission.PAYMENT_REFRESH,
+    Permission.CUSTOMER_READ,
+    Permission.HISTORY_READ,
+    Permission.EXPORT,
+    Permission.LEDGER_VERIFY,
+    Permission.PAYMENT_READ,
+    Permission.PAYMENT_REFRESH,
     Permission.PAYMENT_RECONCILE,
 }
-_MANAGER = _SUPPORT | _FINANCE | {
-    Permission.USAGE_RECORD, Permission.CREDIT_ADJUST, Permission.SERVICE_CATALOG,
-    Permission.VOUCHER_ISSUE, Permission.VOUCHER_LIST, Permission.PLAN_MANAGE,
-    Permission.AUDIT_READ,
-}
+_MANAGER = (
+    _SUPPORT
+    | _FINANCE
+    | {
+        Permission.USAGE_RECORD,
+        Permission.CREDIT_ADJUST,
+        Permission.SERVICE_CATALOG,
+        Permission.VOUCHER_ISSUE,
+        Permission.VOUCHER_LIST,
+        Permission.PLAN_MANAGE,
+        Permission.AUDIT_READ,
+    }
+)
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.SUPPORT: frozenset(_SUPPORT),
     Role.FINANCE: frozenset(_FINANCE),
@@ -71,9 +88,7 @@ class Actor:
 
     def require(self, permission: Permission) -> None:
         if not self.can(permission):
-            raise PermissionDenied(
-                f"{self.name} ({self.role}) may not {permission.value}; ask a manager or an admin."
-            )
+            raise PermissionDenied(f"{self.name} ({self.role}) may not {permission.value}; ask a manager or an admin.")
 
 
 # The operator running `db` or `demo seed` on the machine itself, before any staff exists.

@@ -29,8 +29,16 @@ def canonical_json(value: Any) -> str:
     return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
 
 
-def _row_hash(prev_hash: str, at: datetime, staff_name: str, action: str, entity: str,
-              entity_id: str, summary: str, reason: str | None) -> str:
+def _row_hash(
+    prev_hash: str,
+    at: datetime,
+    staff_name: str,
+    action: str,
+    entity: str,
+    entity_id: str,
+    summary: str,
+    reason: str | None,
+) -> str:
     payload = canonical_json([prev_hash, at.isoformat(), staff_name, action, entity, entity_id, summary, reason])
     return hashlib.sha256(payload.encode("utf-8")).hexdigest()
 
@@ -51,8 +59,14 @@ def record(
     at = utcnow()
     summary_json = canonical_json(summary)
     entry = AuditEntry(
-        at=at, staff_id=actor.staff_id, staff_name=actor.name, action=action, entity=entity,
-        entity_id=str(entity_id), summary=summary_json, reason=reason,
+        at=at,
+        staff_id=actor.staff_id,
+        staff_name=actor.name,
+        action=action,
+        entity=entity,
+        entity_id=str(entity_id),
+        summary=summary_json,
+        reason=reason,
         prev_hash=prev or GENESIS_HASH,
         hash=_row_hash(prev or GENESIS_HASH, at, actor.name, action, entity, str(entity_id), summary_json, reason),
     )
@@ -74,8 +88,14 @@ class AuditRow:
 
     def to_json(self) -> dict[str, Any]:
         return {
-            "id": self.id, "at": self.at.isoformat(), "staff": self.staff_name, "action": self.action,
-            "entity": self.entity, "entity_id": self.entity_id, "summary": self.summary, "reason": self.reason,
+            "id": self.id,
+            "at": self.at.isoformat(),
+            "staff": self.staff_name,
+            "action": self.action,
+            "entity": self.entity,
+            "entity_id": self.entity_id,
+            "summary": self.summary,
+            "reason": self.reason,
         }
 
 
@@ -95,8 +115,13 @@ class AuditService:
         self._uow = uow
 
     def list(
-        self, actor: Actor, *, by: str | None = None, entity: str | None = None,
-        since: datetime | None = None, limit: int = 200,
+        self,
+        actor: Actor,
+        *,
+        by: str | None = None,
+        entity: str | None = None,
+        since: datetime | None = None,
+        limit: int = 200,
     ) -> list[AuditRow]:
         actor.require(Permission.AUDIT_READ)
         query = select(AuditEntry).order_by(AuditEntry.id.desc()).limit(limit)
@@ -118,8 +143,16 @@ class AuditService:
             checked = 0
             expected_prev = GENESIS_HASH
             for row in _stream(uow.session):
-                recomputed = _row_hash(row.prev_hash, row.at, row.staff_name, row.action, row.entity,
-                                       row.entity_id, row.summary, row.reason)
+                recomputed = _row_hash(
+                    row.prev_hash,
+                    row.at,
+                    row.staff_name,
+                    row.action,
+                    row.entity,
+                    row.entity_id,
+                    row.summary,
+                    row.reason,
+                )
                 if row.prev_hash != expected_prev:
                     return AuditVerification(checked, row.id, "does not link to the row before it")
                 if recomputed != row.hash:

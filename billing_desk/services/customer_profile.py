@@ -44,11 +44,15 @@ def validate_profile(
         raise ValidationError("The name is longer than 200 characters.", field="name")
     clean_email = (email or "").strip()
     if not _EMAIL.match(clean_email) or len(clean_email) > 254:
-        raise ValidationError(f"'{clean_email}' is not an email address; write it like name@example.com.", field="email")
+        raise ValidationError(
+            f"'{clean_email}' is not an email address; write it like name@example.com.", field="email"
+        )
     clean_country = normalise_country(country)
     clean_tax = (tax_code or "").strip() or None
     if kind == BillingType.COMPANY and not clean_tax:
         raise ValidationError("A company needs a tax code.", field="tax_code")
     if clean_tax and not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9 ./-]{1,63}", clean_tax):
-        raise ValidationError("A tax code has 2 to 64 letters, digits, spaces, dots, slashes or dashes.", field="tax_code")
+        raise ValidationError(
+            "A tax code has 2 to 64 letters, digits, spaces, dots, slashes or dashes.", field="tax_code"
+        )
     return Profile(kind, clean_name, clean_email, (address or "").strip(), clean_country, clean_tax)

@@ -15,8 +15,16 @@ from sqlalchemy.orm import Session
 from billing_desk.models import Customer
 from billing_desk.services.dto import CustomerMatch
 
-_COLUMNS = (Customer.id, Customer.account, Customer.name, Customer.email, Customer.billing_type,
-            Customer.country, Customer.currency, Customer.tax_code)
+_COLUMNS = (
+    Customer.id,
+    Customer.account,
+    Customer.name,
+    Customer.email,
+    Customer.billing_type,
+    Customer.country,
+    Customer.currency,
+    Customer.tax_code,
+)
 
 
 def _like_prefix(value: str) -> str:
@@ -50,8 +58,12 @@ def _substring_ids(session: Session, q: str, limit: int) -> list[int]:
 
 def _rank(row: Sequence[object], q: str) -> tuple[int, int, str]:
     _id, account, name, email, _t, _c, _cur, tax = row
-    fields = {"account": str(account).lower(), "email": str(email).lower(), "tax code": str(tax or "").lower(),
-              "name": str(name).lower()}
+    fields = {
+        "account": str(account).lower(),
+        "email": str(email).lower(),
+        "tax code": str(tax or "").lower(),
+        "name": str(name).lower(),
+    }
     if q in (fields["account"], fields["email"], fields["tax code"]):
         return (0, 0, str(name).lower())
     if any(v.startswith(q) for v in fields.values()) or any(w.startswith(q) for w in fields["name"].split()):
@@ -70,24 +82,39 @@ def _what_matched(row: Sequence[object], q: str) -> str:
 
 def _to_match(row: Sequence[object], matched: str) -> CustomerMatch:
     cid, account, name, email, btype, country, currency, tax = row
-    return CustomerMatch(int(cid), str(account), str(name), str(email), str(btype), str(country),
-                         currency if currency is None else str(currency), tax if tax is None else str(tax), matched)
+    return CustomerMatch(
+        int(cid),
+        str(account),
+        str(name),
+        str(email),
+        str(btype),
+        str(country),
+        currency if currency is None else str(currency),
+        tax if tax is None else str(tax),
+        matched,
+    )
 
 
-def search_customers(session: Session, query: str, limit: int, extra_ids: Iterable[tuple[int, str]] = ()) -> list[CustomerMatch]:
+def search_customers(
+    session: Session, query: str, limit: int, extra_ids: Iterable[tuple[int, str]] = ()
+) -> list[CustomerMatch]:
     """Best matches first: exact, then prefix, then substring; ``extra_ids`` adds hits found
     elsewhere (a payment reference, a voucher's last four) with the label of what matched."""
     q = query.strip().lower()
-    exact_and_prefix: Select[tuple[object, ...]] = select(*_COLUMNS).where(
-        or_(
-            func.lower(Customer.account) == q,
-            func.lower(Customer.email) == q,
-            func.lower(Customer.tax_code) == q,
-            _prefix_filter(session, Customer.account, q),  # type: ignore[arg-type]
-            _prefix_filter(session, Customer.email, q),  # type: ignore[arg-type]
-            _prefix_filter(session, Customer.name, q),  # type: ignore[arg-type]
+    exact_and_prefix: Select[tuple[object, ...]] = (
+        select(*_COLUMNS)
+        .where(
+            or_(
+                func.lower(Customer.account) == q,
+                func.lower(Customer.email) == q,
+                func.lower(Customer.tax_code) == q,
+                _prefix_filter(session, Customer.account, q),  # type: ignore[arg-type]
+                _prefix_filter(session, Customer.email, q),  # type: ignore[arg-type]
+                _prefix_filter(session, Customer.name, q),  # type: ignore[arg-type]
+            )
         )
-    ).limit(limit * 4)
+        .limit(limit * 4)
+    )
     rows = {r[0]: tuple(r) for r in session.execute(exact_and_prefix)}
     ids = [i for i in _substring_ids(session, q, limit * 4) if i not in rows]
     extras = dict(extra_ids)

@@ -57,9 +57,17 @@ def balance_of(session: Session, customer: Customer) -> Balance | None:
 
 def customer_dto(session: Session, customer: Customer) -> CustomerDTO:
     return CustomerDTO(
-        id=customer.id, account=customer.account, billing_type=customer.billing_type, name=customer.name,
-        email=customer.email, address=customer.address, country=customer.country, tax_code=customer.tax_code,
-        currency=customer.currency, display_currency=customer.display_currency, created_at=customer.created_at,
+        id=customer.id,
+        account=customer.account,
+        billing_type=customer.billing_type,
+        name=customer.name,
+        email=customer.email,
+        address=customer.address,
+        country=customer.country,
+        tax_code=customer.tax_code,
+        currency=customer.currency,
+        display_currency=customer.display_currency,
+        created_at=customer.created_at,
         balance=balance_of(session, customer),
     )
 
@@ -72,9 +80,17 @@ def insert_customer(session: Session, profile: Profile, currency: str | None = N
     """Insert a customer and give it its account number (shared by the service and demo seed)."""
     now = utcnow()
     customer = Customer(
-        account=f"pending-{uuid4().hex[:24]}", billing_type=profile.billing_type, name=profile.name,
-        email=profile.email, address=profile.address, country=profile.country, tax_code=profile.tax_code,
-        currency=None, search_text="", created_at=now, updated_at=now,
+        account=f"pending-{uuid4().hex[:24]}",
+        billing_type=profile.billing_type,
+        name=profile.name,
+        email=profile.email,
+        address=profile.address,
+        country=profile.country,
+        tax_code=profile.tax_code,
+        currency=None,
+        search_text="",
+        created_at=now,
+        updated_at=now,
     )
     session.add(customer)
     session.flush()
@@ -88,8 +104,9 @@ def insert_customer(session: Session, profile: Profile, currency: str | None = N
 
 def lock_in_currency(session: Session, customer: Customer, code: str) -> None:
     customer.currency = code
-    session.add(CustomerBalance(customer_id=customer.id, currency=code, total=0, topup=0, voucher=0,
-                                updated_at=utcnow()))
+    session.add(
+        CustomerBalance(customer_id=customer.id, currency=code, total=0, topup=0, voucher=0, updated_at=utcnow())
+    )
 
 
 class CustomerService:
@@ -104,15 +121,31 @@ class CustomerService:
     def currencies_for(self, country: str) -> tuple[str, ...]:
         return allowed_currencies(country, self._paypal_currencies)
 
-    def create(self, actor: Actor, *, name: str, email: str, country: str, billing_type: str,
-               address: str | None = None, tax_code: str | None = None) -> CustomerDTO:
+    def create(
+        self,
+        actor: Actor,
+        *,
+        name: str,
+        email: str,
+        country: str,
+        billing_type: str,
+        address: str | None = None,
+        tax_code: str | None = None,
+    ) -> CustomerDTO:
         actor.require(Permission.CUSTOMER_WRITE)
-        profile = validate_profile(billing_type=billing_type, name=name, email=email, address=address,
-                                   country=country, tax_code=tax_code)
+        profile = validate_profile(
+            billing_type=billing_type, name=name, email=email, address=address, country=country, tax_code=tax_code
+        )
         with self._uow.write() as uow:
             customer = insert_customer(uow.session, profile)
-            audit.record(uow.session, actor, "customer.create", "customer", customer.id,
-                         {"after": _profile_of(customer), "account": customer.account})
+            audit.record(
+                uow.session,
+                actor,
+                "customer.create",
+                "customer",
+                customer.id,
+                {"after": _profile_of(customer), "account": customer.account},
+            )
             uow.commit()
             return customer_dto(uow.session, customer)
 
@@ -142,12 +175,16 @@ class CustomerService:
             before = _profile_of(customer)
             merged = {**before, **{k: v for k, v in changes.items() if v is not None}}
             profile = validate_profile(**merged)
-            if customer.currency and profile.country != customer.country \
-                    and customer.currency not in allowed_currencies(profile.country, self._paypal_currencies):
+            if (
+                customer.currency
+                and profile.country != customer.country
+                and customer.currency not in allowed_currencies(profile.country, self._paypal_currencies)
+            ):
                 raise Conflict(
                     f"The currency {customer.currency} is locked and cannot be used in {profile.country}; "
-                    "the country cannot change to one that bills in another currency."
-                , field="country")
+                    "the country cannot change to one that bills in another currency.",
+                    field="country",
+                )
             after = {f: getattr(profile, f) for f in _PROFILE_FIELDS}
             if after == before:
                 return customer_dto(uow.session, customer)
@@ -175,11 +212,18 @@ class CustomerService:
             allowed = allowed_currencies(customer.country, self._paypal_currencies)
             if wanted not in allowed:
                 raise ValidationError(
-                    f"A customer in {customer.country} can bill in {', '.join(allowed)}, not {wanted}.", field="currency"
+                    f"A customer in {customer.country} can bill in {', '.join(allowed)}, not {wanted}.",
+                    field="currency",
                 )
             lock_in_currency(uow.session, customer, wanted)
-            audit.record(uow.session, actor, "customer.set_currency", "customer", customer.id,
-                         {"before": {"currency": None}, "after": {"currency": wanted}})
+            audit.record(
+                uow.session,
+                actor,
+                "customer.set_currency",
+                "customer",
+                customer.id,
+                {"before": {"currency": None}, "after": {"currency": wanted}},
+            )
             uow.commit()
             return customer_dto(uow.session, customer)
 
@@ -192,7 +236,13 @@ class CustomerService:
             customer = resolve_customer(uow.session, ref)
             before = customer.display_currency
             customer.display_currency = wanted
-            audit.record(uow.session, actor, "customer.set_display_currency", "customer", customer.id,
-                         {"before": {"display_currency": before}, "after": {"display_currency": wanted}})
+            audit.record(
+                uow.session,
+                actor,
+                "customer.set_display_currency",
+                "customer",
+                customer.id,
+                {"before": {"display_currency": before}, "after": {"display_currency": wanted}},
+            )
             uow.commit()
             return customer_dto(uow.session, customer)

@@ -37,17 +37,32 @@ class CustomerDTO:
     @property
     def profile_missing(self) -> list[str]:
         """Billing-profile fields still to complete before a top-up."""
-        missing = [label for label, value in (("name", self.name), ("email", self.email),
-                                              ("address", self.address), ("country", self.country)) if not value]
+        missing = [
+            label
+            for label, value in (
+                ("name", self.name),
+                ("email", self.email),
+                ("address", self.address),
+                ("country", self.country),
+            )
+            if not value
+        ]
         if self.billing_type == "company" and not self.tax_code:
             missing.append("tax code")
         return missing
 
     def to_json(self) -> dict[str, Any]:
         return {
-            "id": self.id, "account": self.account, "name": self.name, "email": self.email,
-            "country": self.country, "type": self.billing_type, "currency": self.currency,
-            "address": self.address, "tax_code": self.tax_code, "display_currency": self.display_currency,
+            "id": self.id,
+            "account": self.account,
+            "name": self.name,
+            "email": self.email,
+            "country": self.country,
+            "type": self.billing_type,
+            "currency": self.currency,
+            "address": self.address,
+            "tax_code": self.tax_code,
+            "display_currency": self.display_currency,
             "created_at": self.created_at.isoformat(),
             "balance": self.balance.to_json() if self.balance else None,
         }
@@ -69,9 +84,15 @@ class CustomerMatch:
 
     def to_json(self) -> dict[str, Any]:
         return {
-            "id": self.id, "account": self.account, "name": self.name, "email": self.email,
-            "type": self.billing_type, "country": self.country, "currency": self.currency,
-            "tax_code": self.tax_code, "matched": self.matched,
+            "id": self.id,
+            "account": self.account,
+            "name": self.name,
+            "email": self.email,
+            "type": self.billing_type,
+            "country": self.country,
+            "currency": self.currency,
+            "tax_code": self.tax_code,
+            "matched": self.matched,
         }
 
 
@@ -84,5 +105,10 @@ class StaffDTO:
     created_at: datetime
 
     def to_json(self) -> dict[str, Any]:
-        return {"id": self.id, "name": self.name, "role": self.role, "disabled": self.disabled,
-                "created_at": self.created_at.isoformat()}
+        return {
+            "id": self.id,
+            "name": self.name,
+            "role": self.role,
+            "disabled": self.disabled,
+            "created_at": self.created_at.isoformat(),
+        }

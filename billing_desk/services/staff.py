@@ -88,8 +88,14 @@ class StaffService:
                 actor.require(Permission.STAFF_MANAGE)
             if uow.session.scalar(select(StaffUser.id).where(StaffUser.name == clean)) is not None:
                 raise Conflict(f"A staff member called '{clean}' already exists.")
-            user = StaffUser(name=clean, role=parsed.value, password_hash=_HASHER.hash(password),
-                             disabled=False, failed_logins=0, created_at=utcnow())
+            user = StaffUser(
+                name=clean,
+                role=parsed.value,
+                password_hash=_HASHER.hash(password),
+                disabled=False,
+                failed_logins=0,
+                created_at=utcnow(),
+            )
             uow.session.add(user)
             uow.session.flush()
             by = actor or Actor(user.id, clean, Role.ADMIN)
@@ -111,8 +117,14 @@ class StaffService:
             if user.disabled:
                 raise Conflict(f"'{name}' is already disabled.")
             user.disabled = True
-            audit.record(uow.session, actor, "staff.disable", "staff", user.id,
-                         {"name": name, "before": {"disabled": False}, "after": {"disabled": True}})
+            audit.record(
+                uow.session,
+                actor,
+                "staff.disable",
+                "staff",
+                user.id,
+                {"name": name, "before": {"disabled": False}, "after": {"disabled": True}},
+            )
             uow.commit()
             return _dto(user)
 

@@ -1,0 +1,111 @@
+"""Schema: migrations from empty on both databases, the models match them, the version gate,
+and the database-level guards (append-only audit log, locked currency)."""
+
+from __future__ import annotations
+
+import warnings
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from sqlalchemy import create_engine, text
+from sqlalchemy.exc import DBAPIError, SAWarning
+
+from billing_desk.bootstrap import App, build_app
+from billing_desk.config import Settings
+from billing_desk.database import check_schema, head_revision, open_database, upgrade
+from billing_desk.domain.errors import SchemaMismatch
+from billing_desk.models import Base
+
+
+def _not_search_index(obj: object, name: str | None, type_: str, reflected: bool, compare_to: object) -> bool:
+    """Search indexes live only in the migration (FTS5 tables, trigram and lower() indexes)."""
+    if type_ == "table" and name and name.startswith("customers_search"):
+        return False
+    return not (type_ == "index" and name and (name.endswith("_lower") or name.endswith("_trgm")))
+
+
+def test_upgrade_from_empty_reaches_head_and_matches_the_models(empty_db_url: str) -> None:
+    upgrade(empty_db_url)
+    engine = create_engine(empty_db_url)
+    warnings.simplefilter("ignore", SAWarning)  # SQLite cannot reflect expression indexes
+    try:
+        with engine.connect() as conn:
+            assert MigrationContext.configure(conn).get_current_revision() == head_revision()
+            context = MigrationContext.configure(conn, opts={"include_object": _not_search_index})
+            diff = compare_metadata(context, Base.metadata)
+            assert diff == []
+            assert conn.execute(text("SELECT count(*) FROM currencies")).scalar() >= 25
+    finally:
+        engine.dispose()
+
+
+def test_every_revision_upgrades_in_turn(empty_db_url: str) -> None:
+    for revision in ("0001_foundation", "0002_ledger", "0003_payments", "head"):
+        upgrade(empty_db_url, revision)
+    database = open_database(empty_db_url)
+    check_schema(database.engine)
+    database.dispose()
+
+
+def test_gate_refuses_empty_older_and_newer_schemas(empty_db_url: str) -> None:
+    database = open_database(empty_db_url)
+    try:
+        with pytest.raises(SchemaMismatch, match="run `billing-desk db upgrade`"):
+            check_schema(database.engine)
+        upgrade(empty_db_url, "0001_foundation")
+        with pytest.raises(SchemaMismatch, match="older than this Billing Desk.*db upgrade"):
+            check_schema(database.engine)
+        upgrade(empty_db_url)
+        with database.engine.begin() as conn:
+            conn.execute(text("UPDATE alembic_version SET version_num = '9999_future'"))
+        with pytest.raises(SchemaMismatch, match="newer than this Billing Desk"):
+            check_schema(database.engine)
+    finally:
+        database.dispose()
+
+
+def test_cli_refuses_an_old_schema_with_the_command_to_run(
+    empty_db_url: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from billing_desk.cli.main import main
+
+    upgrade(empty_db_url, "0002_ledger")
+    monkeypatch.setenv("BILLING_DESK_DATABASE_URL", empty_db_url)
+    assert main(["customer", "find", "x", "--user", "admin"]) != 0
+    assert "billing-desk db upgrade" in capsys.readouterr().err
+    assert main(["db", "upgrade"]) == 0
+    assert main(["db", "current", "--json"]) == 0
+    assert '"up_to_date": true' in capsys.readouterr().out
+
+
+def test_audit_log_is_append_only_in_the_database(app: App) -> None:
+    with app.database.engine.connect() as conn, pytest.raises(DBAPIError, match="append-only"):
+        conn.execute(text("UPDATE audit_log SET action = 'x'"))
+    with app.database.engine.connect() as conn, pytest.raises(DBAPIError, match="append-only"):
+        conn.execute(text("DELETE FROM audit_log"))
+
+
+def test_currency_cannot_change_even_bypassing_the_service(app: App, staff) -> None:
+    c = app.customers.create(staff.support, name="Lan", email="lan@example.vn", country="VN", billing_type="personal")
+    app.customers.set_currency(staff.support, c.id, "VND")
+    with app.database.engine.connect() as conn, pytest.raises(DBAPIError, match="locked"):
+        conn.execute(text("UPDATE customers SET currency = 'USD' WHERE id = :id"), {"id": c.id})
+
+
+def test_database_that_does_not_answer_gives_a_clear_message(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from billing_desk.cli.main import main
+
+    monkeypatch.setenv("BILLING_DESK_DATABASE_URL", "postgresql+psycopg2://postgres@127.0.0.1:1/nowhere")
+    assert main(["customer", "find", "x", "--user", "admin"]) == 8
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "Cannot reach the database" in err
+
+
+def test_app_on_a_bad_url_is_a_config_error() -> None:
+    from billing_desk.domain.errors import ConfigError
+
+    with pytest.raises(ConfigError, match="not a database URL"):
+        build_app(Settings(database_url="not a url", config_path=None))
