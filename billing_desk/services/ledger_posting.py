@@ -105,12 +105,14 @@ def _existing(session: Session, p: Posting) -> PostingResult | None:
             f"not {p.amount}: a key names one charge; use a new key for a new charge."
         )
     status = EntryStatus(rows[0].status)
-    return PostingResult(status, p.amount, tuple(r.id for r in rows), duplicate=True, failure_reason=rows[0].failure_reason)
+    return PostingResult(status, p.amount, tuple(r.id for r in rows), duplicate=True,
+                         failure_reason=rows[0].failure_reason)
 
 
 def _check_currency(balance: CustomerBalance, p: Posting) -> None:
     if p.amount.currency != balance.currency:
-        raise ValidationError(f"The amount is in {p.amount.currency}, but this customer is billed in {balance.currency}.")
+        raise ValidationError(
+            f"The amount is in {p.amount.currency}, but this customer is billed in {balance.currency}.")
     if p.amount.minor == 0:
         raise ValidationError("The amount must not be zero.")
 
@@ -173,11 +175,11 @@ def _credit(session: Session, balance: CustomerBalance, p: Posting, now: datetim
 
 def _debit(session: Session, balance: CustomerBalance, p: Posting, now: datetime) -> PostingResult:
     wanted = -p.amount.minor
-    if p.source is CreditSource.TOPUP:
-        available_voucher = 0  # e.g. a correction of top-up credit: never touch voucher lots
-    else:
-        available_voucher = balance.voucher
-    if wanted > balance.topup + available_voucher:
+    # A debit naming its source (a staff correction) draws from that source only; usage
+    # names none and takes voucher credit first, then top-up credit.
+    available_voucher = 0 if p.source is CreditSource.TOPUP else balance.voucher
+    available_topup = 0 if p.source is CreditSource.VOUCHER else balance.topup
+    if wanted > available_topup + available_voucher:
         entry = _entry(p, p.amount.minor, CreditSource.TOPUP, EntryStatus.FAILED, now, INSUFFICIENT_CREDIT)
         session.add(entry)
         session.flush()

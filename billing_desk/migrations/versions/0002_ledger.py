@@ -76,6 +76,7 @@ def upgrade() -> None:
         batch_op.create_index('ix_ledger_entries_customer_created_id', ['customer_id', 'created_at', 'id'], unique=False)
         batch_op.create_index('ix_ledger_entries_customer_kind_created_id', ['customer_id', 'kind', 'created_at', 'id'], unique=False)
         batch_op.create_index('ix_ledger_entries_customer_service_created_id', ['customer_id', 'service', 'created_at', 'id'], unique=False)
+        batch_op.create_index('ix_ledger_entries_customer_status_created_id', ['customer_id', 'status', 'created_at', 'id'], unique=False)
         batch_op.create_index('ix_ledger_entries_payment_id', ['payment_id'], unique=False)
 
     op.create_table('voucher_credit_lots',
