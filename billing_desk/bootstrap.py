@@ -11,6 +11,8 @@ from billing_desk.database import Database, check_schema, open_database
 from billing_desk.domain.countries import DEFAULT_PAYPAL_CURRENCIES
 from billing_desk.services.audit import AuditService
 from billing_desk.services.customers import CustomerService
+from billing_desk.services.exports import ExportService
+from billing_desk.services.ledger import LedgerService
 from billing_desk.services.staff import StaffService
 from billing_desk.services.uow import UnitOfWorkFactory
 
@@ -25,6 +27,8 @@ class App:
     audit: AuditService
     # Each later capability adds its service as `name: Type = field(init=False)` here and
     # builds it in _wire_capabilities.
+    ledger: LedgerService = field(init=False)
+    exports: ExportService = field(init=False)
 
     def close(self) -> None:
         self.database.dispose()
@@ -55,4 +59,6 @@ def build_app(settings: Settings | None = None, *, check: bool = True) -> App:
 
 def _wire_capabilities(app: App) -> None:
     """Build the services of each capability. Each line is one capability's entry point."""
+    app.ledger = LedgerService(app.uow)
+    app.exports = ExportService(app.uow)
     del app
