@@ -1,0 +1,172 @@
+"""Frozen results of the voucher services, for the CLI and the GUI's Qt workers."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from billing_desk.domain.enums import VoucherStatus
+from billing_desk.domain.money import Money
+
+
+def _iso(value: datetime | None) -> str | None:
+    return value.isoformat() if value else None
+
+
+@dataclass(frozen=True, slots=True)
+class IssueRequest:
+    """What a manager asks for; validated by ``voucher_issue.validate_request``."""
+
+    amount: Money
+    count: int = 1
+    campaign: str | None = None
+    valid_from: datetime | None = None
+    valid_until: datetime | None = None
+    max_redemptions: int = 1
+    customer_ref: str | int | None = None
+    credit_days: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class IssuePreview:
+    """Shown before a batch is issued: its total face value."""
+
+    count: int
+    amount: Money
+    max_redemptions: int
+    face_value: Money  # amount x count
+    max_credit: Money  # amount x count x max_redemptions: the most it can ever grant
+    campaign: str | None
+
+    def to_json(self) -> dict[str, Any]:
+        return {"count": self.count, "amount": self.amount.to_json(), "max_redemptions": self.max_redemptions,
+                "face_value": self.face_value.to_json(), "max_credit": self.max_credit.to_json(),
+                "campaign": self.campaign}
+
+
+@dataclass(frozen=True, slots=True)
+class IssuedVouchers:
+    """The plain codes, returned once and never stored."""
+
+    codes: tuple[str, ...]
+    voucher_ids: tuple[int, ...]
+    campaign_id: int | None
+    campaign: str | None
+    amount: Money
+    face_value: Money
+    valid_from: datetime | None
+    valid_until: datetime | None
+    max_redemptions: int
+    credit_days: int | None
+
+    def to_json(self) -> dict[str, Any]:
+        return {"codes": list(self.codes), "voucher_ids": list(self.voucher_ids), "campaign_id": self.campaign_id,
+                "campaign": self.campaign, "amount": self.amount.to_json(), "face_value": self.face_value.to_json(),
+                "valid_from": _iso(self.valid_from), "valid_until": _iso(self.valid_until),
+                "max_redemptions": self.max_redemptions, "credit_days": self.credit_days}
+
+
+@dataclass(frozen=True, slots=True)
+class RedemptionResult:
+    voucher_id: int
+    redemption_id: int
+    customer_id: int
+    account: str
+    amount: Money
+    credit_expires_at: datetime | None
+    balance_total: Money
+    balance_voucher: Money
+    last4: str
+
+    def to_json(self) -> dict[str, Any]:
+        return {"voucher_id": self.voucher_id, "redemption_id": self.redemption_id, "customer_id": self.customer_id,
+                "account": self.account, "amount": self.amount.to_json(),
+                "credit_expires_at": _iso(self.credit_expires_at), "last4": self.last4,
+                "balance": {"total": self.balance_total.to_json(), "voucher": self.balance_voucher.to_json()}}
+
+
+@dataclass(frozen=True, slots=True)
+class CustomerVoucherRow:
+    """One line of a customer's Voucher List."""
+
+    redemption_id: int
+    voucher_id: int
+    last4: str
+    campaign: str | None
+    amount: Money
+    redeemed_at: datetime
+    remaining: Money
+    expires_at: datetime | None
+    expired: bool
+
+    def to_json(self) -> dict[str, Any]:
+        return {"redemption_id": self.redemption_id, "voucher_id": self.voucher_id, "last4": self.last4,
+                "campaign": self.campaign, "amount": self.amount.to_json(), "redeemed_at": self.redeemed_at.isoformat(),
+                "remaining": self.remaining.to_json(), "expires_at": _iso(self.expires_at), "expired": self.expired}
+
+
+@dataclass(frozen=True, slots=True)
+class VoucherRow:
+    """One line of the manager's voucher list."""
+
+    id: int
+    last4: str
+    campaign: str | None
+    amount: Money
+    status: VoucherStatus
+    redemptions: int
+    max_redemptions: int
+    credit_granted: Money
+    valid_from: datetime | None
+    valid_until: datetime | None
+    customer_id: int | None
+    created_at: datetime
+    revoked_reason: str | None
+
+    def to_json(self) -> dict[str, Any]:
+        return {"id": self.id, "last4": self.last4, "campaign": self.campaign, "amount": self.amount.to_json(),
+                "status": self.status.value, "redemptions": self.redemptions, "max_redemptions": self.max_redemptions,
+                "credit_granted": self.credit_granted.to_json(), "valid_from": _iso(self.valid_from),
+                "valid_until": _iso(self.valid_until), "customer_id": self.customer_id,
+                "created_at": self.created_at.isoformat(), "revoked_reason": self.revoked_reason}
+
+
+@dataclass(frozen=True, slots=True)
+class CampaignRow:
+    """A campaign summary: its codes by status, redemptions and credit granted per currency."""
+
+    id: int
+    name: str
+    created_at: datetime
+    codes: int
+    by_status: dict[str, int]
+    redemptions: int
+    credit_granted: tuple[Money, ...]
+
+    def to_json(self) -> dict[str, Any]:
+        return {"id": self.id, "name": self.name, "created_at": self.created_at.isoformat(), "codes": self.codes,
+                "by_status": dict(self.by_status), "redemptions": self.redemptions,
+                "credit_granted": [m.to_json() for m in self.credit_granted]}
+
+
+@dataclass(frozen=True, slots=True)
+class RevokeResult:
+    revoked: int
+    voucher_id: int | None
+    campaign: str | None
+    reason: str
+
+    def to_json(self) -> dict[str, Any]:
+        return {"revoked": self.revoked, "voucher_id": self.voucher_id, "campaign": self.campaign,
+                "reason": self.reason}
+
+
+@dataclass(frozen=True, slots=True)
+class ExpiryRun:
+    customers: int
+    lots: int
+    written_off: tuple[Money, ...]
+
+    def to_json(self) -> dict[str, Any]:
+        return {"customers": self.customers, "lots": self.lots, "written_off": [m.to_json() for m in self.written_off]}
