@@ -6,11 +6,14 @@ Nothing connects or reads configuration at import time; ``build_app`` does it on
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+
 from billing_desk.config import Settings, load_settings
 from billing_desk.database import Database, check_schema, open_database
 from billing_desk.domain.countries import DEFAULT_PAYPAL_CURRENCIES
 from billing_desk.services.audit import AuditService
 from billing_desk.services.customers import CustomerService
+from billing_desk.services.exports import ExportService
+from billing_desk.services.ledger import LedgerService
 from billing_desk.services.plans import PlanService
 from billing_desk.services.staff import StaffService
 from billing_desk.services.uow import UnitOfWorkFactory
@@ -28,6 +31,8 @@ class App:
     audit: AuditService
     # Each later capability adds its service as `name: Type = field(init=False)` here and
     # builds it in _wire_capabilities.
+    ledger: LedgerService = field(init=False)
+    exports: ExportService = field(init=False)
     vouchers: VoucherService = field(init=False)
     plans: PlanService = field(init=False)
 
@@ -60,6 +65,8 @@ def build_app(settings: Settings | None = None, *, check: bool = True) -> App:
 
 def _wire_capabilities(app: App) -> None:
     """Build the services of each capability. Each line is one capability's entry point."""
+    app.ledger = LedgerService(app.uow)
+    app.exports = ExportService(app.uow)
     app.vouchers = VoucherService(app.uow, CodeKey.from_settings(app.settings))
     app.customers.add_search_source(search_by_last4)
     app.plans = PlanService(app.uow)
