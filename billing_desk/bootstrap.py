@@ -14,6 +14,7 @@ from billing_desk.services.audit import AuditService
 from billing_desk.services.customers import CustomerService
 from billing_desk.services.exports import ExportService
 from billing_desk.services.ledger import LedgerService
+from billing_desk.services.payments import PaymentService, build_payment_service, payment_reference_source
 from billing_desk.services.plans import PlanService
 from billing_desk.services.staff import StaffService
 from billing_desk.services.uow import UnitOfWorkFactory
@@ -35,6 +36,7 @@ class App:
     exports: ExportService = field(init=False)
     vouchers: VoucherService = field(init=False)
     plans: PlanService = field(init=False)
+    payments: PaymentService = field(init=False)
 
     def close(self) -> None:
         self.database.dispose()
@@ -70,4 +72,6 @@ def _wire_capabilities(app: App) -> None:
     app.vouchers = VoucherService(app.uow, CodeKey.from_settings(app.settings))
     app.customers.add_search_source(search_by_last4)
     app.plans = PlanService(app.uow)
+    app.payments = build_payment_service(app.uow, app.settings)
+    app.customers.add_search_source(payment_reference_source)
     del app
