@@ -1,0 +1,80 @@
+"""GUI fixtures: a desk (main window, task runner, change bus) on a fresh database.
+
+GUI tests run on SQLite to stay fast (``sqlite_app``); ``pg_desk_app`` gives one PostgreSQL
+smoke test. QSettings go to a throwaway INI file so no test sees another's window state.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+from PySide6.QtCore import QSettings
+
+from billing_desk.app import Desk, build_desk
+from billing_desk.bootstrap import App, build_app
+from billing_desk.config import Settings
+from billing_desk.domain.permissions import Actor
+from billing_desk.services.dto import CustomerDTO
+from tests.conftest import StaffActors, _fresh_sqlite
+
+
+@pytest.fixture
+def sqlite_app(sqlite_template: Path, tmp_path: Path) -> Iterator[App]:
+    application = build_app(Settings(database_url=_fresh_sqlite(sqlite_template, tmp_path), config_path=None))
+    yield application
+    application.close()
+
+
+@pytest.fixture
+def qsettings(tmp_path: Path) -> QSettings:
+    return QSettings(str(tmp_path / "desk.ini"), QSettings.Format.IniFormat)
+
+
+@pytest.fixture
+def customers(sqlite_app: App, staff: StaffActors) -> dict[str, CustomerDTO]:
+    """A few customers: a Vietnamese person with VND, a Japanese company with JPY, a German
+    person without a currency yet."""
+    svc = sqlite_app.customers
+    lan = svc.create(staff.admin, name="Nguyen Thi Lan", email="lan.nguyen@example.com", country="VN",
+                     billing_type="personal", address="12 Le Loi, Ha Noi")
+    lan = svc.set_currency(staff.admin, lan.id, "VND")
+    sato = svc.create(staff.admin, name="Sato Vision K.K.", email="billing@sato-vision.example.jp", country="JP",
+                      billing_type="company", address="1 Chiyoda, Tokyo", tax_code="JP1234567890")
+    sato = svc.set_currency(staff.admin, sato.id, "JPY")
+    emma = svc.create(staff.admin, name="Emma Müller", email="emma.mueller@example.de", country="DE",
+                      billing_type="personal", address="")
+    return {"lan": lan, "sato": sato, "emma": emma}
+
+
+DeskFactory = Callable[[Actor], Desk]
+
+
+@pytest.fixture
+def make_desk(qtbot, sqlite_app: App, qsettings: QSettings) -> Iterator[DeskFactory]:  # type: ignore[no-untyped-def]
+    desks: list[Desk] = []
+
+    def make(actor: Actor, app: App | None = None) -> Desk:
+        desk = build_desk(app or sqlite_app, actor, qsettings)
+        qtbot.addWidget(desk.window)
+        desk.window.show()
+        desk.window.activateWindow()
+        qtbot.waitUntil(desk.window.isActiveWindow, timeout=3000)  # shortcuts need an active window
+        desks.append(desk)
+        return desk
+
+    yield make
+    for desk in desks:
+        desk.window.close()
+        desk.runner.shutdown()
+
+
+def open_customer(qtbot, desk: Desk, customer_id: int) -> None:  # type: ignore[no-untyped-def]
+    with qtbot.waitSignal(desk.window.customer_opened, timeout=5000):
+        desk.window.open_customer(customer_id)
+    wait_idle(qtbot, desk)
+
+
+def wait_idle(qtbot, desk: Desk, timeout: int = 10000) -> None:  # type: ignore[no-untyped-def]
+    qtbot.waitUntil(lambda: desk.runner.pending == 0, timeout=timeout)
