@@ -26,7 +26,7 @@ class Currency:
 
     @property
     def scale(self) -> int:
-        return 10**self.exponent
+        return int(10**self.exponent)
 
 
 # VND plus PayPal's supported currencies; HUF, JPY and TWD take no decimals at PayPal, and

@@ -7,10 +7,11 @@ Queries shorter than three characters (too short for trigrams) match prefixes on
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
+from dataclasses import replace
 
-from sqlalchemy import Select, func, or_, select, text
-from sqlalchemy.orm import Session
+from sqlalchemy import ColumnElement, func, or_, select, text
+from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from billing_desk.models import Customer
 from billing_desk.services.dto import CustomerMatch
@@ -31,8 +32,10 @@ def _like_prefix(value: str) -> str:
     return value.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
 
 
-def _prefix_filter(session: Session, column: object, q: str) -> object:
-    lowered = func.lower(column)  # type: ignore[arg-type]
+def _prefix_filter(
+    session: Session, column: InstrumentedAttribute[str] | InstrumentedAttribute[str | None], q: str
+) -> ColumnElement[bool]:
+    lowered = func.lower(column)
     if session.get_bind().dialect.name == "sqlite":
         # SQLite uses an expression index for a range, not for LIKE (DESIGN.md §5).
         return (lowered >= q) & (lowered < q + "\U0010ffff")
@@ -56,43 +59,34 @@ def _substring_ids(session: Session, q: str, limit: int) -> list[int]:
     return [r[0] for r in rows]
 
 
-def _rank(row: Sequence[object], q: str) -> tuple[int, int, str]:
-    _id, account, name, email, _t, _c, _cur, tax = row
+def _rank(hit: CustomerMatch, q: str) -> tuple[int, int, str]:
     fields = {
-        "account": str(account).lower(),
-        "email": str(email).lower(),
-        "tax code": str(tax or "").lower(),
-        "name": str(name).lower(),
+        "account": hit.account.lower(),
+        "email": hit.email.lower(),
+        "tax code": (hit.tax_code or "").lower(),
+        "name": hit.name.lower(),
     }
+    name = fields["name"]
     if q in (fields["account"], fields["email"], fields["tax code"]):
-        return (0, 0, str(name).lower())
-    if any(v.startswith(q) for v in fields.values()) or any(w.startswith(q) for w in fields["name"].split()):
-        return (1, 0, str(name).lower())
+        return (0, 0, name)
+    if any(v.startswith(q) for v in fields.values()) or any(w.startswith(q) for w in name.split()):
+        return (1, 0, name)
     positions = [v.find(q) for v in fields.values() if q in v]
-    return (2, min(positions) if positions else 99, str(name).lower())
+    return (2, min(positions) if positions else 99, name)
 
 
-def _what_matched(row: Sequence[object], q: str) -> str:
-    _id, account, name, email, _t, _c, _cur, tax = row
-    for label, value in (("account", account), ("email", email), ("tax code", tax), ("name", name)):
-        if value and q in str(value).lower():
+def _what_matched(hit: CustomerMatch, q: str) -> str:
+    for label, value in (("account", hit.account), ("email", hit.email), ("tax code", hit.tax_code)):
+        if value and q in value.lower():
             return label
     return "name"
 
 
-def _to_match(row: Sequence[object], matched: str) -> CustomerMatch:
-    cid, account, name, email, btype, country, currency, tax = row
-    return CustomerMatch(
-        int(cid),
-        str(account),
-        str(name),
-        str(email),
-        str(btype),
-        str(country),
-        currency if currency is None else str(currency),
-        tax if tax is None else str(tax),
-        matched,
-    )
+def _load(session: Session, where: ColumnElement[bool], limit: int | None = None) -> dict[int, CustomerMatch]:
+    query = select(*_COLUMNS).where(where)
+    if limit is not None:
+        query = query.limit(limit)
+    return {r[0]: CustomerMatch(*r, matched="") for r in session.execute(query)}
 
 
 def search_customers(
@@ -101,25 +95,22 @@ def search_customers(
     """Best matches first: exact, then prefix, then substring; ``extra_ids`` adds hits found
     elsewhere (a payment reference, a voucher's last four) with the label of what matched."""
     q = query.strip().lower()
-    exact_and_prefix: Select[tuple[object, ...]] = (
-        select(*_COLUMNS)
-        .where(
-            or_(
-                func.lower(Customer.account) == q,
-                func.lower(Customer.email) == q,
-                func.lower(Customer.tax_code) == q,
-                _prefix_filter(session, Customer.account, q),  # type: ignore[arg-type]
-                _prefix_filter(session, Customer.email, q),  # type: ignore[arg-type]
-                _prefix_filter(session, Customer.name, q),  # type: ignore[arg-type]
-            )
-        )
-        .limit(limit * 4)
+    hits = _load(
+        session,
+        or_(
+            func.lower(Customer.account) == q,
+            func.lower(Customer.email) == q,
+            func.lower(Customer.tax_code) == q,
+            _prefix_filter(session, Customer.account, q),
+            _prefix_filter(session, Customer.email, q),
+            _prefix_filter(session, Customer.name, q),
+        ),
+        limit * 4,
     )
-    rows = {r[0]: tuple(r) for r in session.execute(exact_and_prefix)}
-    ids = [i for i in _substring_ids(session, q, limit * 4) if i not in rows]
     extras = dict(extra_ids)
-    ids += [i for i in extras if i not in rows and i not in ids]
-    if ids:
-        rows.update({r[0]: tuple(r) for r in session.execute(select(*_COLUMNS).where(Customer.id.in_(ids)))})
-    ranked = sorted(rows.values(), key=lambda r: (0, 0, "") if r[0] in extras else _rank(r, q))
-    return [_to_match(r, extras.get(int(r[0])) or _what_matched(r, q)) for r in ranked[:limit]]  # type: ignore[call-overload]
+    more = [i for i in _substring_ids(session, q, limit * 4) if i not in hits]
+    more += [i for i in extras if i not in hits and i not in more]
+    if more:
+        hits.update(_load(session, Customer.id.in_(more)))
+    ranked = sorted(hits.values(), key=lambda h: (0, 0, "") if h.id in extras else _rank(h, q))
+    return [replace(h, matched=extras.get(h.id) or _what_matched(h, q)) for h in ranked[:limit]]
