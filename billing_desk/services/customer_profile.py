@@ -25,6 +25,23 @@ class Profile:
         return " | ".join(p for p in (account, self.name, self.email, self.tax_code or "") if p).lower()
 
 
+# Display preferences follow the customer's site (customer guide: VND for Vietnam, JPY for
+# Japan, USD elsewhere); the billing currency and these common ones may be chosen too.
+_SITE_CURRENCY = {"VN": "VND", "JP": "JPY"}
+_DISPLAY_CURRENCIES = ("VND", "JPY", "USD", "EUR")
+
+
+def site_display_currency(country: str) -> str:
+    return _SITE_CURRENCY.get(country, "USD")
+
+
+def display_currency_choices(country: str, billing_currency: str | None) -> tuple[str, ...]:
+    """The site's currency first, then the billing currency, then the other common ones."""
+    ordered = [site_display_currency(country), *([billing_currency] if billing_currency else []),
+               *_DISPLAY_CURRENCIES]
+    return tuple(dict.fromkeys(ordered))
+
+
 def parse_billing_type(value: str) -> str:
     try:
         return BillingType(value.strip().lower()).value

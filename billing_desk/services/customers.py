@@ -15,7 +15,7 @@ from billing_desk.domain.money import CURRENCIES, Money
 from billing_desk.domain.permissions import Actor, Permission
 from billing_desk.models import Customer, CustomerBalance, utcnow
 from billing_desk.services import audit
-from billing_desk.services.customer_profile import Profile, validate_profile
+from billing_desk.services.customer_profile import Profile, display_currency_choices, validate_profile
 from billing_desk.services.customer_search import search_customers
 from billing_desk.services.dto import Balance, CustomerDTO, CustomerMatch
 from billing_desk.services.uow import UnitOfWorkFactory
@@ -235,6 +235,12 @@ class CustomerService:
         with self._uow.write() as uow:
             customer = resolve_customer(uow.session, ref)
             before = customer.display_currency
+            choices = display_currency_choices(customer.country, customer.currency)
+            if wanted is not None and wanted not in choices:
+                raise ValidationError(f"Show amounts for {customer.account} in {', '.join(choices)}, not {wanted}.",
+                                      field="display_currency")
+            if wanted == before:
+                return customer_dto(uow.session, customer)
             customer.display_currency = wanted
             audit.record(
                 uow.session,

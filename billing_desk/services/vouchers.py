@@ -8,9 +8,10 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import datetime
+from pathlib import Path
 
-from billing_desk.domain.permissions import Actor
-from billing_desk.services import voucher_issue, voucher_lists, voucher_redeem
+from billing_desk.domain.permissions import Actor, Permission
+from billing_desk.services import audit, voucher_export, voucher_issue, voucher_lists, voucher_redeem
 from billing_desk.services.uow import UnitOfWorkFactory
 from billing_desk.services.voucher_codes import CodeKey
 from billing_desk.services.voucher_dto import (
@@ -67,3 +68,17 @@ class VoucherService:
 
     def expire(self, actor: Actor, now: datetime | None = None) -> ExpiryRun:
         return voucher_lists.expire_all(self._uow, actor, now)
+
+    def export_codes(self, issued: IssuedVouchers, path: str | Path) -> int:
+        """Write the plain codes just issued to a .csv or .xlsx file readable by its owner only."""
+        return voucher_export.export_codes(issued, path)
+
+    def export_list(self, actor: Actor, flt: VoucherFilter | None, path: str | Path) -> int:
+        actor.require(Permission.VOUCHER_LIST)
+        actor.require(Permission.EXPORT)
+        rows = voucher_export.export_list(self.iter_all(actor, flt), path)
+        with self._uow.write() as w:
+            audit.record(w.session, actor, "voucher.export", "voucher", "-",
+                         {"rows": rows, "file": Path(path).name, "filter": repr(flt or VoucherFilter())})
+            w.commit()
+        return rows

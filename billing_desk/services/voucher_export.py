@@ -1,0 +1,102 @@
+"""Writing voucher codes and voucher lists to .csv or .xlsx.
+
+Plain codes exist only in memory after issue and in the file they are exported to, so that
+file is created readable by its owner only (0600) and written atomically: a temporary file
+beside the target, renamed into place when complete.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import csv
+import os
+import tempfile
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+
+from openpyxl import Workbook
+
+from billing_desk.domain.errors import ValidationError
+from billing_desk.services.voucher_dto import IssuedVouchers, VoucherRow
+
+FORMATS = ("csv", "xlsx")
+Cell = str | int | None
+
+
+def _format(path: Path) -> str:
+    fmt = path.suffix.lstrip(".").lower()
+    if fmt not in FORMATS:
+        raise ValidationError(f"Export to a .csv or .xlsx file, not '{path.name}'.", field="out")
+    if not path.parent.is_dir():
+        raise ValidationError(f"The folder {path.parent} does not exist.", field="out")
+    return fmt
+
+
+def write_table(path: str | Path, headers: Sequence[str], rows: Iterable[Sequence[Cell]]) -> int:
+    """Write ``rows`` under ``headers``; returns the number of rows written."""
+    target = Path(path).expanduser()
+    fmt = _format(target)
+    handle, temp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".part", dir=target.parent)
+    os.close(handle)
+    temp = Path(temp_name)
+    os.chmod(temp, 0o600)
+    try:
+        count = _write_csv(temp, headers, rows) if fmt == "csv" else _write_xlsx(temp, headers, rows)
+        os.replace(temp, target)
+        return count
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            temp.unlink()
+
+
+def _write_csv(path: Path, headers: Sequence[str], rows: Iterable[Sequence[Cell]]) -> int:
+    count = 0
+    with path.open("w", newline="", encoding="utf-8") as fh:
+        writer = csv.writer(fh)
+        writer.writerow(headers)
+        for row in rows:
+            writer.writerow(["" if c is None else c for c in row])
+            count += 1
+    return count
+
+
+def _write_xlsx(path: Path, headers: Sequence[str], rows: Iterable[Sequence[Cell]]) -> int:
+    book = Workbook(write_only=True)  # constant memory: 100,000 codes stay small
+    sheet = book.create_sheet("Vouchers")
+    sheet.append(list(headers))
+    count = 0
+    for row in rows:
+        sheet.append(list(row))
+        count += 1
+    book.save(path)
+    return count
+
+
+CODE_HEADERS = ("code", "amount", "currency", "campaign", "valid_from", "valid_until", "max_redemptions",
+                "credit_days", "voucher_id")
+
+
+def export_codes(issued: IssuedVouchers, path: str | Path) -> int:
+    amount = format(issued.amount.as_decimal(), "f")
+    vf = issued.valid_from.isoformat() if issued.valid_from else None
+    vu = issued.valid_until.isoformat() if issued.valid_until else None
+    return write_table(path, CODE_HEADERS, (
+        (code, amount, issued.amount.currency, issued.campaign, vf, vu, issued.max_redemptions, issued.credit_days, vid)
+        for code, vid in zip(issued.codes, issued.voucher_ids, strict=True)
+    ))
+
+
+LIST_HEADERS = ("id", "last4", "campaign", "amount", "currency", "status", "redemptions", "max_redemptions",
+                "credit_granted", "valid_from", "valid_until", "customer_id", "created_at", "revoked_reason")
+
+
+def list_cells(row: VoucherRow) -> tuple[Cell, ...]:
+    return (row.id, row.last4, row.campaign, format(row.amount.as_decimal(), "f"), row.amount.currency,
+            row.status.value, row.redemptions, row.max_redemptions, format(row.credit_granted.as_decimal(), "f"),
+            row.valid_from.isoformat() if row.valid_from else None,
+            row.valid_until.isoformat() if row.valid_until else None, row.customer_id, row.created_at.isoformat(),
+            row.revoked_reason)
+
+
+def export_list(rows: Iterable[VoucherRow], path: str | Path) -> int:
+    return write_table(path, LIST_HEADERS, (list_cells(r) for r in rows))
