@@ -2,7 +2,9 @@
 
 One single-worker executor serialises database work (a SQLite file has one writer anyway,
 and a strict order keeps "write, then re-read" sequences correct); a small pool runs gateway
-calls, which wait on the network and must not queue behind a long export. A task never
+calls, which wait on the network and must not queue behind a long export; and one more
+worker takes long reads (exports), so a 30-second export never holds up the page queries
+of the tab the agent is looking at. A task never
 touches a widget: its result or error travels back to the GUI thread through a queued Qt
 signal, and the callback runs there. ``QueryOp`` and ``CollectionOp`` (after Anki's
 ``aqt.operations``) keep call sites short: a read with on_success, a write that publishes
@@ -93,6 +95,7 @@ class TaskRunner(QObject):
         super().__init__()
         self._db = ThreadPoolExecutor(max_workers=1, thread_name_prefix="bd-db")
         self._gateway = ThreadPoolExecutor(max_workers=gateway_workers, thread_name_prefix="bd-gw")
+        self._long = ThreadPoolExecutor(max_workers=1, thread_name_prefix="bd-long")
         self._relay = _Relay()
         self._pending = 0
         self._closed = False
@@ -107,6 +110,9 @@ class TaskRunner(QObject):
     def run_gateway(self, fn: Callable[[], T],
                     done: Callable[[T | None, BaseException | None], None]) -> Future[T]:
         return self._submit(self._gateway, fn, done)
+
+    def run_long(self, fn: Callable[[], T], done: Callable[[T | None, BaseException | None], None]) -> Future[T]:
+        return self._submit(self._long, fn, done)
 
     def _submit(self, pool: ThreadPoolExecutor, fn: Callable[[], T],
                 done: Callable[[T | None, BaseException | None], None]) -> Future[T]:
@@ -138,6 +144,7 @@ class TaskRunner(QObject):
         self._closed = True
         self._db.shutdown(wait=True, cancel_futures=True)
         self._gateway.shutdown(wait=True, cancel_futures=True)
+        self._long.shutdown(wait=True, cancel_futures=True)
 
 
 def _log_unexpected(error: BaseException) -> None:
@@ -154,8 +161,9 @@ class QueryOp(Generic[T]):
     default_failure: Callable[[BaseException], None] = staticmethod(_log_unexpected)
 
     def __init__(self, runner: TaskRunner, op: Callable[[], T], success: Callable[[T], None],
-                 *, gateway: bool = False) -> None:
+                 *, gateway: bool = False, long: bool = False) -> None:
         self._runner = runner
+        self._long = long
         self._op = op
         self._success = success
         self._failure: Callable[[BaseException], None] | None = None
@@ -172,7 +180,8 @@ class QueryOp(Generic[T]):
             self._success(value)  # type: ignore[arg-type]
 
     def run(self) -> Future[T]:
-        submit = self._runner.run_gateway if self._gateway else self._runner.run_db
+        submit = (self._runner.run_gateway if self._gateway
+                  else self._runner.run_long if self._long else self._runner.run_db)
         return submit(self._op, self._done)
 
 

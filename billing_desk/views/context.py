@@ -33,8 +33,9 @@ class ViewContext:
     def can(self, permission: Permission) -> bool:
         return self.actor.can(permission)
 
-    def query(self, op: Callable[[], T], success: Callable[[T], None], *, gateway: bool = False) -> QueryOp[T]:
-        return QueryOp(self.runner, op, success, gateway=gateway)
+    def query(self, op: Callable[[], T], success: Callable[[T], None], *, gateway: bool = False,
+              long: bool = False) -> QueryOp[T]:
+        return QueryOp(self.runner, op, success, gateway=gateway, long=long)
 
     def write(self, op: Callable[[], T], changes: Callable[[T], Changes],
               success: Callable[[T], None] | None = None, *, gateway: bool = False,

@@ -1,22 +1,189 @@
-"""CreditHistoryTab: the credit transactions (date, service, description, status, amount) with filters, totals and Export Excel.
+"""Credit History tab: the customer's credit transactions, paged from the database, with
+filters, the count and sum for the filter, and Export Excel with a progress bar and Cancel.
 
-Shows a placeholder until its service lands in the App (built by bootstrap)."""
+A filter change re-queries (a proxy model would only filter the rows already loaded). The
+first page is shown before the count and sum, which may take longer on a huge history.
+"""
 
 from __future__ import annotations
 
-from PySide6.QtWidgets import QStackedLayout, QWidget
+from pathlib import Path
 
+from PySide6.QtCore import QStandardPaths
+from PySide6.QtGui import QIcon
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QFileDialog,
+    QHBoxLayout,
+    QLabel,
+    QProgressBar,
+    QPushButton,
+    QStackedLayout,
+    QTableView,
+    QVBoxLayout,
+    QWidget,
+)
+
+from billing_desk.domain.errors import Cancelled
+from billing_desk.domain.permissions import Permission
+from billing_desk.events import Changes
+from billing_desk.resources import resource_path
+from billing_desk.services.ledger_dto import ExportResult, HistoryFilter, HistoryTotals
+from billing_desk.tasks import CancelToken, Progress
 from billing_desk.views.base_tab import CustomerTab, Placeholder, no_customer_text
 from billing_desk.views.context import ViewContext
-from billing_desk.views.formatting import tr
+from billing_desk.views.dialogs.error_dialog import show_error
+from billing_desk.views.formatting import money_text, tr
+from billing_desk.views.table_models.credit_history_model import CreditHistoryModel
+from billing_desk.views.table_models.view_state import restore_columns, save_columns
+from billing_desk.views.widgets.customer_header import role_tooltip
+from billing_desk.views.widgets.history_filters import HistoryFilterBar
 
 
 class CreditHistoryTab(CustomerTab):
     def __init__(self, ctx: ViewContext, parent: QWidget | None = None) -> None:
         super().__init__(ctx, parent)
-        self.placeholder = Placeholder(no_customer_text(tr("the credit transactions (date, service, description, status, amount) with filters, totals and Export Excel")))
+        self.filters = HistoryFilterBar()
+        self.model = CreditHistoryModel(ctx.runner)
+        self.table = QTableView()
+        self.table.setObjectName("creditHistoryTable")
+        self.table.setModel(self.model)
+        self.table.setAlternatingRowColors(True)
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.verticalHeader().hide()
+        self.table.verticalHeader().setDefaultSectionSize(26)
+        self.table.horizontalHeader().setStretchLastSection(False)
+        self.totals_label = QLabel()
+        self.totals_label.setObjectName("statusLabel")
+        self.export_button = QPushButton(QIcon(str(resource_path("icons", "export.svg"))), tr("Export Excel"))
+        self.export_button.clicked.connect(self.ask_export)
+        self.progress = QProgressBar()
+        self.progress.hide()
+        self.cancel_button = QPushButton(tr("Cancel"))
+        self.cancel_button.hide()
+        self.cancel_button.clicked.connect(self.cancel_export)
+        self._token: CancelToken | None = None
+        self._totals_for: HistoryFilter | None = None
+        self._build()
+        self.filters.changed.connect(self._on_filters_changed)
+        self.model.load_failed.connect(lambda e: show_error(self, e))
+        restore_columns(self.table, ctx.settings, "creditHistory")
+        allowed = ctx.can(Permission.EXPORT)
+        self.export_button.setEnabled(allowed)
+        self.export_button.setToolTip(role_tooltip(ctx.actor, Permission.EXPORT,
+                                                   tr("Save the filtered history as an Excel workbook")))
+
+    def _build(self) -> None:
+        bottom = QHBoxLayout()
+        bottom.addWidget(self.totals_label, 1)
+        bottom.addWidget(self.progress)
+        bottom.addWidget(self.cancel_button)
+        bottom.addWidget(self.export_button)
+        content = QWidget()
+        layout = QVBoxLayout(content)
+        layout.addWidget(self.filters)
+        layout.addWidget(self.table, 1)
+        layout.addLayout(bottom)
+        self.placeholder = Placeholder(no_customer_text(tr("credit transactions")))
         self.stack = QStackedLayout(self)
         self.stack.addWidget(self.placeholder)
+        self.stack.addWidget(content)
+
+    def wants(self, changes: Changes) -> bool:
+        return changes.balance
+
+    def customer_changed(self, same_customer: bool) -> None:
+        if not same_customer:
+            self.filters.reset()
 
     def reload(self) -> None:
-        self.stack.setCurrentIndex(0)
+        if self.customer is None:
+            self.stack.setCurrentIndex(0)
+            self.model.set_source(None)
+            return
+        self.stack.setCurrentIndex(1)
+        ledger = self.ctx.app.ledger
+        self.ctx.query(lambda: ledger.services(self.ctx.actor), self.filters.set_services).run()
+        self._requery(self.filters.current())
+
+    def _on_filters_changed(self, flt: HistoryFilter) -> None:
+        if self.customer is not None:
+            self._requery(flt)
+
+    def _requery(self, flt: HistoryFilter) -> None:
+        ledger, actor, cid = self.ctx.app.ledger, self.ctx.actor, self.customer.id  # type: ignore[union-attr]
+
+        def fetch(after, limit):  # type: ignore[no-untyped-def]
+            page = ledger.history_page(actor, cid, flt, after, limit)
+            return page.rows, page.next_cursor
+
+        self.model.set_source(fetch)
+        self.totals_label.setText(tr("Counting…"))
+        self._totals_for = flt
+        self.ctx.query(lambda: ledger.history_totals(actor, cid, flt),
+                       lambda t: self._show_totals(flt, t)).failure(lambda e: show_error(self, e)).run()
+
+    def _show_totals(self, flt: HistoryFilter, totals: HistoryTotals) -> None:
+        if flt is not self._totals_for:
+            return  # totals of a filter that has since changed
+        text = tr("{count} transactions").format(count=f"{totals.count:,}")
+        if totals.total is not None:
+            text += tr("  ·  net {sum} (successful rows)").format(sum=money_text(totals.total))
+        self.totals_label.setText(text)
+
+    # --- export ---------------------------------------------------------------------------
+    def ask_export(self) -> None:
+        if self.customer is None:
+            return
+        folder = QStandardPaths.writableLocation(QStandardPaths.StandardLocation.DocumentsLocation)
+        suggested = str(Path(folder) / f"credit-history-{self.customer.account}.xlsx")
+        path, _ = QFileDialog.getSaveFileName(self, tr("Export credit history"), suggested,
+                                              tr("Excel workbook (*.xlsx);;CSV (*.csv)"))
+        if path:
+            self.export_to(path)
+
+    def export_to(self, path: str) -> None:
+        if self.customer is None or self._token is not None:
+            return
+        exports, actor, cid, flt = self.ctx.app.exports, self.ctx.actor, self.customer.id, self.filters.current()
+        token, progress = CancelToken(), Progress(self)
+        progress.changed.connect(self._on_export_progress)
+        self._token = token
+        self._set_exporting(True)
+        self.ctx.query(lambda: exports.export_credit_history(actor, cid, flt, path, None, progress, token),
+                       self._on_exported, long=True).failure(self._on_export_failed).run()
+
+    def cancel_export(self) -> None:
+        if self._token is not None:
+            self._token.cancel()
+            self.cancel_button.setEnabled(False)
+
+    def _on_export_progress(self, done: int, total: int) -> None:
+        self.progress.setMaximum(max(total, 1))
+        self.progress.setValue(done)
+        self.progress.setFormat(tr("%v of %m rows"))
+
+    def _set_exporting(self, busy: bool) -> None:
+        self.progress.setVisible(busy)
+        self.progress.setValue(0)
+        self.cancel_button.setVisible(busy)
+        self.cancel_button.setEnabled(busy)
+        self.export_button.setEnabled(not busy and self.ctx.can(Permission.EXPORT))
+        if not busy:
+            self._token = None
+
+    def _on_exported(self, result: ExportResult) -> None:
+        self._set_exporting(False)
+        self.totals_label.setText(tr("Exported {rows} rows to {path}").format(rows=f"{result.rows:,}",
+                                                                           path=result.path))
+
+    def _on_export_failed(self, error: BaseException) -> None:
+        self._set_exporting(False)
+        if isinstance(error, Cancelled):
+            self.totals_label.setText(error.message)
+        else:
+            show_error(self, error)
+
+    def save_state(self) -> None:
+        self.cancel_export()
+        save_columns(self.table, self.ctx.settings, "creditHistory")

@@ -1,0 +1,104 @@
+"""Credit History tab driven like a person: first page, totals, filters, export, cancel, roles."""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+from openpyxl import load_workbook
+from PySide6.QtCore import Qt
+
+from billing_desk.bootstrap import App
+from billing_desk.services.dto import CustomerDTO
+from billing_desk.tasks import QueryOp
+from billing_desk.views.credit_history_tab import CreditHistoryTab
+from tests.conftest import StaffActors
+from tests.gui.conftest import DeskFactory, open_customer, wait_idle
+from tests.gui.test_table_models import _seed_history
+
+
+def _history_tab(qtbot, make_desk: DeskFactory, actor, customer: CustomerDTO):  # type: ignore[no-untyped-def]
+    desk = make_desk(actor)
+    open_customer(qtbot, desk, customer.id)
+    desk.window.tabs.setCurrentIndex(1)
+    wait_idle(qtbot, desk)
+    tab = desk.window.tabs.currentWidget()
+    assert isinstance(tab, CreditHistoryTab)
+    return desk, tab
+
+
+def test_history_shows_rows_totals_and_filters(qtbot, make_desk: DeskFactory, staff: StaffActors,
+                                               customers: dict[str, CustomerDTO], sqlite_app: App) -> None:
+    _seed_history(sqlite_app, staff, customers["lan"], 5)
+    desk, tab = _history_tab(qtbot, make_desk, staff.finance, customers["lan"])
+    assert tab.model.rowCount() == 7
+    assert tab.totals_label.text() == "7 transactions  ·  net 4,985,000 ₫ (successful rows)"
+    services = [tab.filters.service_combo.itemText(i) for i in range(tab.filters.service_combo.count())]
+    assert "AI Inference" in services and "Storage" in services
+    tab.filters.status_combo.setCurrentIndex(tab.filters.status_combo.findText("Failed"))
+    wait_idle(qtbot, desk)
+    assert tab.model.rowCount() == 1 and tab.model.row(0).description == "Storage usage for 1 model"
+    assert tab.totals_label.text() == "1 transactions  ·  net 0 ₫ (successful rows)"
+    tab.filters.clear_button.click()
+    wait_idle(qtbot, desk)
+    qtbot.keyClicks(tab.filters.text_edit, "batch 3")
+    qtbot.waitUntil(lambda: tab.model.rowCount() == 1, timeout=3000)  # after the typing pause
+    wait_idle(qtbot, desk)
+    assert tab.model.row(0).description == "Inference batch 3"
+
+
+def test_export_excel_writes_the_filtered_rows(qtbot, make_desk: DeskFactory, staff: StaffActors,
+                                               customers: dict[str, CustomerDTO], sqlite_app: App,
+                                               tmp_path: Path) -> None:
+    _seed_history(sqlite_app, staff, customers["lan"], 5)
+    desk, tab = _history_tab(qtbot, make_desk, staff.finance, customers["lan"])
+    target = tmp_path / "lan.xlsx"
+    tab.export_to(str(target))
+    assert tab.progress.isVisibleTo(tab) and tab.cancel_button.isVisibleTo(tab)
+    assert not tab.export_button.isEnabled()
+    qtbot.waitUntil(lambda: not tab.progress.isVisibleTo(tab), timeout=10000)
+    assert tab.totals_label.text() == f"Exported 7 rows to {target}"
+    book = load_workbook(target, read_only=True)
+    text = " ".join(str(c) for sheet in book.worksheets for row in sheet.iter_rows(values_only=True)
+                    for c in row if c is not None)
+    assert "Inference batch 4" in text and "Storage usage for 1 model" in text
+    assert tab.export_button.isEnabled()
+    wait_idle(qtbot, desk)
+
+
+def test_cancel_stops_the_export_and_leaves_no_file(qtbot, make_desk: DeskFactory, staff: StaffActors,
+                                                    customers: dict[str, CustomerDTO], sqlite_app: App,
+                                                    tmp_path: Path) -> None:
+    _seed_history(sqlite_app, staff, customers["lan"], 3)
+    desk, tab = _history_tab(qtbot, make_desk, staff.finance, customers["lan"])
+    gate = threading.Event()
+    QueryOp(desk.runner, gate.wait, lambda _v: None, long=True).run()  # hold the export worker
+    target = tmp_path / "cancelled.xlsx"
+    tab.export_to(str(target))
+    qtbot.mouseClick(tab.cancel_button, Qt.MouseButton.LeftButton)
+    gate.set()
+    qtbot.waitUntil(lambda: not tab.progress.isVisibleTo(tab), timeout=10000)
+    assert "cancelled" in tab.totals_label.text() and "no file was written" in tab.totals_label.text()
+    assert not target.exists() and list(tmp_path.glob("*.part")) == []
+
+
+def test_support_may_read_but_not_export(qtbot, make_desk: DeskFactory, staff: StaffActors,
+                                         customers: dict[str, CustomerDTO]) -> None:
+    _desk, tab = _history_tab(qtbot, make_desk, staff.support, customers["lan"])
+    assert not tab.export_button.isEnabled()
+    assert "may not export data" in tab.export_button.toolTip()
+
+
+def test_a_new_usage_refreshes_the_open_history(qtbot, make_desk: DeskFactory, staff: StaffActors,
+                                                customers: dict[str, CustomerDTO], sqlite_app: App) -> None:
+    from billing_desk.events import Changes
+
+    _seed_history(sqlite_app, staff, customers["lan"], 2)
+    desk, tab = _history_tab(qtbot, make_desk, staff.manager, customers["lan"])
+    assert tab.model.rowCount() == 4
+    sqlite_app.ledger.record_usage(staff.manager, customers["lan"].id, service="Storage", amount="1,000",
+                                   description="Storage top-off")
+    desk.bus.publish(Changes.for_customer(customers["lan"].id, ledger=True))
+    qtbot.waitUntil(lambda: tab.model.rowCount() == 5, timeout=5000)
+    wait_idle(qtbot, desk)
+    assert desk.window.header.balance_label.text() == "4,996,000 ₫"
