@@ -1,0 +1,81 @@
+"""Shared pieces of the payments tests: a sandbox per test, an app pointed at it, customers."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import replace
+from typing import Any
+
+import pytest
+import requests
+
+from billing_desk.bootstrap import App, build_app
+from billing_desk.config import Settings
+from billing_desk.domain.permissions import Actor
+from billing_desk.services.gateways.sandbox import SandboxHandle, demo_gateway_settings, start_sandbox
+
+# Short timeouts and no waiting between retries keep misbehaviour tests quick.
+FAST = {"connect_timeout": 2.0, "read_timeout": 1.0, "max_retries": 1, "retry_base_delay": 0.01}
+
+CUSTOMERS = {
+    "VND": dict(name="Nguyen Van An", email="an@example.vn", country="VN", billing_type="personal",
+                address="12 Le Loi, Ho Chi Minh City"),
+    "JPY": dict(name="Sato Haruto", email="haruto@example.jp", country="JP", billing_type="personal",
+                address="1-2 Chiyoda, Tokyo"),
+    "USD": dict(name="Emma Smith", email="emma@example.com", country="US", billing_type="personal",
+                address="1 Main St, Springfield"),
+}
+AMOUNTS = {"VND": "500000", "JPY": "3000", "USD": "25.00"}
+METHODS = {"VND": "vnpay", "JPY": "stripe", "USD": "paypal"}
+
+
+def gateway_settings(url: str, **overrides: Any) -> dict[str, dict[str, Any]]:
+    settings = demo_gateway_settings(url)
+    for section in settings.values():
+        section.update(FAST)
+        section.update(overrides)
+    return settings
+
+
+@pytest.fixture
+def sandbox() -> Iterator[SandboxHandle]:
+    handle = start_sandbox()
+    yield handle
+    handle.stop()
+
+
+@pytest.fixture
+def pay_app(db_url: str, sandbox: SandboxHandle) -> Iterator[App]:
+    app = build_app(Settings(database_url=db_url, config_path=None, gateways=gateway_settings(sandbox.url)))
+    yield app
+    app.close()
+
+
+def with_gateways(app: App, gateways: dict[str, dict[str, Any]]) -> App:
+    return build_app(replace(app.settings, gateways=gateways))
+
+
+def make_customer(app: App, actor: Actor, currency: str, **changes: Any) -> str:
+    profile = {**CUSTOMERS[currency], **changes}
+    created = app.customers.create(actor, **profile)
+    app.customers.set_currency(actor, created.account, currency)
+    return created.account
+
+
+def control(sandbox: SandboxHandle, path: str, body: Any = None, method: str = "POST") -> Any:
+    response = requests.request(method, f"{sandbox.url}{path}", json=body, timeout=10)
+    return response.json()
+
+
+def pay(sandbox: SandboxHandle, checkout_url: str | None, action: str = "pay") -> None:
+    assert checkout_url
+    result = control(sandbox, "/sandbox/complete", {"checkout_url": checkout_url, "action": action})
+    assert result["ok"], result
+
+
+def fault(sandbox: SandboxHandle, kind: str, path: str, times: int = 10, **extra: Any) -> None:
+    assert control(sandbox, "/sandbox/faults", {"kind": kind, "path": path, "times": times, **extra})["ok"]
+
+
+def clear_faults(sandbox: SandboxHandle) -> None:
+    control(sandbox, "/sandbox/faults", method="DELETE")

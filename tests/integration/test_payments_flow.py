@@ -1,0 +1,164 @@
+"""Top-ups end to end over real HTTP against the sandbox, on SQLite and PostgreSQL."""
+# ruff: noqa: F811  (pytest fixtures imported from payments_support are redefined as parameters)
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import func, select
+
+from billing_desk.domain.errors import NotFound, PermissionDenied, ValidationError
+from billing_desk.domain.money import Money
+from billing_desk.models import LedgerEntry
+from billing_desk.services.payments_dto import PaymentFilters
+from tests.integration.payments_support import (  # noqa: F401  (fixtures)
+    AMOUNTS,
+    METHODS,
+    control,
+    make_customer,
+    pay,
+    pay_app,
+    sandbox,
+)
+
+CURRENCIES = list(AMOUNTS)
+
+
+def _topup_rows(app, customer_id: int) -> list[tuple[int, int]]:
+    with app.uow.read() as uow:
+        return [(r.amount, r.payment_id) for r in uow.session.execute(
+            select(LedgerEntry.amount, LedgerEntry.payment_id).where(
+                LedgerEntry.customer_id == customer_id, LedgerEntry.kind == "topup"))]
+
+
+@pytest.mark.parametrize("currency", CURRENCIES)
+def test_topup_paid_is_credited_exactly_once(pay_app, sandbox, staff, currency):
+    account = make_customer(pay_app, staff.support, currency)
+    result = pay_app.payments.create_topup(staff.support, account, AMOUNTS[currency])
+    p = result.payment
+    assert (p.status, p.method, result.problem) == ("pending", METHODS[currency], None)
+    assert p.checkout_url and p.gateway_reference
+    assert "non-refundable" in result.notice
+
+    assert pay_app.payments.reconcile(staff.finance) == []  # not paid yet: nothing changes
+    pay(sandbox, p.checkout_url)
+    changes = pay_app.payments.reconcile(staff.finance)
+    assert [(c.payment_id, c.previous_status, c.status) for c in changes] == [(p.id, "pending", "success")]
+    assert pay_app.payments.reconcile(staff.finance) == []
+
+    customer = pay_app.customers.get(staff.support, account)
+    assert customer.balance.total == p.amount == customer.balance.topup
+    assert _topup_rows(pay_app, customer.id) == [(p.amount.minor, p.id)]
+    shown = pay_app.payments.get(staff.support, p.id)
+    assert shown.status == "success" and shown.settled_at is not None
+
+
+@pytest.mark.parametrize("currency", CURRENCIES)
+def test_cancelled_checkout_fails_the_payment(pay_app, sandbox, staff, currency):
+    account = make_customer(pay_app, staff.support, currency)
+    p = pay_app.payments.create_topup(staff.support, account, AMOUNTS[currency]).payment
+    pay(sandbox, p.checkout_url, "cancel")
+    changes = pay_app.payments.reconcile(staff.finance)
+    assert [(c.status, bool(c.reason)) for c in changes] == [("failed", True)]
+    customer = pay_app.customers.get(staff.support, account)
+    assert customer.balance.total == Money(0, currency)
+    assert _topup_rows(pay_app, customer.id) == []
+
+
+def test_paypal_token_is_fetched_again_after_a_401(pay_app, sandbox, staff):
+    account = make_customer(pay_app, staff.support, "USD")
+    p = pay_app.payments.create_topup(staff.support, account, "30").payment
+    control(sandbox, "/sandbox/paypal/expire-tokens")
+    pay(sandbox, p.checkout_url)
+    assert [c.status for c in pay_app.payments.reconcile(staff.finance)] == ["success"]
+    state = control(sandbox, "/sandbox/state", method="GET")
+    assert state["counts"]["paypal:token"] == 2 and state["counts"]["paypal:captured"] == 1
+
+
+def test_rules_before_anything_is_written(pay_app, staff):
+    no_currency = pay_app.customers.create(staff.support, name="Le Thi Hoa", email="hoa@example.vn", country="VN",
+                                           billing_type="personal", address="3 Duy Tan, Ha Noi")
+    with pytest.raises(ValidationError, match="set-currency"):
+        pay_app.payments.create_topup(staff.support, no_currency.account, "500000")
+    account = make_customer(pay_app, staff.support, "VND", address="")
+    with pytest.raises(ValidationError, match="address"):
+        pay_app.payments.create_topup(staff.support, account, "500000")
+    ok = make_customer(pay_app, staff.support, "VND", email="other@example.vn")
+    with pytest.raises(ValidationError, match="minimum top-up is 500,000"):
+        pay_app.payments.create_topup(staff.support, ok, "499999")
+    with pytest.raises(ValidationError, match="maximum"):
+        pay_app.payments.create_topup(staff.support, ok, "1,000,000,000")
+    with pytest.raises(PermissionDenied):
+        pay_app.payments.create_topup(staff.finance, ok, "500000")
+    with pytest.raises(NotFound):
+        pay_app.payments.create_topup(staff.support, "C99999999", "500000")
+    assert pay_app.payments.list_payments(staff.support).rows == ()
+
+
+def test_recent_pending_topup_warns(pay_app, staff):
+    account = make_customer(pay_app, staff.support, "JPY")
+    first = pay_app.payments.create_topup(staff.support, account, "3000")
+    second = pay_app.payments.create_topup(staff.support, account, "5000")
+    assert first.warning is None
+    assert second.warning and f"payment {first.payment.id}" in second.warning
+
+
+def test_support_refreshes_one_customer_finance_reconciles_all(pay_app, sandbox, staff):
+    a = make_customer(pay_app, staff.support, "JPY")
+    b = make_customer(pay_app, staff.support, "JPY", email="b@example.jp")
+    pa = pay_app.payments.create_topup(staff.support, a, "3000").payment
+    pb = pay_app.payments.create_topup(staff.support, b, "3000").payment
+    pay(sandbox, pa.checkout_url)
+    pay(sandbox, pb.checkout_url)
+    with pytest.raises(PermissionDenied):
+        pay_app.payments.reconcile(staff.support)
+    assert [c.payment_id for c in pay_app.payments.reconcile(staff.support, customer_ref=a)] == [pa.id]
+    assert [c.payment_id for c in pay_app.payments.reconcile(staff.finance)] == [pb.id]
+
+
+def test_reconcile_reports_progress_and_stops_when_cancelled(pay_app, sandbox, staff):
+    account = make_customer(pay_app, staff.support, "JPY")
+    for _ in range(3):
+        pay(sandbox, pay_app.payments.create_topup(staff.support, account, "3000").payment.checkout_url)
+    seen: list[tuple[int, int]] = []
+    changes = pay_app.payments.reconcile(staff.finance, progress=lambda d, t: seen.append((d, t)),
+                                         cancel=lambda: len(seen) >= 2)
+    assert len(changes) == 2 and seen == [(1, 3), (2, 3)]
+    assert len(pay_app.payments.reconcile(staff.finance)) == 1
+
+
+def test_list_payments_pages_by_keyset_and_filters(pay_app, sandbox, staff):
+    vn = make_customer(pay_app, staff.support, "VND")
+    jp = make_customer(pay_app, staff.support, "JPY")
+    ids = [pay_app.payments.create_topup(staff.support, vn if i % 2 else jp, "5000000" if i % 2 else "3000").payment.id
+           for i in range(7)]
+    seen, cursor = [], None
+    while True:
+        page = pay_app.payments.list_payments(staff.support, after=cursor, limit=3)
+        seen += [r.id for r in page.rows]
+        if page.next_cursor is None:
+            break
+        cursor = page.next_cursor
+    assert seen == sorted(ids, reverse=True)
+    vnpay = pay_app.payments.list_payments(staff.finance, PaymentFilters(method="vnpay", customer=vn)).rows
+    assert {r.method for r in vnpay} == {"vnpay"} and len(vnpay) == 3
+    assert pay_app.payments.list_payments(staff.finance, PaymentFilters(status="success")).rows == ()
+    with pytest.raises(ValidationError):
+        pay_app.payments.list_payments(staff.finance, PaymentFilters(status="paid"))
+
+
+def test_customer_search_finds_a_payment_reference(pay_app, staff):
+    account = make_customer(pay_app, staff.support, "USD")
+    p = pay_app.payments.create_topup(staff.support, account, "25").payment
+    hits = pay_app.customers.find(staff.support, p.gateway_reference)
+    assert [(h.account, h.matched) for h in hits] == [(account, "payment reference")]
+
+
+def test_every_staff_write_is_audited(pay_app, sandbox, staff):
+    account = make_customer(pay_app, staff.support, "VND")
+    p = pay_app.payments.create_topup(staff.support, account, "500000").payment
+    pay(sandbox, p.checkout_url)
+    pay_app.payments.reconcile(staff.finance)
+    rows = [r for r in pay_app.audit.list(staff.manager, entity="payment")]
+    assert sorted(r.action for r in rows) == ["payment.checkout", "payment.create", "payment.settle"]
+    with pay_app.uow.read() as uow:
+        assert uow.session.scalar(select(func.count()).select_from(LedgerEntry)) == 1
