@@ -1,22 +1,62 @@
-"""VouchersTab: the Voucher List (redeemed and active vouchers, remaining credit, expiry) and Apply Code.
-
-Shows a placeholder until its service lands in the App (built by bootstrap)."""
+"""Vouchers tab: the customer's Voucher List (redeemed and active, remaining credit, expiry)
+and Apply Code."""
 
 from __future__ import annotations
 
-from PySide6.QtWidgets import QStackedLayout, QWidget
+from PySide6.QtWidgets import QAbstractItemView, QGroupBox, QLabel, QStackedLayout, QTableView, QVBoxLayout, QWidget
 
+from billing_desk.events import Changes
 from billing_desk.views.base_tab import CustomerTab, Placeholder, no_customer_text
 from billing_desk.views.context import ViewContext
+from billing_desk.views.dialogs.error_dialog import show_error
 from billing_desk.views.formatting import tr
+from billing_desk.views.table_models.view_state import restore_columns, save_columns
+from billing_desk.views.table_models.voucher_model import VoucherListModel
+from billing_desk.views.widgets.voucher_entry import VoucherEntry
 
 
 class VouchersTab(CustomerTab):
     def __init__(self, ctx: ViewContext, parent: QWidget | None = None) -> None:
         super().__init__(ctx, parent)
-        self.placeholder = Placeholder(no_customer_text(tr("the Voucher List (redeemed and active vouchers, remaining credit, expiry) and Apply Code")))
+        self.entry = VoucherEntry(ctx)
+        self.model = VoucherListModel(ctx.runner)
+        self.model.load_failed.connect(lambda e: show_error(self, e))
+        self.table = QTableView()
+        self.table.setModel(self.model)
+        self.table.setAlternatingRowColors(True)
+        self.table.verticalHeader().hide()
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.empty_label = QLabel(tr("No vouchers redeemed yet."))
+        self.empty_label.setObjectName("statusLabel")
+        self.model.page_loaded.connect(lambda n: self.empty_label.setVisible(self.model.rowCount() == 0))
+        restore_columns(self.table, ctx.settings, "vouchers")
+        apply_box = QGroupBox(tr("Add voucher"))
+        QVBoxLayout(apply_box).addWidget(self.entry)
+        list_box = QGroupBox(tr("Voucher List"))
+        ll = QVBoxLayout(list_box)
+        ll.addWidget(self.table)
+        ll.addWidget(self.empty_label)
+        content = QWidget()
+        layout = QVBoxLayout(content)
+        layout.addWidget(apply_box)
+        layout.addWidget(list_box, 1)
         self.stack = QStackedLayout(self)
-        self.stack.addWidget(self.placeholder)
+        self.stack.addWidget(Placeholder(no_customer_text(tr("Voucher List and Apply Code"))))
+        self.stack.addWidget(content)
+
+    def wants(self, changes: Changes) -> bool:
+        return changes.vouchers or changes.ledger
 
     def reload(self) -> None:
-        self.stack.setCurrentIndex(0)
+        customer = self.customer
+        self.entry.set_customer(customer)
+        if customer is None:
+            self.stack.setCurrentIndex(0)
+            self.model.set_source(None)
+            return
+        self.stack.setCurrentIndex(1)
+        vouchers, actor, cid = self.ctx.app.vouchers, self.ctx.actor, customer.id
+        self.model.set_source(lambda _after, _limit: (vouchers.customer_vouchers(actor, cid), None))
+
+    def save_state(self) -> None:
+        save_columns(self.table, self.ctx.settings, "vouchers")
