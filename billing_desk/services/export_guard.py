@@ -6,7 +6,8 @@ description ``=HYPERLINK(...)`` could run it on a staff member's machine. Every 
 of an export passes through here. XLSX cells are written with an explicit string type and
 Excel's quote-prefix style (``needs_guard``), so the text is kept exactly and shown as text;
 CSV has no types, so risky text gets a leading apostrophe, the convention spreadsheets honour.
-XML cannot carry most control characters at all, so they become U+FFFD in XLSX.
+XML cannot carry most control characters (and turns CR into LF), so XLSX text uses OOXML's
+own escape ``_xHHHH_``, which Excel decodes back to the exact character.
 """
 
 from __future__ import annotations
@@ -14,8 +15,9 @@ from __future__ import annotations
 import re
 
 TRIGGERS = ("=", "+", "-", "@", "\t", "\r", "\n")
-# Characters XML 1.0 cannot hold (openpyxl's ILLEGAL_CHARACTERS_RE): C0 controls but tab, LF, CR.
-_XML_ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+# C0 controls XML cannot hold or would alter (CR); tab and LF travel as they are.
+_XML_ESCAPE = re.compile(r"[\x00-\x08\x0b-\x1f]")
+_LOOKS_ESCAPED = re.compile(r"_(x[0-9A-Fa-f]{4}_)")
 _CONTROL = re.compile(r"^[\x00-\x1f\x7f]")
 
 
@@ -24,7 +26,10 @@ def needs_guard(text: str) -> bool:
 
 
 def xml_safe(text: str) -> str:
-    return _XML_ILLEGAL.sub("\ufffd", text)
+    """Text as an XLSX cell must hold it so that Excel shows exactly ``text``."""
+    if "_x" in text:  # a literal '_x0041_' must not be decoded by Excel: escape its underscore
+        text = _LOOKS_ESCAPED.sub(r"_x005F_\1", text)
+    return _XML_ESCAPE.sub(lambda m: f"_x{ord(m.group()):04X}_", text)
 
 
 def csv_text(text: str | None) -> str:

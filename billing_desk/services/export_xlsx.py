@@ -66,8 +66,9 @@ class _Cells:
         self.exponent = CURRENCIES[currency].exponent
 
     def text(self, value: str | None) -> Any:
-        clean = xml_safe(value or "")
-        if not needs_guard(clean):
+        raw = value or ""
+        clean = xml_safe(raw)
+        if not needs_guard(raw):
             return clean
         cell = WriteOnlyCell(self.ws, value=clean)
         cell.data_type = "s"  # never 'f': Excel must show it, not run it

@@ -147,7 +147,8 @@ class LedgerService:
             charged, failed, duplicates, totals = summarise(done)
             report = ImportReport(len(lines), charged, failed, duplicates,
                                   tuple(Money(v, c) for c, v in sorted(totals.items())))
-            audit.record(uow.session, actor, "usage.import", "usage_file", str(source), report.to_json())
+            audit.record(uow.session, actor, "usage.import", "usage_file", Path(str(source)).name[:64],
+                         {**report.to_json(), "file": str(source)})
             uow.commit()
             return report
 

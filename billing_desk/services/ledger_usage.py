@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
@@ -29,6 +30,7 @@ MAX_KEY = 200
 MAX_DESCRIPTION = 500
 # The feed's clock and ours may differ a little; a charge far in the future is a typo.
 FUTURE_SLACK = timedelta(minutes=10)
+_CONTROLS = re.compile(r"[\x00-\x1f\x7f]")
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,7 +69,8 @@ def check_key(key: str | None) -> str | None:
 
 
 def check_description(text: str | None, fallback: str) -> str:
-    clean = " ".join((text or "").split()) or fallback
+    # One line of printable text: tabs and newlines become spaces, other controls go.
+    clean = _CONTROLS.sub("", " ".join((text or "").split())) or fallback
     if len(clean) > MAX_DESCRIPTION:
         raise ValidationError(f"The description is too long; keep it to {MAX_DESCRIPTION} characters.",
                               field="description")
