@@ -69,10 +69,9 @@ def customer_vouchers(uow: UnitOfWorkFactory, actor: Actor, customer_ref: str | 
             .where(VoucherRedemption.customer_id == customer.id)
             .order_by(VoucherRedemption.redeemed_at.desc(), VoucherRedemption.id.desc())
         )
-        expiries = dict(r.session.execute(
+        expiries = {rid: at for rid, at in r.session.execute(
             select(VoucherCreditLot.redemption_id, func.max(VoucherCreditLot.expires_at))
-            .where(VoucherCreditLot.customer_id == customer.id).group_by(VoucherCreditLot.redemption_id)
-        ).tuples().all())
+            .where(VoucherCreditLot.customer_id == customer.id).group_by(VoucherCreditLot.redemption_id))}
         rows = []
         for rid, vid, l4, campaign, amount, cur, at, remaining, _days in r.session.execute(query):
             expires = expiries.get(rid)
