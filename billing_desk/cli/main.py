@@ -12,6 +12,7 @@ from billing_desk import __version__
 from billing_desk.cli import audit_cmd, customer_cmd, db_cmd, demo_cmd, gui_cmd, user_cmd
 from billing_desk.cli import ledger_cmd
 from billing_desk.cli import plan_cmd, voucher_cmd
+from billing_desk.cli import payments_cmd, sandbox_cmd
 from billing_desk.cli.common import Context
 from billing_desk.domain.errors import BillingDeskError
 
@@ -19,6 +20,7 @@ from billing_desk.domain.errors import BillingDeskError
 COMMAND_MODULES: list[ModuleType] = [db_cmd, user_cmd, audit_cmd, customer_cmd, demo_cmd, gui_cmd]
 COMMAND_MODULES.append(ledger_cmd)
 COMMAND_MODULES.extend([voucher_cmd, plan_cmd])
+COMMAND_MODULES.extend([payments_cmd, sandbox_cmd])
 
 
 class _Parser(argparse.ArgumentParser):

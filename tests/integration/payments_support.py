@@ -79,3 +79,16 @@ def fault(sandbox: SandboxHandle, kind: str, path: str, times: int = 10, **extra
 
 def clear_faults(sandbox: SandboxHandle) -> None:
     control(sandbox, "/sandbox/faults", method="DELETE")
+
+
+def write_config(path: Any, url: str, **overrides: Any) -> Any:
+    """A TOML config file whose gateway sections point at the sandbox (fast timeouts)."""
+    from billing_desk.services.gateways.sandbox import demo_config_toml
+
+    text = demo_config_toml(url)
+    extra = "".join(f"{k} = {v!r}\n".replace("'", '"') for k, v in {**FAST, **overrides}.items())
+    text = text.replace("[gateways.vnpay]\n", f"[gateways.vnpay]\n{extra}")
+    text = text.replace("[gateways.stripe]\n", f"[gateways.stripe]\n{extra}")
+    text = text.replace("[gateways.paypal]\n", f"[gateways.paypal]\n{extra}")
+    path.write_text(text, encoding="utf-8")
+    return path

@@ -1,0 +1,155 @@
+"""`billing-desk topup create` and `billing-desk payments list|show|reconcile`."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+
+from billing_desk.cli.common import Context, add_json, add_user, confirm, positive_int, print_json, print_table
+from billing_desk.domain.dates import day_range_utc, parse_day
+from billing_desk.domain.errors import Cancelled
+from billing_desk.domain.money import format_money
+from billing_desk.services.payments_dto import PaymentChange, PaymentFilters, PaymentRow, TopUpResult
+
+NO_LINK_EXIT = 10  # the payment is pending but the gateway gave no link yet
+
+
+def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    topup = sub.add_parser("topup", help="top-ups through VNPay, Stripe or PayPal")
+    ts = topup.add_subparsers(dest="topup_command", metavar="ACTION", required=True)
+    create = ts.add_parser("create", help="start a top-up and print the checkout link to send")
+    create.add_argument("customer", metavar="CUSTOMER", help="id or account number")
+    create.add_argument("amount", metavar="AMOUNT", help="in major units as a person writes it: 500000, 25.00")
+    add_user(create)
+    add_json(create)
+    create.set_defaults(handler=_create)
+
+    payments = sub.add_parser("payments", help="gateway payments")
+    ps = payments.add_subparsers(dest="payments_command", metavar="ACTION", required=True)
+    listing = ps.add_parser("list", help="payments, newest first")
+    listing.add_argument("--customer", metavar="C")
+    listing.add_argument("--status", choices=("pending", "success", "failed"))
+    listing.add_argument("--method", choices=("vnpay", "stripe", "paypal"))
+    listing.add_argument("--from", dest="date_from", metavar="YYYY-MM-DD")
+    listing.add_argument("--to", dest="date_to", metavar="YYYY-MM-DD", help="inclusive")
+    listing.add_argument("--limit", type=positive_int, default=100)
+    add_user(listing)
+    add_json(listing)
+    listing.set_defaults(handler=_list)
+    show = ps.add_parser("show", help="one payment")
+    show.add_argument("payment_id", metavar="ID", type=positive_int)
+    add_user(show)
+    add_json(show)
+    show.set_defaults(handler=_show)
+    rec = ps.add_parser("reconcile", help="ask the gateways about every pending payment now")
+    rec.add_argument("--customer", metavar="C", help="only this customer's (support may do this)")
+    rec.add_argument("--every", type=positive_int, metavar="SECONDS",
+                     help="keep running, one pass every SECONDS, until interrupted (a scheduled job)")
+    add_user(rec)
+    add_json(rec)
+    rec.set_defaults(handler=_reconcile)
+
+
+def _create(ctx: Context, args: argparse.Namespace) -> int:
+    actor = ctx.actor(args)
+    if not args.json and not confirm(f"Start a top-up of {args.amount} for {args.customer}? "
+                                     "Purchased credits are non-refundable."):
+        raise Cancelled("Nothing was started.")
+    result = ctx.app.payments.create_topup(actor, args.customer, args.amount)
+    if args.json:
+        print_json(result.to_json())
+        for line in filter(None, (result.warning, result.problem)):
+            sys.stderr.write(f"billing-desk: {line}\n")
+    else:
+        _print_topup(result)
+    return NO_LINK_EXIT if result.payment.checkout_url is None else 0
+
+
+def _print_topup(result: TopUpResult) -> None:
+    p = result.payment
+    if result.warning:
+        print(f"Warning: {result.warning}")
+    print(f"Payment {p.id}: {format_money(p.amount)} for {p.customer_account} through {p.method}, {p.status}.")
+    if p.checkout_url:
+        print(f"Send this link to the customer: {p.checkout_url}")
+    if result.problem:
+        print(f"Problem: {result.problem}")
+    print(result.notice)
+
+
+def _filters(args: argparse.Namespace) -> PaymentFilters:
+    start, end = day_range_utc(parse_day(args.date_from, "from") if args.date_from else None,
+                               parse_day(args.date_to, "to") if args.date_to else None)
+    return PaymentFilters(customer=args.customer, status=args.status, method=args.method,
+                          created_from=start, created_to=end)
+
+
+def _list(ctx: Context, args: argparse.Namespace) -> int:
+    actor = ctx.actor(args)
+    rows: list[PaymentRow] = []
+    cursor = None
+    while len(rows) < args.limit:  # keyset pages until the limit is reached
+        page = ctx.app.payments.list_payments(actor, _filters(args), cursor, min(500, args.limit - len(rows)))
+        rows.extend(page.rows)
+        cursor = page.next_cursor
+        if cursor is None:
+            break
+    if args.json:
+        print_json([r.to_json() for r in rows])
+    elif not rows:
+        print("No payments match.")
+    else:
+        print_table([[str(r.id), r.created_at.strftime("%Y-%m-%d %H:%M"), r.customer_account, r.customer_name,
+                      format_money(r.amount), r.method, r.status, r.gateway_reference or "-"] for r in rows],
+                    ["ID", "CREATED (UTC)", "ACCOUNT", "CUSTOMER", "AMOUNT", "METHOD", "STATUS", "REFERENCE"],
+                    right={0, 4})
+        if cursor is not None:
+            print(f"(more: raise --limit above {args.limit})")
+    return 0
+
+
+def _show(ctx: Context, args: argparse.Namespace) -> int:
+    p = ctx.app.payments.get(ctx.actor(args), args.payment_id)
+    if args.json:
+        print_json(p.to_json())
+        return 0
+    print(f"Payment {p.id}: {format_money(p.amount)} through {p.method}, {p.status}"
+          + (f" ({p.reason})" if p.reason else ""))
+    print(f"  customer {p.customer_account} {p.customer_name}")
+    print(f"  created {p.created_at.isoformat()}, expires {p.expires_at.isoformat() if p.expires_at else '-'}, "
+          f"settled {p.settled_at.isoformat() if p.settled_at else '-'}")
+    print(f"  reference {p.gateway_reference or '-'}")
+    if p.checkout_url:
+        print(f"  link {p.checkout_url}")
+    return 0
+
+
+def _reconcile(ctx: Context, args: argparse.Namespace) -> int:
+    actor = ctx.actor(args)
+    asked = [0]
+
+    def progress(done: int, total: int) -> None:
+        asked[0] = total
+
+    while True:
+        asked[0] = 0
+        changes = ctx.app.payments.reconcile(actor, args.customer, progress=progress)
+        _print_changes(changes, asked[0], args.json)
+        if not args.every:
+            return 0
+        sys.stdout.flush()
+        time.sleep(args.every)  # pacing belongs to the scheduled loop, never to one explicit run
+
+
+def _print_changes(changes: list[PaymentChange], asked: int, as_json: bool) -> None:
+    if as_json:
+        print_json([c.to_json() for c in changes])
+        return
+    if not changes:
+        print(f"No payment changed ({asked} pending asked).")
+        return
+    print_table([[str(c.payment_id), c.customer_name, format_money(c.amount), c.method,
+                  f"{c.previous_status} -> {c.status}", c.reason or ""] for c in changes],
+                ["ID", "CUSTOMER", "AMOUNT", "METHOD", "CHANGE", "REASON"], right={0, 2})
+    print(f"{len(changes)} changed of {asked} pending asked.")

@@ -1,0 +1,29 @@
+"""`billing-desk sandbox-gateway`: run the local VNPay/Stripe/PayPal sandbox until interrupted."""
+
+from __future__ import annotations
+
+import argparse
+import threading
+
+from billing_desk.cli.common import Context
+
+
+def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    sandbox = sub.add_parser("sandbox-gateway", help="run a local payment gateway sandbox (no real money)")
+    sandbox.add_argument("--host", default="127.0.0.1")
+    sandbox.add_argument("--port", type=int, default=0, help="0 picks a free port")
+    sandbox.set_defaults(handler=_run, check_schema=False)
+
+
+def _run(ctx: Context, args: argparse.Namespace) -> int:
+    from billing_desk.services.gateways.sandbox import demo_config_toml, start_sandbox
+
+    handle = start_sandbox(args.host, args.port)
+    print(f"Gateway sandbox listening on {handle.url} (Ctrl-C to stop).")
+    print("Put this in the config file to use it:\n")
+    print(demo_config_toml(handle.url), flush=True)
+    try:
+        threading.Event().wait()
+    finally:
+        handle.stop()
+    return 0

@@ -1,0 +1,90 @@
+"""The top-up and payments commands, end to end against the sandbox over HTTP."""
+# ruff: noqa: F811  (pytest fixtures imported from payments_support are redefined as parameters)
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from tests.integration.payments_support import pay, sandbox, write_config  # noqa: F401
+
+
+@pytest.fixture
+def pay_cli(cli, sandbox, tmp_path):
+    cli.monkeypatch.setenv("BILLING_DESK_CONFIG", str(write_config(tmp_path / "config.toml", sandbox.url)))
+    return cli
+
+
+def _customer(cli, country: str, currency: str, email: str) -> str:
+    r = cli("customer", "create", "--name", "Test Person", "--email", email, "--country", country,
+            "--type", "personal", "--address", "1 Test Street", "--json", "--user", "support")
+    assert r.code == 0, r.err
+    account = json.loads(r.out)["account"]
+    assert cli("customer", "set-currency", account, currency, "--user", "support").code == 0
+    return account
+
+
+@pytest.mark.parametrize(("country", "currency", "amount", "method", "minor"), [
+    ("VN", "VND", "500000", "vnpay", 500000), ("JP", "JPY", "3,000", "stripe", 3000),
+    ("US", "USD", "25.00", "paypal", 2500)])
+def test_topup_end_to_end_from_the_cli(pay_cli, sandbox, country, currency, amount, method, minor):
+    cli = pay_cli
+    account = _customer(cli, country, currency, f"{method}@example.com")
+    r = cli("topup", "create", account, amount, "--json", "--user", "support")
+    assert r.code == 0, r.err
+    created = json.loads(r.out)
+    assert {k: created[k] for k in ("method", "status")} == {"method": method, "status": "pending"}
+    assert created["amount"]["minor"] == minor and created["amount"]["currency"] == currency
+    assert created["checkout_url"].startswith(sandbox.url)
+
+    pay(sandbox, created["checkout_url"])
+    r = cli("payments", "reconcile", "--json", "--user", "finance")
+    assert r.code == 0, r.err
+    assert [(c["payment_id"], c["status"]) for c in json.loads(r.out)] == [(created["payment_id"], "success")]
+    assert json.loads(cli("payments", "reconcile", "--json", "--user", "finance").out) == []
+
+    shown = json.loads(cli("payments", "show", str(created["payment_id"]), "--json", "--user", "support").out)
+    for key in ("payment_id", "method", "amount", "status", "checkout_url", "gateway_reference", "reason",
+                "created_at", "settled_at"):
+        assert key in shown
+    assert shown["status"] == "success" and shown["settled_at"]
+    balance = json.loads(cli("customer", "show", account, "--json", "--user", "support").out)["balance"]
+    assert balance["total"]["minor"] == minor
+
+
+def test_text_output_warning_and_listing(pay_cli, sandbox):
+    cli = pay_cli
+    account = _customer(cli, "JP", "JPY", "jp@example.com")
+    first = cli("topup", "create", account, "3000", "--user", "support")
+    assert first.code == 0 and "Send this link" in first.out and "non-refundable" in first.out
+    second = cli("topup", "create", account, "5000", "--user", "support")
+    assert "Warning: This customer already has a pending top-up" in second.out
+    listed = json.loads(cli("payments", "list", "--customer", account, "--json", "--user", "support").out)
+    assert [p["amount"]["minor"] for p in listed] == [5000, 3000]
+    assert json.loads(cli("payments", "list", "--status", "success", "--json", "--user", "support").out) == []
+    text = cli("payments", "list", "--method", "stripe", "--user", "support")
+    assert text.code == 0 and "stripe" in text.out
+    refresh = cli("payments", "reconcile", "--customer", account, "--user", "support")
+    assert refresh.code == 0 and "No payment changed (2 pending asked)" in refresh.out
+
+
+def test_refusals_are_one_line_and_non_zero(pay_cli):
+    cli = pay_cli
+    account = _customer(cli, "VN", "VND", "vn@example.com")
+    low = cli("topup", "create", account, "1000", "--user", "support")
+    assert low.code == 2 and "minimum top-up is 500,000" in low.err and low.err.count("\n") == 1
+    denied = cli("payments", "reconcile", "--user", "support")
+    assert denied.code == 4 and "may not reconcile all payments" in denied.err
+    assert cli("topup", "create", account, "500000", "--user", "finance").code == 4
+    assert cli("payments", "show", "999", "--user", "support").code == 3
+
+
+def test_no_link_when_the_gateway_is_down(cli, tmp_path):
+    config = write_config(tmp_path / "config.toml", "http://127.0.0.1:9")  # nothing listens on port 9
+    cli.monkeypatch.setenv("BILLING_DESK_CONFIG", str(config))
+    account = _customer(cli, "JP", "JPY", "down@example.com")
+    r = cli("topup", "create", account, "3000", "--json", "--user", "support")
+    assert r.code == 10 and "could not be reached" in r.err
+    shown = json.loads(cli("payments", "list", "--json", "--user", "support").out)
+    assert [(p["status"], p["reason"][:11]) for p in shown] == [("failed", "not started")]
