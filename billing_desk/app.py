@@ -12,6 +12,7 @@ import os
 import sys
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from PySide6.QtCore import QSettings
 from PySide6.QtGui import QIcon
@@ -99,19 +100,22 @@ def prepare_demo_database(url: str) -> App:
 
 
 def _demo_gateways() -> dict[str, dict[str, object]]:
-    """Point every gateway at the local sandbox when the payments capability provides one."""
+    """Start the local gateway sandbox in the background and point every gateway at it, so a
+    demo top-up can be paid (open the checkout link, click Pay) and seen to settle."""
+    global _SANDBOX
     try:
-        from billing_desk.services.gateways import sandbox  # type: ignore[attr-defined]
+        from billing_desk.services.gateways.sandbox import demo_gateway_settings, start_sandbox
     except ImportError:
         return {}
-    start = getattr(sandbox, "start_demo_sandbox", None)
-    if start is None:
-        return {}
     try:
-        return dict(start())
-    except Exception:  # the desk still opens; top-ups will say the gateway is unavailable
+        _SANDBOX = start_sandbox()
+    except OSError:  # the desk still opens; top-ups will say the gateway is unavailable
         log.exception("Could not start the local gateway sandbox")
         return {}
+    return dict(demo_gateway_settings(_SANDBOX.url))
+
+
+_SANDBOX: Any = None
 
 
 def _login(app: App, runner: TaskRunner, settings: QSettings) -> Actor | None:
@@ -153,4 +157,6 @@ def run_gui(demo: bool = False) -> int:
     desk.window.show()
     code = qt.exec()
     desk.close()
+    if _SANDBOX is not None:
+        _SANDBOX.stop()
     return int(code)

@@ -1,0 +1,119 @@
+"""After Confirm: the checkout link with Copy and Open, and the payment's status followed
+until it settles (or the agent closes the dialog).
+
+Every few seconds the gateway is asked about this customer's pending payments (in the
+gateway pool), then the payment is re-read; a settled payment publishes a change notice so
+the header balance and the history tabs refresh.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QTimer, QUrl, Signal
+from PySide6.QtGui import QDesktopServices, QGuiApplication
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QLineEdit, QPushButton, QVBoxLayout, QWidget
+
+from billing_desk.events import Changes
+from billing_desk.services.payments_dto import PaymentRow, TopUpResult
+from billing_desk.views.context import ViewContext
+from billing_desk.views.formatting import money_text, tr
+from billing_desk.views.table_models.payment_model import payment_status_text
+
+POLL_MS = 3000
+
+
+class PaymentFollow(QWidget):
+    settled = Signal(object)  # PaymentRow
+    status_seen = Signal(str)
+
+    def __init__(self, ctx: ViewContext, parent: QWidget | None = None, poll_ms: int = POLL_MS) -> None:
+        super().__init__(parent)
+        self.ctx = ctx
+        self.payment: PaymentRow | None = None
+        self.headline = QLabel()
+        self.headline.setObjectName("customerName")
+        self.link_edit = QLineEdit()
+        self.link_edit.setReadOnly(True)
+        self.copy_button = QPushButton(tr("Copy"))
+        self.open_button = QPushButton(tr("Open"))
+        self.copy_button.clicked.connect(self.copy_link)
+        self.open_button.clicked.connect(self.open_link)
+        self.status_label = QLabel()
+        self.status_label.setWordWrap(True)
+        self.note_label = QLabel()
+        self.note_label.setWordWrap(True)
+        self.note_label.setObjectName("fieldError")
+        link_row = QHBoxLayout()
+        link_row.addWidget(self.link_edit, 1)
+        link_row.addWidget(self.copy_button)
+        link_row.addWidget(self.open_button)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.headline)
+        layout.addWidget(QLabel(tr("Send this checkout link to the customer:")))
+        layout.addLayout(link_row)
+        layout.addWidget(self.status_label)
+        layout.addWidget(self.note_label)
+        layout.addStretch(1)
+        self._timer = QTimer(self, interval=poll_ms)
+        self._timer.timeout.connect(self.check_now)
+        self._asking = False
+
+    def start(self, result: TopUpResult) -> None:
+        self.payment = result.payment
+        p = result.payment
+        self.headline.setText(tr("Top-up of {amount} started").format(amount=money_text(p.amount)))
+        self.link_edit.setText(p.checkout_url or "")
+        has_link = bool(p.checkout_url)
+        self.copy_button.setEnabled(has_link)
+        self.open_button.setEnabled(has_link)
+        self.note_label.setText(" ".join(t for t in (result.problem, result.warning) if t))
+        self._show(p)
+        if p.status == "pending":
+            self._timer.start()
+
+    def copy_link(self) -> None:
+        QGuiApplication.clipboard().setText(self.link_edit.text())
+        self.status_label.setText(self.status_label.text().split("\n")[0] + "\n" + tr("Link copied."))
+
+    def open_link(self) -> None:
+        QDesktopServices.openUrl(QUrl(self.link_edit.text()))
+
+    def stop(self) -> None:
+        self._timer.stop()
+
+    def check_now(self) -> None:
+        if self.payment is None or self._asking:
+            return
+        self._asking = True
+        payments, actor, p = self.ctx.app.payments, self.ctx.actor, self.payment
+
+        def ask() -> PaymentRow:
+            payments.reconcile(actor, p.customer_id)
+            return payments.get(actor, p.id)
+
+        self.ctx.query(ask, self._on_row, gateway=True).failure(self._on_failed).run()
+
+    def _on_row(self, row: PaymentRow) -> None:
+        self._asking = False
+        changed = self.payment is not None and row.status != self.payment.status
+        self.payment = row
+        self._show(row)
+        if row.status != "pending":
+            self._timer.stop()
+            if changed:
+                self.ctx.bus.publish(Changes.for_customer(row.customer_id, payments=True, ledger=True), self)
+            self.settled.emit(row)
+
+    def _on_failed(self, error: BaseException) -> None:
+        self._asking = False  # keep polling: the gateway may answer next time
+        self.status_label.setText(tr("Could not reach the gateway just now ({why}); trying again.").format(
+            why=getattr(error, "message", type(error).__name__)))
+
+    def _show(self, row: PaymentRow) -> None:
+        text = tr("Status: {status}").format(status=payment_status_text(row))
+        if row.status == "pending":
+            text += "  " + tr("(checking every few seconds)")
+        elif row.status == "success":
+            text += "  " + tr("The credit has been added to the balance.")
+        self.status_label.setText(text)
+        self.status_seen.emit(row.status)

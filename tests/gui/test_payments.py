@@ -1,0 +1,155 @@
+"""Add credit dialog and Payment History tab against the local gateway sandbox over HTTP."""
+
+from __future__ import annotations
+
+import json
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from PySide6.QtCore import QModelIndex, Qt
+from PySide6.QtWidgets import QApplication
+
+from billing_desk.bootstrap import App, build_app
+from billing_desk.config import Settings
+from billing_desk.services.dto import CustomerDTO
+from billing_desk.services.gateways.sandbox import SandboxHandle, demo_gateway_settings, start_sandbox
+from billing_desk.views.dialogs.add_credit_dialog import AddCreditDialog
+from billing_desk.views.payment_history_tab import PaymentHistoryTab
+from tests.conftest import StaffActors, _fresh_sqlite
+from tests.gui.conftest import DeskFactory, open_customer, wait_idle
+
+
+@pytest.fixture
+def sandbox() -> Iterator[SandboxHandle]:
+    handle = start_sandbox()
+    yield handle
+    handle.stop()
+
+
+@pytest.fixture
+def pay_app(sqlite_template: Path, tmp_path: Path, sandbox: SandboxHandle) -> Iterator[App]:
+    (tmp_path / "pay").mkdir()
+    url = _fresh_sqlite(sqlite_template, tmp_path / "pay")
+    app = build_app(Settings(database_url=url, config_path=None, gateways=demo_gateway_settings(sandbox.url)))
+    yield app
+    app.close()
+
+
+def customer_pays(sandbox: SandboxHandle, checkout_url: str) -> None:
+    """What the customer's click on Pay does, over HTTP to the sandbox."""
+    body = json.dumps({"checkout_url": checkout_url, "action": "pay"}).encode()
+    request = urllib.request.Request(f"{sandbox.url}/sandbox/complete", data=body, method="POST",
+                                     headers={"Content-Type": "application/json"})
+    with urllib.request.urlopen(request, timeout=5) as response:
+        assert response.status == 200
+
+
+def _dialog() -> AddCreditDialog:
+    return next(w for w in QApplication.topLevelWidgets() if isinstance(w, AddCreditDialog) and w.isVisible())
+
+
+def test_top_up_from_amount_to_settled_balance(qtbot, make_desk: DeskFactory, staff: StaffActors,
+                                               pay_app: App, sandbox: SandboxHandle) -> None:
+    lan = pay_app.customers.create(staff.admin, name="Nguyen Thi Lan", email="lan@example.com", country="VN",
+                                   billing_type="personal", address="12 Le Loi, Ha Noi")
+    pay_app.customers.set_currency(staff.admin, lan.id, "VND")
+    desk = make_desk(staff.support, pay_app)
+    open_customer(qtbot, desk, lan.id)
+    qtbot.keyClick(desk.window, Qt.Key.Key_T, Qt.KeyboardModifier.ControlModifier)
+    dialog = _dialog()
+    dialog.follow._timer.setInterval(100)
+    qtbot.waitUntil(lambda: dialog.amount is not None, timeout=5000)
+    amount = dialog.amount
+    assert "UnionPay" in amount.cards_label.text() and "non-refundable" in amount.notice_label.text()
+    assert amount.minimum_label.text().startswith("Minimum 500,000 ₫")
+    qtbot.keyClicks(amount.custom_edit, "400000")
+    assert amount.error_label.text() == "The minimum top-up is 500,000 ₫." and not dialog.next_button.isEnabled()
+    amount.custom_edit.clear()
+    qtbot.keyClicks(amount.custom_edit, "12.5")
+    assert "no decimals" in amount.error_label.text()
+    amount.presets.button(1).click()
+    assert amount.custom_edit.text() == "1,000,000" and dialog.next_button.isEnabled()
+    qtbot.mouseClick(dialog.next_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: dialog.pages.currentIndex() == 2, timeout=10000)
+    link = dialog.follow.link_edit.text()
+    assert link.startswith(sandbox.url) and "Pending" in dialog.follow.status_label.text()
+    dialog.follow.copy_button.click()
+    assert QApplication.clipboard().text() == link
+    customer_pays(sandbox, link)
+    with qtbot.waitSignal(dialog.follow.settled, timeout=15000):
+        pass
+    assert "Success" in dialog.follow.status_label.text()
+    qtbot.waitUntil(lambda: desk.window.header.balance_label.text() == "1,000,000 ₫", timeout=5000)
+    dialog.close()
+    desk.window.tabs.setCurrentIndex(2)
+    wait_idle(qtbot, desk)
+    tab = desk.window.tabs.currentWidget()
+    assert isinstance(tab, PaymentHistoryTab)
+    assert tab.model.rowCount() == 1
+    assert [tab.model.data(tab.model.index(0, c)) for c in (1, 2, 3)] == ["1,000,000 ₫", "VNPay", "Success"]
+
+
+def test_incomplete_profile_comes_first_then_currency(qtbot, make_desk: DeskFactory, staff: StaffActors,
+                                                      pay_app: App) -> None:
+    emma = pay_app.customers.create(staff.admin, name="Emma Müller", email="emma@example.de", country="DE",
+                                    billing_type="personal")
+    desk = make_desk(staff.support, pay_app)
+    open_customer(qtbot, desk, emma.id)
+    desk.window.header.add_credit_button.click()
+    dialog = _dialog()
+    assert dialog.pages.currentIndex() == 0
+    assert [dialog.currency_combo.itemData(i) for i in range(dialog.currency_combo.count())] == ["USD", "EUR"]
+    dialog.form.email_edit.clear()
+    qtbot.keyClicks(dialog.form.email_edit, "emma@")
+    dialog.next_button.click()
+    qtbot.waitUntil(lambda: bool(dialog.form.errors["email"].text()), timeout=5000)
+    assert "not an email address" in dialog.form.errors["email"].text()
+    qtbot.keyClicks(dialog.form.email_edit, "example.de")
+    qtbot.keyClicks(dialog.form.address_edit, "1 Hauptstr, Berlin")
+    dialog.currency_combo.setCurrentIndex(1)
+    dialog.next_button.click()
+    qtbot.waitUntil(lambda: dialog.pages.currentIndex() == 1, timeout=5000)
+    assert dialog.amount.limits.currency == "EUR"
+    assert "PayPal balance" in dialog.amount.cards_label.text()
+    saved = pay_app.customers.get(staff.support, emma.id)
+    assert saved.currency == "EUR" and saved.address == "1 Hauptstr, Berlin"
+    dialog.close()
+    wait_idle(qtbot, desk)
+
+
+def test_refresh_status_and_copy_link_in_payment_history(qtbot, make_desk: DeskFactory, staff: StaffActors,
+                                                         pay_app: App, sandbox: SandboxHandle) -> None:
+    sato = pay_app.customers.create(staff.admin, name="Sato Vision K.K.", email="b@sato.example.jp", country="JP",
+                                    billing_type="company", address="Tokyo", tax_code="JP1234567890")
+    pay_app.customers.set_currency(staff.admin, sato.id, "JPY")
+    started = pay_app.payments.create_topup(staff.support, sato.id, "5000")
+    desk = make_desk(staff.support, pay_app)
+    open_customer(qtbot, desk, sato.id)
+    desk.window.tabs.setCurrentIndex(2)
+    wait_idle(qtbot, desk)
+    tab = desk.window.tabs.currentWidget()
+    assert tab.model.data(tab.model.index(0, 3)) == "Pending" and tab.model.data(tab.model.index(0, 2)) == "Stripe"
+    assert not tab.copy_button.isEnabled()
+    tab.table.selectRow(0)
+    assert tab.copy_button.isEnabled()
+    tab.copy_button.click()
+    assert QApplication.clipboard().text() == started.payment.checkout_url
+    customer_pays(sandbox, started.payment.checkout_url)
+    tab.refresh_button.click()
+    qtbot.waitUntil(lambda: "is now success" in tab.status_label.text(), timeout=10000)
+    qtbot.waitUntil(lambda: tab.model.rowCount() == 1 and tab.model.data(tab.model.index(0, 3)) == "Success",
+                    timeout=5000)
+    qtbot.waitUntil(lambda: desk.window.header.balance_label.text() == "¥5,000", timeout=5000)
+    assert not tab.model.canFetchMore(QModelIndex())
+
+
+def test_finance_sees_payments_but_cannot_top_up(qtbot, make_desk: DeskFactory, staff: StaffActors,
+                                                 customers: dict[str, CustomerDTO]) -> None:
+    desk = make_desk(staff.finance)
+    open_customer(qtbot, desk, customers["lan"].id)
+    assert not desk.window.header.add_credit_button.isEnabled()
+    desk.window.tabs.setCurrentIndex(2)
+    wait_idle(qtbot, desk)
+    assert desk.window.tabs.currentWidget().refresh_button.isEnabled()
