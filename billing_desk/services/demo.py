@@ -145,3 +145,9 @@ class DemoService:
                          {"customers": len(ids), "seed": options.seed, "whale": options.whale})
             uow.commit()
         return SeedReport(len(ids), staff, tuple(details))
+
+
+# Each capability's seed step, in order (import at the end: the steps import this module's helpers).
+from billing_desk.services.demo_catalog import seed_catalog  # noqa: E402
+
+SEED_STEPS.append(seed_catalog)
