@@ -147,6 +147,12 @@ class DemoService:
         return SeedReport(len(ids), staff, tuple(details))
 
 
+# Each capability registers its seed step here, at the end, so the edits of different capabilities stay apart.
+from billing_desk.services.demo_history import seed_history  # noqa: E402
+
+SEED_STEPS.append(seed_history)
+
+
 # Each capability's seed step, in order (import at the end: the steps import this module's helpers).
 from billing_desk.services.demo_catalog import seed_catalog  # noqa: E402
 
