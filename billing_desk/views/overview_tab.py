@@ -1,22 +1,157 @@
-"""OverviewTab: the total balance with its breakdown (top-ups, vouchers), the current plan, a chart of daily spending per service over 90 days and recent activity.
-
-Shows a placeholder until its service lands in the App (built by bootstrap)."""
+"""Overview tab: the Total Balance with its breakdown (top-ups, vouchers), the current plan,
+daily spending per service over the last 90 days, and recent activity."""
 
 from __future__ import annotations
 
-from PySide6.QtWidgets import QStackedLayout, QWidget
+from datetime import date, datetime, timedelta
 
+from PySide6.QtWidgets import (
+    QGridLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QStackedLayout,
+    QTableView,
+    QVBoxLayout,
+    QWidget,
+)
+
+from billing_desk.domain.dates import local_zone
+from billing_desk.domain.enums import EntryStatus, LedgerKind
+from billing_desk.domain.permissions import Actor
+from billing_desk.events import Changes
+from billing_desk.services.dto import CustomerDTO
+from billing_desk.services.ledger_dto import HistoryFilter
+from billing_desk.services.plan_dto import SubscriptionDTO
 from billing_desk.views.base_tab import CustomerTab, Placeholder, no_customer_text
 from billing_desk.views.context import ViewContext
-from billing_desk.views.formatting import tr
+from billing_desk.views.formatting import local_time, money_text, tabular_font, tr
+from billing_desk.views.table_models.credit_history_model import CreditHistoryModel
+from billing_desk.views.table_models.view_state import restore_columns
+from billing_desk.views.widgets.spending_chart import DailySpending, SpendingChart
+
+DAYS = 90
+MAX_CHART_ROWS = 100_000  # beyond this the chart shows the most recent rows of the period
+RECENT_ROWS = 8
+
+
+def daily_spending(ledger: object, actor: Actor, customer: CustomerDTO, today: date) -> DailySpending:
+    """Runs in the worker: sums successful usage per service and local day, from the ledger
+    service's own history pages (newest first), so no query lives in the views."""
+    first = today - timedelta(days=DAYS - 1)
+    days = tuple(first + timedelta(days=i) for i in range(DAYS))
+    flt = HistoryFilter(kinds=(LedgerKind.USAGE, LedgerKind.PLAN_CHARGE), statuses=(EntryStatus.SUCCESS,),
+                        date_from=first, date_to=today)
+    sums: dict[str, list[int]] = {}
+    zone, after, read = local_zone(), None, 0
+    while read < MAX_CHART_ROWS:
+        page = ledger.history_page(actor, customer.id, flt, after, 1000)  # type: ignore[attr-defined]
+        for row in page.rows:
+            index = (row.created_at.astimezone(zone).date() - first).days
+            if 0 <= index < DAYS:
+                sums.setdefault(row.service, [0] * DAYS)[index] += -row.amount.minor
+        read += len(page.rows)
+        after = page.next_cursor
+        if after is None:
+            break
+    return DailySpending(customer.currency or "USD", days, {k: tuple(v) for k, v in sums.items()}, read,
+                         after is not None)
 
 
 class OverviewTab(CustomerTab):
+    reload_on_refreshed_customer = True  # the balance figures come with the customer record
+
     def __init__(self, ctx: ViewContext, parent: QWidget | None = None) -> None:
         super().__init__(ctx, parent)
-        self.placeholder = Placeholder(no_customer_text(tr("the total balance with its breakdown (top-ups, vouchers), the current plan, a chart of daily spending per service over 90 days and recent activity")))
+        self.total_label, self.topup_label, self.voucher_label = (self._figure() for _ in range(3))
+        self.plan_label = QLabel()
+        self.plan_label.setObjectName("bigFigure")
+        self.plan_period = QLabel()
+        self.plan_period.setObjectName("figureCaption")
+        self.chart = SpendingChart()
+        self.recent = CreditHistoryModel(ctx.runner, page_size=RECENT_ROWS)
+        self.recent_table = QTableView()
+        self.recent_table.setModel(self.recent)
+        self.recent_table.verticalHeader().hide()
+        self.recent_table.setAlternatingRowColors(True)
+        self.recent_table.setMinimumHeight(8 * 26 + 30)
+        self.recent_table.verticalHeader().setDefaultSectionSize(26)
+        restore_columns(self.recent_table, ctx.settings, "overviewRecent")
+        self._build()
+
+    def _figure(self) -> QLabel:
+        label = QLabel("—")
+        label.setObjectName("bigFigure")
+        label.setFont(tabular_font(label.font()))
+        return label
+
+    def _build(self) -> None:
+        balance = QGroupBox(tr("Balance"))
+        grid = QGridLayout(balance)
+        for col, (caption, label) in enumerate(((tr("Total Balance"), self.total_label),
+                                                (tr("From top-ups"), self.topup_label),
+                                                (tr("From vouchers"), self.voucher_label))):
+            cap = QLabel(caption)
+            cap.setObjectName("figureCaption")
+            grid.addWidget(cap, 0, col)
+            grid.addWidget(label, 1, col)
+        plan = QGroupBox(tr("Current plan"))
+        pl = QVBoxLayout(plan)
+        pl.addWidget(self.plan_label)
+        pl.addWidget(self.plan_period)
+        top = QHBoxLayout()
+        top.addWidget(balance, 3)
+        top.addWidget(plan, 1)
+        chart = QGroupBox(tr("Daily spending per service, last 90 days"))
+        QVBoxLayout(chart).addWidget(self.chart)
+        recent = QGroupBox(tr("Recent activity"))
+        QVBoxLayout(recent).addWidget(self.recent_table)
+        content = QWidget()
+        layout = QVBoxLayout(content)
+        layout.addLayout(top)
+        layout.addWidget(chart, 1)
+        layout.addWidget(recent, 1)
         self.stack = QStackedLayout(self)
-        self.stack.addWidget(self.placeholder)
+        self.stack.addWidget(Placeholder(no_customer_text(tr("balance, plan, spending and recent activity"))))
+        self.stack.addWidget(content)
+
+    def wants(self, changes: Changes) -> bool:
+        return False  # every change that matters here also refreshes the customer record
 
     def reload(self) -> None:
-        self.stack.setCurrentIndex(0)
+        customer = self.customer
+        if customer is None:
+            self.stack.setCurrentIndex(0)
+            self.recent.set_source(None)
+            return
+        self.stack.setCurrentIndex(1)
+        self._show_balance(customer)
+        ledger, plans, actor, cid = self.ctx.app.ledger, self.ctx.app.plans, self.ctx.actor, customer.id
+
+        def recent(after, limit):  # type: ignore[no-untyped-def]
+            page = ledger.history_page(actor, cid, None, after, limit)
+            return page.rows, None  # one page only: the Credit History tab has the rest
+
+        self.recent.set_source(recent)
+        self.ctx.query(lambda: plans.current(actor, cid), self._show_plan).run()
+        today = datetime.now(local_zone()).date()  # the staff's day, as in the history filters
+        self.ctx.query(lambda: daily_spending(ledger, actor, customer, today), self.chart.show_spending).run()
+
+    def _show_balance(self, customer: CustomerDTO) -> None:
+        b = customer.balance
+        if b is None:
+            for label in (self.total_label, self.topup_label, self.voucher_label):
+                label.setText("—")
+            self.total_label.setToolTip(tr("No billing currency chosen yet."))
+            return
+        for label, money in ((self.total_label, b.total), (self.topup_label, b.topup), (self.voucher_label, b.voucher)):
+            label.setText(money_text(money))
+            label.setStyleSheet("color: #b3261e;" if money.minor < 0 else "")
+
+    def _show_plan(self, sub: SubscriptionDTO) -> None:
+        self.plan_label.setText(sub.plan.name if sub.plan else tr("Free (no plan)"))
+        text = tr("until {end}").format(end=local_time(sub.period_end)) if sub.period_end else ""
+        if sub.scheduled_plan:
+            text += "  " + tr("then {plan}").format(plan=sub.scheduled_plan.name)
+        self.plan_period.setText(text)
+

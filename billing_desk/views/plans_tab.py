@@ -74,7 +74,10 @@ class PlansTab(CustomerTab):
         for w in (self.current_label, self.period_label, self.scheduled_label):
             cl.addWidget(w)
         cards = QWidget()
-        cards.setLayout(self.cards_row)
+        cards.setObjectName("planCards")
+        column = QVBoxLayout(cards)
+        column.addLayout(self.cards_row)
+        column.addStretch(1)  # cards as tall as their content, not as the window
         scroll = QScrollArea()
         scroll.setWidgetResizable(True)
         scroll.setWidget(cards)

@@ -33,7 +33,7 @@ def history_columns() -> list[Column]:
                sort_key=lambda r: (r.created_at, r.id), width=150),
         Column("service", tr("Service"), lambda r: r.service, width=150),
         Column("description", tr("Description"), lambda r: r.description, tooltip=lambda r: r.description,
-               width=360),
+               width=360, stretch=True),
         Column("status", tr("Status"), status_text,
                color=lambda r: NEGATIVE if r.status == EntryStatus.FAILED else None,
                tooltip=lambda r: r.failure_reason, width=120),

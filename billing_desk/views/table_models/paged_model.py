@@ -42,6 +42,7 @@ class Column:
     numeric: bool = False  # tabular figures
     sort_key: Callable[[Any], Any] | None = None  # a Python value (money as int: Qt roles are 32-bit)
     width: int = 0  # default width in pixels; 0 lets the view decide
+    stretch: bool = False  # takes the room left over (e.g. a description)
 
 
 def amount_column(key: str, header: str, get: Callable[[Any], Any], text: Callable[[Any], str],

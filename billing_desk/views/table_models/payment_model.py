@@ -27,7 +27,7 @@ def payment_columns() -> list[Column]:
                sort_key=lambda r: r.amount.minor, width=130),
         Column("method", tr("Method"), lambda r: METHOD_LABELS.get(r.method, r.method), width=90),
         Column("status", tr("Status"), payment_status_text, color=lambda r: STATUS_COLORS.get(r.status, MUTED),
-               tooltip=lambda r: r.reason, width=260),
+               tooltip=lambda r: r.reason, width=260, stretch=True),
         Column("reference", tr("Gateway reference"), lambda r: r.gateway_reference or "—", width=220),
         Column("settled", tr("Settled"), lambda r: local_time(r.settled_at), width=140),
     ]

@@ -3,21 +3,25 @@
 from __future__ import annotations
 
 from PySide6.QtCore import QByteArray, QSettings
-from PySide6.QtWidgets import QTableView
+from PySide6.QtWidgets import QHeaderView, QTableView
 
 from billing_desk.views.table_models.paged_model import PagedTableModel
 
 
 def restore_columns(table: QTableView, settings: QSettings, key: str) -> None:
-    state = settings.value(f"tables/{key}")
-    if isinstance(state, QByteArray) and not state.isEmpty() and table.horizontalHeader().restoreState(state):
-        return
+    header = table.horizontalHeader()
     model = table.model()
+    stretchy = isinstance(model, PagedTableModel) and any(c.stretch for c in model.columns)
+    header.setStretchLastSection(not stretchy)
+    state = settings.value(f"tables/{key}")
+    if isinstance(state, QByteArray) and not state.isEmpty() and header.restoreState(state):
+        return
     if isinstance(model, PagedTableModel):
         for i, column in enumerate(model.columns):
-            if column.width:
+            if column.stretch:
+                header.setSectionResizeMode(i, QHeaderView.ResizeMode.Stretch)
+            elif column.width:
                 table.setColumnWidth(i, column.width)
-        table.horizontalHeader().setStretchLastSection(True)
 
 
 def save_columns(table: QTableView, settings: QSettings, key: str) -> None:

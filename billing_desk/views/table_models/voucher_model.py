@@ -26,10 +26,10 @@ def _money(key: str, header: str, get) -> Column:  # type: ignore[no-untyped-def
 def voucher_columns() -> list[Column]:
     return [
         Column("code", tr("Code"), lambda r: f"…{r.last4}", width=90),
-        Column("campaign", tr("Campaign"), lambda r: r.campaign or "—", width=200),
+        Column("campaign", tr("Campaign"), lambda r: r.campaign or "—", width=200, stretch=True),
         _money("amount", tr("Amount"), lambda r: r.amount),
         Column("redeemed", tr("Redeemed"), lambda r: local_time(r.redeemed_at), width=140),
-        _money("remaining", tr("Remaining credit"), lambda r: r.remaining),
+        _money("remaining", tr("Remaining"), lambda r: r.remaining),
         Column("expires", tr("Expires"), lambda r: local_time(r.expires_at) or tr("never"), width=140),
         Column("state", tr("State"), voucher_state,
                color=lambda r: MUTED if r.expired or r.remaining.minor == 0 else POSITIVE, width=90),
