@@ -1,0 +1,34 @@
+"""The ledger's demo seed step leaves balances that `ledger verify` accepts."""
+
+from __future__ import annotations
+
+import random
+
+from billing_desk.services import demo
+from billing_desk.services.demo_history import seed_history
+from billing_desk.services.ledger_dto import HistoryFilter
+
+
+def test_seeded_history_is_consistent_and_realistic(app, staff):
+    rng = random.Random(7)
+    with app.uow.write() as uow:
+        ids = demo._seed_customers(uow.session, rng, 60)
+        detail = seed_history(uow.session, rng, demo.SeedOptions(customers=60), ids)
+        uow.commit()
+    assert detail and "ledger rows" in detail
+    report = app.ledger.verify(staff.finance)
+    assert report.ok, [m.describe() for m in report.mismatches]
+    assert report.rows > 60 * 10
+    with_history = [cid for cid in ids if app.ledger.history_totals(staff.support, cid).count]
+    assert len(with_history) >= 40
+    kinds = {r.kind.value for cid in with_history for r in app.ledger.history_page(staff.support, cid, limit=500).rows}
+    assert {"topup", "usage"} <= kinds
+    services = {r.service for cid in with_history[:20]
+                for r in app.ledger.history_page(staff.support, cid, HistoryFilter(kinds=()), limit=500).rows}
+    assert {"Storage", "AI Inference", "GPU Container"} <= services
+    # the seeded figures keep working with real postings on top
+    cid = with_history[0]
+    balance = app.ledger.balance(staff.support, cid)
+    app.ledger.record_usage(staff.manager, cid, service="Storage", amount=str(balance.total.as_decimal()))
+    assert app.ledger.balance(staff.support, cid).total.minor == 0
+    assert app.ledger.verify(staff.finance).ok
