@@ -6,7 +6,7 @@ created_at, each followed by created_at and id), so any page costs the same howe
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Unpack
 
 from sqlalchemy import Select, and_, or_, select
 from sqlalchemy.orm import Session
@@ -22,8 +22,9 @@ _COLUMNS = (
 )
 
 
-def _base() -> Select[Any]:
-    return select(*_COLUMNS).join(Customer, Customer.id == Payment.customer_id)
+def _base() -> Select[Unpack[tuple[Any, ...]]]:
+    query: Select[Unpack[tuple[Any, ...]]] = select(*_COLUMNS).join(Customer, Customer.id == Payment.customer_id)
+    return query
 
 
 def to_row(r: Any) -> PaymentRow:

@@ -135,8 +135,8 @@ class RetryPolicy:
         if retry_after is not None:
             return min(retry_after, MAX_RETRY_AFTER)
         # stripe-python's schedule: 0.5 s × 2^(n-1), capped, jittered within [half, full].
-        full = min(self.max_delay, self.base_delay * 2 ** (attempt - 1))
-        return max(full * random.uniform(0.5, 1.0), min(self.base_delay, full))
+        full: float = min(self.max_delay, self.base_delay * 2.0 ** (attempt - 1))
+        return float(max(full * random.uniform(0.5, 1.0), min(self.base_delay, full)))
 
 
 def retry_policy_of(config: Mapping[str, Any]) -> RetryPolicy:

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import requests
@@ -60,6 +60,10 @@ def approval_link(order: Mapping[str, Any]) -> str | None:
         if link.get("rel") in ("approve", "payer-action"):
             return str(link.get("href"))
     return None
+
+
+def _constant(kwargs: dict[str, Any]) -> Callable[[], dict[str, Any]]:
+    return lambda: kwargs
 
 
 def _issue(response: requests.Response) -> str:
@@ -118,7 +122,7 @@ class PayPalGateway:
             kwargs: dict[str, Any] = {"headers": headers}
             if method == "POST":
                 kwargs["json"] = json_body if json_body is not None else {}
-            response = self.http.call(method, f"{self.api_base}{path}", lambda kw=kwargs: kw, safe=True)
+            response = self.http.call(method, f"{self.api_base}{path}", _constant(kwargs), safe=True)
             if response.status_code != 401:
                 return response
         assert response is not None

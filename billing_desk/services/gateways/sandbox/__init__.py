@@ -35,8 +35,8 @@ def start_sandbox(host: str = "127.0.0.1", port: int = 0,
     """Serve on ``host:port`` (0 picks a free port) until ``handle.stop()``."""
     state = SandboxState(credentials or SandboxCredentials())
     server = SandboxServer((host, port), state)
-    bound_host, bound_port = server.server_address[:2]
-    url = f"http://{bound_host if ':' not in str(bound_host) else f'[{bound_host}]'}:{bound_port}"
+    bound_host, bound_port = str(server.server_address[0]), int(server.server_address[1])
+    url = f"http://{bound_host if ':' not in bound_host else f'[{bound_host}]'}:{bound_port}"
     state.base_url = url
     thread = threading.Thread(target=server.serve_forever, name="gateway-sandbox", daemon=True)
     thread.start()
