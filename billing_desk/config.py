@@ -3,7 +3,8 @@
 The database URL is ``BILLING_DESK_DATABASE_URL``, else ``database.url`` in the config file
 (``BILLING_DESK_CONFIG``, else ``config.toml`` in the user config folder), else an SQLite file
 in the user data folder. Gateway sections are read here too; a secret may come from the
-environment instead of the file, and is held in ``Secret`` so that it never prints.
+environment instead of the file (or, for a configured gateway, from the OS keyring when the
+optional ``keyring`` package is installed), and is held in ``Secret`` so that it never prints.
 Nothing here runs at import time.
 """
 
@@ -84,6 +85,23 @@ _SECRET_ENV = {
 }
 
 
+KEYRING_SERVICE = APP_NAME
+
+
+def keyring_secret(gateway: str, key: str) -> str | None:
+    """A secret from the OS keyring (service 'billing-desk', user '<gateway>.<key>'), when the
+    optional ``keyring`` package is installed and holds one; otherwise None."""
+    try:
+        import keyring  # optional: not a dependency
+    except ImportError:
+        return None
+    try:
+        value = keyring.get_password(KEYRING_SERVICE, f"{gateway}.{key}")
+    except Exception:  # a locked or absent keyring backend is the same as no entry
+        return None
+    return str(value) if value else None
+
+
 def _read_toml(path: Path) -> dict[str, Any]:
     try:
         with path.open("rb") as fh:
@@ -105,6 +123,8 @@ def _gateways(raw: dict[str, Any], env: dict[str, str]) -> dict[str, dict[str, A
             if gw == name:
                 if env.get(var):
                     values[key] = env[var]
+                elif not values.get(key) and values:
+                    values[key] = keyring_secret(gw, key) or values.get(key)
                 if isinstance(values.get(key), str):
                     values[key] = Secret(values[key].strip())
         result[name] = values
