@@ -143,7 +143,7 @@ def _list(ctx: Context, args: argparse.Namespace) -> int:
         else:
             print(f"Exported {rows:,} voucher(s) to {args.out}.")
         return 0
-    page = vouchers.list(actor, flt, before_id=args.before_id, limit=args.limit)
+    page = vouchers.list_vouchers(actor, flt, before_id=args.before_id, limit=args.limit)
     if args.json:
         print_json([r.to_json() for r in page])
     elif not page:

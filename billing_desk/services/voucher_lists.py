@@ -148,6 +148,7 @@ def campaigns(uow: UnitOfWorkFactory, actor: Actor) -> list[CampaignRow]:
         redeemed: dict[int, int] = defaultdict(int)
         granted: dict[int, dict[str, int]] = defaultdict(lambda: defaultdict(int))
         for cid, st, cur, n, used, credit in r.session.execute(query):
+            assert cid is not None  # the query keeps campaign vouchers only
             by_status[cid][st] = by_status[cid].get(st, 0) + int(n)
             redeemed[cid] += int(used or 0)
             granted[cid][cur] += int(credit or 0)

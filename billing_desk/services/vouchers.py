@@ -56,7 +56,7 @@ class VoucherService:
     def customer_vouchers(self, actor: Actor, customer_ref: str | int) -> list[CustomerVoucherRow]:
         return voucher_lists.customer_vouchers(self._uow, actor, customer_ref)
 
-    def list(self, actor: Actor, flt: VoucherFilter | None = None, *, before_id: int | None = None,
+    def list_vouchers(self, actor: Actor, flt: VoucherFilter | None = None, *, before_id: int | None = None,
              limit: int = 200) -> list[VoucherRow]:
         return voucher_lists.list_vouchers(self._uow, actor, flt or VoucherFilter(), before_id=before_id, limit=limit)
 

@@ -61,7 +61,7 @@ def test_support_cannot_issue_revoke_or_list(app: App, staff) -> None:
     for call in (lambda: app.vouchers.issue(staff.support, IssueRequest(USD10)),
                  lambda: app.vouchers.revoke(staff.support, issued.voucher_ids[0], "no"),
                  lambda: app.vouchers.revoke_campaign(staff.support, "x", "no"),
-                 lambda: app.vouchers.list(staff.support),
+                 lambda: app.vouchers.list_vouchers(staff.support),
                  lambda: app.vouchers.issue(staff.finance, IssueRequest(USD10))):
         with pytest.raises(PermissionDenied):
             call()
@@ -94,7 +94,7 @@ def test_zero_amount_and_named_customer_checks(app: App, staff) -> None:
     with pytest.raises(ValidationError, match="billed in VND"):
         app.vouchers.issue(staff.manager, IssueRequest(USD10, customer_ref=vn))
     issued = app.vouchers.issue(staff.manager, IssueRequest(Money(500_000, "VND"), customer_ref=str(vn)))
-    assert app.vouchers.list(staff.manager, VoucherFilter(customer_id=vn))[0].id == issued.voucher_ids[0]
+    assert app.vouchers.list_vouchers(staff.manager, VoucherFilter(customer_id=vn))[0].id == issued.voucher_ids[0]
 
 
 def test_revoke_one_and_a_campaigns_unused_codes_with_reason(app: App, staff) -> None:
@@ -111,7 +111,7 @@ def test_revoke_one_and_a_campaigns_unused_codes_with_reason(app: App, staff) ->
     run(app, update(Voucher).where(Voucher.id == batch.voucher_ids[0]).values(redemption_count=1))
     result = app.vouchers.revoke_campaign(staff.manager, "Leaked", "posted on a forum")
     assert result.revoked == 4  # the used-up code stays used up
-    statuses = {r.id: r.status for r in app.vouchers.list(staff.manager, VoucherFilter(campaign="Leaked"))}
+    statuses = {r.id: r.status for r in app.vouchers.list_vouchers(staff.manager, VoucherFilter(campaign="Leaked"))}
     assert statuses[batch.voucher_ids[0]] is VoucherStatus.USED_UP
     assert sum(s is VoucherStatus.REVOKED for s in statuses.values()) == 4
     with pytest.raises(Conflict, match="no unused codes"):
@@ -129,20 +129,21 @@ def test_manager_list_statuses_filters_and_keyset_pages(app: App, staff) -> None
     expired = app.vouchers.issue(staff.manager, IssueRequest(Money(500, "EUR"), valid_until=now + timedelta(days=1)))
     run(app, update(Voucher).where(Voucher.id == expired.voucher_ids[0])
         .values(valid_until=now - timedelta(minutes=1)))
-    by_status = {s: [r.id for r in app.vouchers.list(staff.manager, VoucherFilter(status=s))] for s in VoucherStatus}
+    listed = app.vouchers.list_vouchers
+    by_status = {s: [r.id for r in listed(staff.manager, VoucherFilter(status=s))] for s in VoucherStatus}
     assert sorted(by_status[VoucherStatus.ACTIVE]) == sorted(active.voucher_ids)
     assert by_status[VoucherStatus.SCHEDULED] == list(scheduled.voucher_ids)
     assert by_status[VoucherStatus.EXPIRED] == list(expired.voucher_ids)
-    assert [r.id for r in app.vouchers.list(staff.manager, VoucherFilter(currency="EUR"))] == list(expired.voucher_ids)
-    last4 = app.vouchers.list(staff.manager, VoucherFilter(last4=active.codes[1][-4:].lower()))
+    assert [r.id for r in listed(staff.manager, VoucherFilter(currency="EUR"))] == list(expired.voucher_ids)
+    last4 = app.vouchers.list_vouchers(staff.manager, VoucherFilter(last4=active.codes[1][-4:].lower()))
     assert active.voucher_ids[1] in [r.id for r in last4]
-    first = app.vouchers.list(staff.manager, limit=2)
-    second = app.vouchers.list(staff.manager, before_id=first[-1].id, limit=2)
-    third = app.vouchers.list(staff.manager, before_id=second[-1].id, limit=2)
+    first = app.vouchers.list_vouchers(staff.manager, limit=2)
+    second = app.vouchers.list_vouchers(staff.manager, before_id=first[-1].id, limit=2)
+    third = app.vouchers.list_vouchers(staff.manager, before_id=second[-1].id, limit=2)
     seen = [r.id for r in first + second + third]
     assert seen == sorted(seen, reverse=True) and len(set(seen)) == 5
     with pytest.raises(NotFound):
-        app.vouchers.list(staff.manager, VoucherFilter(campaign="missing"))
+        app.vouchers.list_vouchers(staff.manager, VoucherFilter(campaign="missing"))
 
 
 def test_cli_issue_prints_codes_one_a_line_and_json_and_files(cli, app: App, staff, tmp_path: Path) -> None:
