@@ -194,3 +194,19 @@ def test_cli_redeem_and_customer_list(cli, app: App, staff) -> None:
     assert row["voucher_id"] == vid and row["remaining"]["minor"] == 1000 and row["expires_at"]
     r = cli("voucher", "customer", str(cid), "--user", "support")
     assert "..." + code[-4:] in r.out
+
+
+def test_demo_seed_adds_plans_campaigns_and_redeemable_sample_codes(cli, app: App, staff) -> None:
+    r = cli("demo", "seed", "--customers", "80", "--seed", "3", "--json")
+    assert r.code == 0, r.err
+    detail = next(d for d in json.loads(r.out)["details"] if d.startswith("plans:"))
+    codes = detail.split("unused demo codes to try: ")[1].split(", ")
+    assert len(codes) == 4  # VND, JPY, USD, EUR
+    assert [p.code for p in app.plans.catalog(staff.support, "JPY")] == ["free", "starter", "pro", "enterprise"]
+    assert all(p.price is not None for p in app.plans.catalog(staff.support, "EUR"))
+    names = {c.name for c in app.vouchers.campaigns(staff.manager)}
+    assert {"Welcome 2026", "Leaked flyer", "Summer 2027", "Autumn 2025"} <= names
+    [usd_customer] = [row[0] for row in raw(app, "SELECT customer_id FROM customer_balances WHERE currency = 'USD' "
+                                                 "ORDER BY customer_id DESC LIMIT 1")]
+    result = app.vouchers.redeem(staff.support, usd_customer, codes[2])
+    assert result.amount == USD10
