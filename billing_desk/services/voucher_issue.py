@@ -10,6 +10,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from sqlalchemy import insert, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from billing_desk.domain.errors import Conflict, NotFound, ValidationError
@@ -73,10 +74,14 @@ def _campaign(session: Session, name: str | None, actor: Actor, now: datetime) -
     found = session.scalar(select(VoucherCampaign.id).where(VoucherCampaign.name == name))
     if found is not None:
         return int(found)
-    campaign = VoucherCampaign(name=name, created_by=actor.staff_id, created_at=now)
-    session.add(campaign)
-    session.flush()
-    return campaign.id
+    try:
+        with session.begin_nested():  # two managers may start the same new campaign at once
+            campaign = VoucherCampaign(name=name, created_by=actor.staff_id, created_at=now)
+            session.add(campaign)
+            session.flush()
+            return campaign.id
+    except IntegrityError:
+        return int(session.scalar(select(VoucherCampaign.id).where(VoucherCampaign.name == name)))  # type: ignore[arg-type]
 
 
 def _named_customer(session: Session, req: IssueRequest) -> int | None:

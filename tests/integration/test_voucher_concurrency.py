@@ -95,3 +95,39 @@ def test_twenty_desks_race_on_both_databases(db_url: str, staff) -> None:
         _check_money(app, issued.voucher_ids[0], 3)
     finally:
         app.close()
+
+
+@pytest.mark.slow
+def test_two_managers_start_the_same_campaign_at_once(pg_url: str, staff) -> None:
+    apps = [build_app(Settings(database_url=pg_url, config_path=None)) for _ in range(4)]
+    barrier = threading.Barrier(len(apps))
+
+    def issue(app: App) -> int | None:
+        barrier.wait()
+        request = IssueRequest(Money(100, "USD"), count=50, campaign="Launch")
+        return app.vouchers.issue(staff.manager, request).campaign_id
+
+    try:
+        with ThreadPoolExecutor(len(apps)) as pool:
+            campaign_ids = set(pool.map(issue, apps))
+        assert len(campaign_ids) == 1
+        assert raw(apps[0], "SELECT count(*) FROM vouchers")[0][0] == 200
+    finally:
+        for a in apps:
+            a.close()
+
+
+def test_a_desk_with_another_key_cannot_redeem(db_url: str, staff, monkeypatch: pytest.MonkeyPatch) -> None:
+    app = build_app(Settings(database_url=db_url, config_path=None))
+    try:
+        cid = make_customer(app, staff.support)
+        code = app.vouchers.issue(staff.manager, IssueRequest(Money(100, "USD"))).codes[0]
+    finally:
+        app.close()
+    monkeypatch.setenv("BILLING_DESK_VOUCHER_KEY", "a-different-desk-key-" + "z" * 20)
+    other = build_app(Settings(database_url=db_url, config_path=None))
+    try:
+        with pytest.raises(BillingDeskError, match="No voucher has this code"):
+            other.vouchers.redeem(staff.support, cid, code)
+    finally:
+        other.close()
