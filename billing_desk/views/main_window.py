@@ -26,6 +26,14 @@ from billing_desk.views.widgets.search_box import RecentCustomer, SearchBox
 TAB_ORDER = ("Overview", "Credit History", "Payment History", "Vouchers", "Plans", "Settings")
 
 
+def database_label_text(url: str, limit: int = 48) -> str:
+    """Long SQLite paths keep their start and the file name: 'sqlite:////home/…/billing.sqlite3'."""
+    if len(url) <= limit:
+        return url
+    head, _, name = url.rpartition("/")
+    return f"{head[: max(12, limit - len(name) - 2)]}…/{name}"
+
+
 class MainWindow(QMainWindow):
     customer_opened = Signal(object)  # CustomerDTO, after the header and tabs have it
 
@@ -53,10 +61,12 @@ class MainWindow(QMainWindow):
     def _build(self, ctx: ViewContext) -> None:
         staff = QLabel(tr("{name} · {role}").format(name=ctx.actor.name, role=ctx.actor.role.value.title()))
         staff.setObjectName("staffLabel")
-        database = QLabel(ctx.app.database.url)  # already has the password masked
+        url = ctx.app.database.url  # already has the password masked
+        database = QLabel(database_label_text(url))
         database.setObjectName("databaseLabel")
-        database.setToolTip(tr("The database this desk is connected to"))
+        database.setToolTip(tr("Connected to {url}").format(url=url))
         top = QHBoxLayout()
+        self.search.setMinimumWidth(520)
         top.addWidget(self.search, 1)
         top.addSpacing(16)
         top.addWidget(staff)

@@ -61,8 +61,10 @@ class SettingsTab(CustomerTab):
         pl.addLayout(row)
         currency = QGroupBox(tr("Billing currency"))
         cl = QVBoxLayout(currency)
-        cl.addWidget(QLabel(tr("Vietnam bills in VND, Japan in JPY, other countries in a PayPal currency. "
-                               "Once chosen, the currency cannot be changed.")))
+        rule = QLabel(tr("Vietnam bills in VND, Japan in JPY, other countries in a PayPal currency. "
+                         "Once chosen, the currency cannot be changed."))
+        rule.setWordWrap(True)
+        cl.addWidget(rule)
         choose = QHBoxLayout()
         choose.addWidget(self.currency_combo, 1)
         choose.addWidget(self.currency_button)

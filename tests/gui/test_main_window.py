@@ -14,6 +14,8 @@ def test_header_shows_staff_role_and_database(make_desk: DeskFactory, staff: Sta
     window = make_desk(staff.support).window
     assert window.staff_label.text() == "support · Support"
     assert window.database_label.text().startswith("sqlite:///")
+    assert window.database_label.text().endswith("billing.sqlite3")
+    assert window.database_label.toolTip() == f"Connected to {window.ctx.app.database.url}"
     assert [window.tabs.tabText(i) for i in range(window.tabs.count())] == list(TAB_ORDER)
 
 

@@ -54,7 +54,7 @@ class LoginDialog(QDialog):
         layout.addWidget(self.message)
         layout.addWidget(self.buttons)
         (self.password_edit if last_user else self.name_edit).setFocus()
-        self.resize(420, 0)
+        self.setMinimumWidth(440)
 
     def submit(self) -> None:
         name, password = self.name_edit.text().strip(), self.password_edit.text()

@@ -10,7 +10,6 @@ from PySide6.QtWidgets import QButtonGroup, QGridLayout, QGroupBox, QLabel, QLin
 from billing_desk.domain.errors import ValidationError
 from billing_desk.domain.money import CURRENCIES, Money, format_plain, parse_money
 from billing_desk.domain.topup_limits import TopUpLimits
-from billing_desk.services.payments_dto import NON_REFUNDABLE_NOTICE
 from billing_desk.views.formatting import money_text, tabular_font, tr
 
 GATEWAYS = {
@@ -51,8 +50,8 @@ class TopUpAmount(QWidget):
         self.cards_label = QLabel(tr(cards))
         self.cards_label.setWordWrap(True)
         gl.addWidget(self.cards_label)
-        self.notice_label = QLabel(tr("By continuing, you agree that credits purchased are non-refundable. ")
-                                   + tr(NON_REFUNDABLE_NOTICE))
+        self.notice_label = QLabel(tr("Review the amount, then Confirm. By continuing, you agree that credits "
+                                      "purchased are non-refundable."))
         self.notice_label.setWordWrap(True)
         self.notice_label.setObjectName("statusLabel")
         layout = QVBoxLayout(self)
@@ -64,6 +63,7 @@ class TopUpAmount(QWidget):
         layout.addWidget(self.error_label)
         layout.addWidget(gateway)
         layout.addWidget(self.notice_label)
+        layout.addStretch(1)
 
     def _on_preset(self, index: int) -> None:
         preset = self.limits.presets[index]

@@ -1,0 +1,118 @@
+"""Screenshots of every tab and dialog on the demo database, for docs/screenshots.
+
+Run under a real (virtual) X server so the window is drawn as on a desk:
+    xvfb-run -a -s "-screen 0 1400x900x24" env -u QT_QPA_PLATFORM \
+        .venv/bin/python tests/gui/take_screenshots.py docs/screenshots
+It makes a fresh demo database in a temporary home, starts the gateway sandbox (as
+`billing-desk gui --demo` does), pays one top-up, leaves one pending, redeems a voucher and
+upgrades a plan for one customer, then grabs the real window tab by tab.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import sys
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+
+os.environ["HOME"] = tempfile.mkdtemp(prefix="bd-shots-")
+os.environ.setdefault("BILLING_DESK_TIMEZONE", "Asia/Ho_Chi_Minh")
+
+from PySide6.QtCore import QSettings, QTimer
+from PySide6.QtTest import QTest
+from PySide6.QtWidgets import QApplication, QWidget
+
+from billing_desk import app as desk_app
+from billing_desk.domain.errors import BillingDeskError
+from billing_desk.domain.money import Money
+from billing_desk.services.demo import DEMO_PASSWORD
+from billing_desk.services.gateways.sandbox.server import complete
+from billing_desk.services.voucher_dto import IssueRequest
+from billing_desk.views.dialogs.add_credit_dialog import AddCreditDialog
+from billing_desk.views.dialogs.login_dialog import LoginDialog
+
+TABS = ("overview", "credit-history", "payment-history", "vouchers", "plans", "settings")
+
+
+def prepare(app, actor) -> int:  # type: ignore[no-untyped-def]
+    match = next(m for m in app.customers.find(actor, "nguyen", 50) if m.currency == "VND")
+    cid = match.id
+    paid = app.payments.create_topup(actor, cid, "2,000,000")
+    complete(desk_app._SANDBOX.state, paid.payment.checkout_url, "pay")
+    app.payments.reconcile(actor, cid)
+    app.payments.create_topup(actor, cid, "1,000,000")  # left pending
+    code = app.vouchers.issue(actor, IssueRequest(amount=Money(300_000, "VND"), campaign="Tet 2027")).codes[0]
+    app.vouchers.redeem(actor, cid, code)
+    current = app.plans.current(actor, cid).plan
+    for plan in app.plans.catalog(actor, "VND"):
+        if plan.price and plan.price.minor > 0 and (current is None or plan.rank > current.rank):
+            with contextlib.suppress(BillingDeskError):  # too little credit: the screenshots do without
+                app.plans.change(actor, cid, plan.code)
+            break
+    return cid
+
+
+def main() -> int:
+    out = Path(sys.argv[1] if len(sys.argv) > 1 else "docs/screenshots")
+    out.mkdir(parents=True, exist_ok=True)
+    qt = QApplication([])
+    qt.setStyleSheet(desk_app.style_sheet())
+    app = desk_app.prepare_demo_database(desk_app.demo_database_url())
+    actor = app.staff.authenticate("manager", DEMO_PASSWORD)
+    cid = prepare(app, actor)
+    desk = desk_app.build_desk(app, actor, QSettings(os.path.join(os.environ["HOME"], "s.ini"),
+                                                      QSettings.Format.IniFormat))
+    window = desk.window
+    window.resize(1360, 860)
+    window.show()
+    steps: list[Callable[[], None]] = []
+
+    def shot(widget: QWidget, name: str) -> None:
+        widget.grab().save(str(out / f"{name}.png"))
+        print("saved", out / f"{name}.png")
+
+    def login() -> None:
+        dialog = LoginDialog(app, desk.runner, app.database.url, "support")
+        dialog.show()
+        QTest.qWait(300)
+        shot(dialog, "login")
+        dialog.close()
+
+    def search() -> None:
+        window.search.setFocus()
+        QTest.keyClicks(window.search, "nguyen")
+
+    steps += [login, search, lambda: shot(window, "search"), lambda: window.open_customer(cid)]
+    for i, name in enumerate(TABS):
+        steps += [lambda i=i: window.tabs.setCurrentIndex(i), lambda name=name: shot(window, name)]
+
+    def add_credit() -> None:
+        window.add_credit()
+
+    def credit_shot() -> None:
+        dialog = next(w for w in qt.topLevelWidgets() if isinstance(w, AddCreditDialog) and w.isVisible())
+        if dialog.amount is not None:
+            dialog.amount.presets.button(1).click()
+        QTest.qWait(200)
+        shot(dialog, "add-credit")
+        dialog.close()
+
+    steps += [add_credit, credit_shot, qt.quit]
+
+    def run_next() -> None:
+        if steps:
+            steps.pop(0)()
+            QTimer.singleShot(1500, run_next)
+
+    QTimer.singleShot(500, run_next)
+    qt.exec()
+    desk.close()
+    if desk_app._SANDBOX is not None:
+        desk_app._SANDBOX.stop()
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
