@@ -22,6 +22,8 @@ from pathlib import Path
 # Qt must not look for a display: set before anything imports PySide6.
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 os.environ.setdefault("BILLING_DESK_TIMEZONE", "Asia/Ho_Chi_Minh")
+# One voucher code key for every desk in a run, so no test writes a key file into $HOME.
+os.environ.setdefault("BILLING_DESK_VOUCHER_KEY", "test-voucher-code-key-" + "x" * 20)
 
 import pytest
 from sqlalchemy import create_engine, text
