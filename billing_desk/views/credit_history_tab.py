@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import QStandardPaths
-from PySide6.QtGui import QIcon
+from PySide6.QtCore import QStandardPaths, Qt
+from PySide6.QtGui import QIcon, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QFileDialog,
@@ -68,10 +68,12 @@ class CreditHistoryTab(CustomerTab):
         self.filters.changed.connect(self._on_filters_changed)
         self.model.load_failed.connect(lambda e: show_error(self, e))
         restore_columns(self.table, ctx.settings, "creditHistory")
+        export_keys = QShortcut(QKeySequence("Ctrl+E"), self, self.ask_export)
+        export_keys.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
         allowed = ctx.can(Permission.EXPORT)
         self.export_button.setEnabled(allowed)
         self.export_button.setToolTip(role_tooltip(ctx.actor, Permission.EXPORT,
-                                                   tr("Save the filtered history as an Excel workbook")))
+                                                   tr("Save the filtered history as an Excel workbook (Ctrl+E)")))
 
     def _build(self) -> None:
         bottom = QHBoxLayout()
@@ -133,7 +135,7 @@ class CreditHistoryTab(CustomerTab):
 
     # --- export ---------------------------------------------------------------------------
     def ask_export(self) -> None:
-        if self.customer is None:
+        if self.customer is None or not self.export_button.isEnabled():
             return
         folder = QStandardPaths.writableLocation(QStandardPaths.StandardLocation.DocumentsLocation)
         suggested = str(Path(folder) / f"credit-history-{self.customer.account}.xlsx")
