@@ -133,9 +133,16 @@ class OverviewTab(CustomerTab):
             return page.rows, None  # one page only: the Credit History tab has the rest
 
         self.recent.set_source(recent)
-        self.ctx.query(lambda: plans.current(actor, cid), self._show_plan).run()
+        self.ctx.query(lambda: plans.current(actor, cid), lambda sub: self._current(cid) and self._show_plan(sub)).run()
         today = datetime.now(local_zone()).date()  # the staff's day, as in the history filters
-        self.ctx.query(lambda: daily_spending(ledger, actor, customer, today), self.chart.show_spending).run()
+        # On the long-work pool: 90 days of a big customer is many pages, and the other tabs'
+        # page queries must not wait behind it.
+        self.ctx.query(lambda: daily_spending(ledger, actor, customer, today),
+                       lambda data: self._current(cid) and self.chart.show_spending(data), long=True).run()
+
+    def _current(self, customer_id: int) -> bool:
+        """An answer may arrive after another customer was opened: then it is dropped."""
+        return self.customer is not None and self.customer.id == customer_id
 
     def _show_balance(self, customer: CustomerDTO) -> None:
         b = customer.balance

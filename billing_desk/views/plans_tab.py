@@ -106,7 +106,9 @@ class PlansTab(CustomerTab):
             return
         self.stack.setCurrentIndex(1)
         plans, actor, cid, cur = self.ctx.app.plans, self.ctx.actor, customer.id, customer.currency
-        self.ctx.query(lambda: (plans.current(actor, cid), plans.catalog(actor, cur)), self._show).run()
+        self.ctx.query(lambda: (plans.current(actor, cid), plans.catalog(actor, cur)),
+                       lambda loaded: self.customer is not None and self.customer.id == cid and self._show(loaded)
+                       ).run()
 
     def _show(self, loaded: tuple[SubscriptionDTO, list[PlanRow]]) -> None:
         sub, catalog = loaded
