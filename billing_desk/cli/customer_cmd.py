@@ -39,6 +39,12 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     add_user(cur)
     add_json(cur)
     cur.set_defaults(handler=_set_currency)
+    disp = cs.add_parser("set-display-currency", help="the currency amounts are displayed in for this customer")
+    disp.add_argument("customer", metavar="ID")
+    disp.add_argument("currency", metavar="CUR", help="a currency code, or 'none' to follow the billing currency")
+    add_user(disp)
+    add_json(disp)
+    disp.set_defaults(handler=_set_display_currency)
 
 
 def _profile_options(p: argparse.ArgumentParser, required: bool) -> None:
@@ -120,4 +126,15 @@ def _set_currency(ctx: Context, args: argparse.Namespace) -> int:
         print_json(updated.to_json())
     else:
         print(f"{updated.account} now bills in {updated.currency}; this cannot be changed.")
+    return 0
+
+
+def _set_display_currency(ctx: Context, args: argparse.Namespace) -> int:
+    code = None if args.currency.strip().lower() == "none" else args.currency
+    updated = ctx.app.customers.set_display_currency(ctx.actor(args), args.customer, code)
+    if args.json:
+        print_json(updated.to_json())
+    else:
+        shown = updated.display_currency or updated.currency or "its billing currency"
+        print(f"{updated.account} is displayed in {shown}.")
     return 0

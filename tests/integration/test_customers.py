@@ -175,3 +175,16 @@ def test_demo_seed_is_deterministic(cli, app: App, staff) -> None:
         (h["account"], h["name"])
         for h in json.loads(cli("customer", "find", "example", "--limit", "500", "--json", "--user", "support").out)
     )
+
+
+def test_display_currency_from_the_cli(cli, app: App, staff) -> None:
+    c = app.customers.create(staff.support, name="Kim", email="kim@example.com", country="US", billing_type="personal")
+    app.customers.set_currency(staff.support, c.id, "USD")
+    r = cli("customer", "set-display-currency", str(c.id), "EUR", "--json", "--user", "support")
+    assert r.code == 0, r.err
+    assert json.loads(r.out)["display_currency"] == "EUR"
+    r = cli("customer", "set-display-currency", str(c.id), "GBP", "--user", "support")
+    assert r.code == 2 and "not GBP" in r.err
+    assert json.loads(cli("customer", "set-display-currency", str(c.id), "none", "--json", "--user", "support").out)[
+        "display_currency"
+    ] is None
