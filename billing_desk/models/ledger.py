@@ -41,6 +41,10 @@ class LedgerEntry(Base):
         # The "failed only" filter: failed rows are rare, so walking them needs their own index.
         Index("ix_ledger_entries_customer_status_created_id", "customer_id", "status", "created_at", "id"),
         Index("ix_ledger_entries_payment_id", "payment_id"),
+        # The description's text filter: pg_trgm on PostgreSQL; on SQLite the migration adds
+        # an FTS5 trigram table, ledger_search, filled by an insert trigger.
+        Index("ix_ledger_entries_description_trgm", "description", postgresql_using="gin",
+              postgresql_ops={"description": "gin_trgm_ops"}).ddl_if(dialect="postgresql"),
     )
 
     id: Mapped[BigPK]

@@ -15,9 +15,10 @@ one page; the outer query merges at most ``values × page`` rows. The remaining 
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
+from dataclasses import replace
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, case, func, literal_column, select, tuple_, union_all
+from sqlalchemy import ColumnElement, Select, case, func, literal_column, select, text, tuple_, union_all
 from sqlalchemy.orm import Session
 
 from billing_desk.domain.dates import day_range_utc
@@ -28,6 +29,8 @@ from billing_desk.models import LedgerEntry, UsageService
 from billing_desk.services.ledger_dto import HistoryCursor, HistoryFilter, HistoryPage, HistoryRow, HistoryTotals
 
 MAX_PAGE = 5000
+MIN_TRIGRAM = 3  # shorter text cannot use a trigram index: it is matched by walking the rows
+PROBE = 4000  # rows a text filter tests directly before it asks the trigram index
 _T = LedgerEntry.__table__
 _COLUMNS = (_T.c.id, _T.c.created_at, _T.c.kind, _T.c.service, _T.c.description, _T.c.status,
             _T.c.failure_reason, _T.c.amount, _T.c.currency, _T.c.source)
@@ -39,7 +42,7 @@ _RARE_STATUSES = {EntryStatus.FAILED}
 
 def normalise_filter(session: Session, filters: HistoryFilter) -> HistoryFilter:
     """Check the filter and spell service names as the catalog does; raises ValidationError."""
-    catalog = {name.casefold(): name for name in session.scalars(select(UsageService.name))}
+    catalog = {name.casefold(): name for name in session.scalars(select(UsageService.name))} if filters.services else {}
     services = []
     for name in filters.services:
         canonical = catalog.get(name.strip().casefold())
@@ -87,11 +90,18 @@ def _newest_first(sel: Select[Any], limit: int) -> Select[Any]:
     return sel.order_by(_T.c.created_at.desc(), _T.c.id.desc()).limit(limit)
 
 
-def page_query(customer_id: int, f: HistoryFilter, after: HistoryCursor | None, limit: int) -> Select[Any]:
+def page_query(customer_id: int, f: HistoryFilter, after: HistoryCursor | None, limit: int,
+               *, fts: bool = False) -> Select[Any]:
+    """The page's query; ``fts`` (SQLite) narrows the rows to the trigram index's matches first."""
     dimension, values = _driver(f)
     base = _conditions(customer_id, f, dimension)
     if after is not None:
         base.append(tuple_(_T.c.created_at, _T.c.id) < tuple_(after.created_at, after.id))
+    if fts and f.text:
+        phrase = '"' + f.text.replace('"', '""') + '"'
+        matches = select(literal_column("rowid")).select_from(text("ledger_search")).where(
+            text("ledger_search MATCH :phrase").bindparams(phrase=phrase))
+        base.append(_T.c.id.in_(matches))
     if dimension is None or len(values) == 1:
         extra = [_T.c[dimension] == values[0]] if dimension else []
         return _newest_first(select(*_COLUMNS).where(*base, *extra), limit)
@@ -110,10 +120,34 @@ def fetch_page(session: Session, customer_id: int, f: HistoryFilter, after: Hist
                limit: int) -> HistoryPage:
     if not 1 <= limit <= MAX_PAGE:
         raise ValidationError(f"A page holds 1 to {MAX_PAGE} rows, not {limit}.", field="limit")
-    rows = [to_row(r) for r in session.execute(page_query(customer_id, f, after, limit + 1))]
+    if f.text and len(f.text) >= MIN_TRIGRAM and session.get_bind().dialect.name == "sqlite":
+        found = _text_rows_sqlite(session, customer_id, f, after, limit + 1)
+    else:
+        found = session.execute(page_query(customer_id, f, after, limit + 1)).all()
+    rows = [to_row(r) for r in found]
     more = len(rows) > limit
     rows = rows[:limit]
     return HistoryPage(tuple(rows), rows[-1].cursor if more else None)
+
+
+def _text_rows_sqlite(session: Session, customer_id: int, f: HistoryFilter, after: HistoryCursor | None,
+                      limit: int) -> list[Any]:
+    """A text filter on SQLite, two ways. Common text is found fastest by walking the newest
+    rows and testing each; rare text would make that walk read the whole history, so when the
+    newest PROBE rows do not fill the page, the FTS5 trigram index names the candidates
+    instead (PostgreSQL's planner makes this choice by itself with its pg_trgm index)."""
+    plain = replace(f, text=None)
+    window = page_query(customer_id, plain, after, PROBE).subquery("window")
+    probe = (select(window).where(window.c.description.icontains(f.text, autoescape=True))
+             .order_by(window.c.created_at.desc(), window.c.id.desc()).limit(limit))
+    rows = session.execute(probe).all()
+    if len(rows) >= limit:
+        return list(rows)
+    keyset = [tuple_(_T.c.created_at, _T.c.id) < tuple_(after.created_at, after.id)] if after else []
+    ids = select(_T.c.id).where(*_conditions(customer_id, plain, None), *keyset).limit(PROBE).subquery()
+    if int(session.scalar(select(func.count()).select_from(ids)) or 0) < PROBE:
+        return list(rows)  # the window held the whole (remaining) history: nothing more to find
+    return list(session.execute(page_query(customer_id, f, after, limit, fts=True)).all())
 
 
 def iterate(session: Session, customer_id: int, f: HistoryFilter, page: int = 2000) -> Iterator[list[HistoryRow]]:

@@ -123,3 +123,26 @@ def test_page_query_walks_an_index_without_sorting(app, staff, f, index):
         # only the outer merge of a multi-value filter may sort (at most values x page rows)
         inner = plan.split("MERGE")[0] if "UNION" in plan or "MERGE" in plan else plan
         assert "USE TEMP B-TREE FOR ORDER BY" not in inner or len(f.services) > 1, plan
+
+
+def test_rare_text_deep_in_a_long_history_is_found_through_the_trigram_index(app, staff):
+    cid = make_customer(app, staff.manager)
+    n = ledger_history.PROBE + 700
+    rows = [dict(customer_id=cid, created_at=BASE + timedelta(minutes=i), kind="usage", service="Storage",
+                 description=f"Storage usage for {i % 7} model(s)", status="failed",
+                 failure_reason="insufficient credit", amount=-1, currency="VND", source="topup") for i in range(n)]
+    for i in (3, 5, n - 2):  # two old needles, one new; one written in another case
+        rows[i]["description"] = f"Fine-tuning job FT-0424{i} (3 epochs)" if i == 5 else f"Fine-tuning job ft-0424{i}"
+    with app.uow.write() as uow:
+        uow.session.execute(insert(LedgerEntry), rows)
+        uow.commit()
+    page = app.ledger.history_page(staff.support, cid, HistoryFilter(text="ft-0424"), None, 2)
+    assert [r.description for r in page.rows] == [f"Fine-tuning job ft-0424{n - 2}",
+                                                  "Fine-tuning job FT-04245 (3 epochs)"]
+    rest = app.ledger.history_page(staff.support, cid, HistoryFilter(text="ft-0424"), page.next_cursor, 2)
+    assert [r.description for r in rest.rows] == ["Fine-tuning job ft-04243"] and rest.next_cursor is None
+    assert app.ledger.history_totals(staff.support, cid, HistoryFilter(text="FT-0424")).count == 3
+    common = app.ledger.history_page(staff.support, cid, HistoryFilter(text="usage for 6"), None, 100)
+    assert len(common.rows) == 100 and all("usage for 6" in r.description for r in common.rows)
+    short = app.ledger.history_page(staff.support, cid, HistoryFilter(text="FT"), None, 10)
+    assert len(short.rows) == 3

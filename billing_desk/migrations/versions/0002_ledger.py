@@ -110,14 +110,24 @@ def upgrade() -> None:
                 f"CREATE TRIGGER ledger_entries_no_{verb.lower()} BEFORE {verb} ON ledger_entries "
                 "BEGIN SELECT RAISE(ABORT, 'ledger_entries is append-only'); END"
             )
+        # Trigram index of descriptions for the history's text filter (rows are append-only,
+        # so an insert trigger is all it takes to keep it in step).
+        op.execute("CREATE VIRTUAL TABLE ledger_search USING fts5("
+                   "description, content='ledger_entries', content_rowid='id', tokenize='trigram')")
+        op.execute("CREATE TRIGGER ledger_search_ai AFTER INSERT ON ledger_entries BEGIN "
+                   "INSERT INTO ledger_search(rowid, description) VALUES (new.id, new.description); END")
     else:
         op.execute(
             "CREATE TRIGGER ledger_entries_append_only BEFORE UPDATE OR DELETE ON ledger_entries "
             "FOR EACH ROW EXECUTE FUNCTION billing_desk_append_only()"
         )
+        op.execute("CREATE INDEX ix_ledger_entries_description_trgm ON ledger_entries "
+                   "USING gin (description gin_trgm_ops)")
 
 
 def downgrade() -> None:
+    if op.get_bind().dialect.name == "sqlite":
+        op.execute("DROP TABLE IF EXISTS ledger_search")
     op.drop_table('voucher_credit_lots')
     op.drop_table('ledger_entries')
     op.drop_table('customer_balances')

@@ -1,0 +1,263 @@
+"""Ledger benchmarks: history pages for a 1,000,000-row customer, and `ledger verify` at scale.
+
+    .venv/bin/python benchmarks/bench_ledger.py                  # everything
+    .venv/bin/python benchmarks/bench_ledger.py --only history   # or: verify, export
+
+History: a whale customer (``demo seed --whale``, about 1,000,000 rows) on SQLite and on
+PostgreSQL; each query runs warm, many times, through ``LedgerService.history_page`` (the call
+the GUI makes: session, customer lookup, filter check, Core query, DTOs) and the median and
+95th percentile are printed. Export: see bench_export.py (run from here too). Verify:
+10,000,000 ledger rows over 100,000 customers, generated in PostgreSQL, then the one grouped
+query. Databases are kept in /tmp/bench_ledger and reused; --fresh rebuilds them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import statistics
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from datetime import date, timedelta
+from pathlib import Path
+
+from sqlalchemy import create_engine, text
+
+from billing_desk.bootstrap import App, build_app
+from billing_desk.config import Settings
+from billing_desk.database import upgrade
+from billing_desk.domain.enums import EntryStatus, LedgerKind, Role
+from billing_desk.domain.permissions import Actor
+from billing_desk.models import LedgerEntry
+from billing_desk.services import demo
+from billing_desk.services.ledger_dto import HistoryFilter
+from billing_desk.services.ledger_history import explain
+
+WORK = Path("/tmp/bench_ledger")
+PG_ADMIN = "postgresql+psycopg2://postgres@127.0.0.1:5432/postgres"
+SUPPORT = Actor(None, "bench", Role.ADMIN)
+VERIFY_ROWS = 10_000_000
+VERIFY_CUSTOMERS = 100_000
+
+
+def pg_url(name: str) -> str:
+    return f"postgresql+psycopg2://postgres@127.0.0.1:5432/{name}"
+
+
+def _pg_exists(name: str) -> bool:
+    engine = create_engine(PG_ADMIN, isolation_level="AUTOCOMMIT")
+    with engine.connect() as conn:
+        found = conn.execute(text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": name}).scalar()
+    engine.dispose()
+    return bool(found)
+
+
+def _pg_create(name: str) -> None:
+    engine = create_engine(PG_ADMIN, isolation_level="AUTOCOMMIT")
+    with engine.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    engine.dispose()
+
+
+def whale_database(backend: str, fresh: bool) -> str:
+    """A database holding the demo seed with --whale; built once and reused."""
+    WORK.mkdir(exist_ok=True)
+    if backend == "sqlite":
+        path = WORK / "whale.sqlite3"
+        url = f"sqlite:///{path}"
+        if path.exists() and not fresh:
+            return url
+        for p in WORK.glob("whale.sqlite3*"):
+            p.unlink()
+    else:
+        url = pg_url("bench_ledger_whale")
+        if _pg_exists("bench_ledger_whale") and not fresh:
+            return url
+        _pg_create("bench_ledger_whale")
+    upgrade(url)
+    app = build_app(Settings(database_url=url, config_path=None))
+    started = time.perf_counter()
+    report = demo.DemoService(app.uow).seed(demo.SeedOptions(customers=200, whale=True))
+    print(f"  seeded {backend} whale database in {time.perf_counter() - started:.1f} s: {'; '.join(report.details)}")
+    if backend == "postgresql":
+        with app.database.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            conn.execute(text("VACUUM ANALYZE"))
+    app.close()
+    return url
+
+
+def whale_id(app: App) -> int:
+    with app.uow.read() as uow:
+        return int(uow.session.execute(text(
+            "SELECT customer_id FROM ledger_entries GROUP BY customer_id ORDER BY count(*) DESC LIMIT 1")).scalar())
+
+
+def timed(fn: Callable[[], object], runs: int) -> tuple[float, float]:
+    fn()  # warm
+    samples = []
+    for _ in range(runs):
+        started = time.perf_counter()
+        fn()
+        samples.append((time.perf_counter() - started) * 1000)
+    samples.sort()
+    return statistics.median(samples), samples[int(len(samples) * 0.95) - 1]
+
+
+def history_filters(last_day: date) -> list[tuple[str, HistoryFilter]]:
+    return [
+        ("no filter (first page)", HistoryFilter()),
+        ("service = Storage", HistoryFilter(services=("Storage",))),
+        ("services = Storage, GPU Container", HistoryFilter(services=("Storage", "GPU Container"))),
+        ("status = failed (rare)", HistoryFilter(statuses=(EntryStatus.FAILED,))),
+        ("status = success", HistoryFilter(statuses=(EntryStatus.SUCCESS,))),
+        ("kind = top-up", HistoryFilter(kinds=(LedgerKind.TOPUP,))),
+        ("kind = voucher, expiry (rare)", HistoryFilter(kinds=(LedgerKind.VOUCHER, LedgerKind.EXPIRY))),
+        ("date range: one month, a year ago", HistoryFilter(date_from=last_day - timedelta(days=395),
+                                                            date_to=last_day - timedelta(days=365))),
+        ("date range: one day", HistoryFilter(date_from=last_day - timedelta(days=200),
+                                              date_to=last_day - timedelta(days=200))),
+        ("text 'H100' (common)", HistoryFilter(text="H100")),
+        ("text 'ft-0424' (rare)", HistoryFilter(text="ft-0424")),
+        ("service Storage + failed + last 90 days",
+         HistoryFilter(services=("Storage",), statuses=(EntryStatus.FAILED,), date_from=last_day - timedelta(days=90))),
+    ]
+
+
+def bench_history(backend: str, fresh: bool, runs: int) -> list[str]:
+    url = whale_database(backend, fresh)
+    app = build_app(Settings(database_url=url, config_path=None))
+    cid = whale_id(app)
+    rows = app.ledger.history_totals(SUPPORT, cid).count
+    lines = [f"### {backend}: customer {cid} with {rows:,} rows", "",
+             "| query (200-row page) | median ms | p95 ms | deep page ms | count+sum ms |", "|---|---:|---:|---:|---:|"]
+    last_day = date.today()
+    for label, f in history_filters(last_day):
+        first = app.ledger.history_page(SUPPORT, cid, f, None, 200)
+        median, p95 = timed(lambda f=f: app.ledger.history_page(SUPPORT, cid, f, None, 200), runs)
+        deep = _deep_page(app, cid, f)
+        totals_ms, _ = timed(lambda f=f: app.ledger.history_totals(SUPPORT, cid, f), 3)
+        lines.append(f"| {label} ({len(first.rows)} rows) | {median:.2f} | {p95:.2f} | {deep} | {totals_ms:.0f} |")
+        print(f"  {backend:10} {label:45} median {median:7.2f} ms  p95 {p95:7.2f} ms  deep {deep} ms  "
+              f"totals {totals_ms:.0f} ms")
+    with app.uow.read() as uow:
+        plan = explain(uow.session, cid, HistoryFilter())
+    lines += ["", "Plan of the unfiltered page:", "", "```", plan, "```", ""]
+    app.close()
+    return lines
+
+
+def _deep_page(app: App, cid: int, f: HistoryFilter) -> str:
+    """A page after walking ~50 pages of 2,000 rows (row ~100,000): keyset stays flat."""
+    page = app.ledger.history_page(SUPPORT, cid, f, None, 2000)
+    for _ in range(49):
+        if page.next_cursor is None:
+            return "-"
+        page = app.ledger.history_page(SUPPORT, cid, f, page.next_cursor, 2000)
+    if page.next_cursor is None:
+        return "-"
+    cursor = page.next_cursor
+    median, _ = timed(lambda: app.ledger.history_page(SUPPORT, cid, f, cursor, 200), 20)
+    return f"{median:.2f}"
+
+
+def build_verify_database(fresh: bool) -> str:
+    name = "bench_ledger_verify"
+    url = pg_url(name)
+    if _pg_exists(name) and not fresh:
+        return url
+    _pg_create(name)
+    upgrade(url)
+    app = build_app(Settings(database_url=url, config_path=None))
+    started = time.perf_counter()
+    with app.uow.write() as uow:
+        demo._seed_customers(uow.session, random.Random(1), VERIFY_CUSTOMERS)
+        uow.commit()
+    engine = app.database.engine
+    table = LedgerEntry.__table__
+    with engine.begin() as conn:
+        conn.execute(text("UPDATE customers SET currency = 'VND'"))
+        conn.execute(text("DELETE FROM customer_balances"))
+        for index in table.indexes:
+            conn.execute(text(f"DROP INDEX {index.name}"))
+        conn.execute(text("ALTER TABLE ledger_entries DROP CONSTRAINT uq_ledger_entries_customer_key_source"))
+        # Per customer and 10 rows: a top-up of 1,000,000, a voucher credit of 50,000, a voucher
+        # usage of 20,000, and usage of 10,000 from top-up credit; every 50th row a failed usage.
+        conn.execute(text(f"""
+            INSERT INTO ledger_entries (customer_id, created_at, kind, service, description, status,
+                                        failure_reason, amount, currency, source)
+            SELECT (g % {VERIFY_CUSTOMERS}) + 1, now() - (g || ' seconds')::interval,
+                   CASE g / {VERIFY_CUSTOMERS} % 10 WHEN 0 THEN 'topup' WHEN 1 THEN 'voucher' ELSE 'usage' END,
+                   CASE g / {VERIFY_CUSTOMERS} % 10 WHEN 0 THEN 'Top-up' WHEN 1 THEN 'Voucher' ELSE 'Storage' END,
+                   'generated row ' || g,
+                   CASE WHEN g % 50 = 3 THEN 'failed' ELSE 'success' END,
+                   CASE WHEN g % 50 = 3 THEN 'insufficient credit' END,
+                   CASE g / {VERIFY_CUSTOMERS} % 10 WHEN 0 THEN 1000000 WHEN 1 THEN 50000 WHEN 2 THEN -20000
+                        ELSE -10000 END,
+                   'VND',
+                   CASE WHEN g / {VERIFY_CUSTOMERS} % 10 IN (1, 2) THEN 'voucher' ELSE 'topup' END
+            FROM generate_series(0, {VERIFY_ROWS - 1}) AS g"""))
+        conn.execute(text("""
+            INSERT INTO customer_balances (customer_id, currency, total, topup, voucher, updated_at)
+            SELECT customer_id, 'VND', sum(amount) FILTER (WHERE status = 'success'),
+                   coalesce(sum(amount) FILTER (WHERE status = 'success' AND source = 'topup'), 0),
+                   coalesce(sum(amount) FILTER (WHERE status = 'success' AND source = 'voucher'), 0), now()
+            FROM ledger_entries GROUP BY customer_id"""))
+        conn.execute(text("""
+            INSERT INTO voucher_credit_lots (customer_id, granted, remaining, expires_at, created_at)
+            SELECT customer_id, voucher, voucher, now() + interval '90 days', now()
+            FROM customer_balances"""))
+    with engine.begin() as conn:
+        for index in table.indexes:
+            index.create(conn)
+        conn.execute(text("ALTER TABLE ledger_entries ADD CONSTRAINT uq_ledger_entries_customer_key_source "
+                          "UNIQUE (customer_id, idempotency_key, source)"))
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        conn.execute(text("VACUUM ANALYZE"))
+    print(f"  built the {VERIFY_ROWS:,}-row verify database in {time.perf_counter() - started:.0f} s")
+    app.close()
+    return url
+
+
+def bench_verify(fresh: bool) -> list[str]:
+    url = build_verify_database(fresh)
+    app = build_app(Settings(database_url=url, config_path=None))
+    lines = ["| run | rows | balances | mismatches | seconds |", "|---|---:|---:|---:|---:|"]
+    for run in ("first", "second", "third"):
+        report = app.ledger.verify(SUPPORT)
+        lines.append(f"| {run} | {report.rows:,} | {report.customers:,} | {len(report.mismatches)} | "
+                     f"{report.seconds:.1f} |")
+        print(f"  verify ({run}): {report.rows:,} rows, {report.customers:,} balances, "
+              f"{len(report.mismatches)} mismatches, {report.seconds:.1f} s")
+    app.close()
+    return lines
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--only", choices=["history", "export", "verify"])
+    parser.add_argument("--backend", choices=["sqlite", "postgresql"], action="append")
+    parser.add_argument("--fresh", action="store_true", help="rebuild the benchmark databases")
+    parser.add_argument("--runs", type=int, default=50)
+    args = parser.parse_args()
+    backends = args.backend or ["sqlite", "postgresql"]
+    out: list[str] = []
+    if args.only in (None, "history"):
+        out += ["## History pages", ""]
+        for backend in backends:
+            out += bench_history(backend, args.fresh, args.runs)
+    if args.only in (None, "export"):
+        url = whale_database("sqlite", False)
+        result = subprocess.run([sys.executable, str(Path(__file__).with_name("bench_export.py")), url],
+                                check=True, capture_output=True, text=True)
+        print(result.stdout, end="")
+        out += ["## Export", "", result.stdout]
+    if args.only in (None, "verify"):
+        out += ["## ledger verify on PostgreSQL", "", *bench_verify(args.fresh)]
+    print("\n".join(out))
+
+
+if __name__ == "__main__":
+    main()
