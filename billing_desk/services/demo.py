@@ -157,3 +157,8 @@ SEED_STEPS.append(seed_history)
 from billing_desk.services.demo_catalog import seed_catalog  # noqa: E402
 
 SEED_STEPS.append(seed_catalog)
+
+# Payments behind the seeded top-ups (after the history step, whose top-up rows it mirrors).
+from billing_desk.services.payments_demo import seed_payments  # noqa: E402
+
+SEED_STEPS.append(seed_payments)
