@@ -88,3 +88,19 @@ def test_no_link_when_the_gateway_is_down(cli, tmp_path):
     assert r.code == 10 and "could not be reached" in r.err
     shown = json.loads(cli("payments", "list", "--json", "--user", "support").out)
     assert [(p["status"], p["reason"][:11]) for p in shown] == [("failed", "not started")]
+
+
+def test_list_by_dates(pay_cli):
+    cli = pay_cli
+    account = _customer(cli, "JP", "JPY", "dates@example.com")
+    assert cli("topup", "create", account, "3000", "--user", "support").code == 0
+    from datetime import datetime, timedelta
+
+    from billing_desk.domain.dates import local_zone
+
+    today = datetime.now(local_zone()).date()
+    listed = lambda *a: json.loads(cli("payments", "list", *a, "--json", "--user", "support").out)  # noqa: E731
+    assert len(listed("--from", today.isoformat(), "--to", today.isoformat())) == 1
+    assert listed("--to", (today - timedelta(days=1)).isoformat()) == []
+    bad = cli("payments", "list", "--from", "yesterday", "--user", "support")
+    assert bad.code == 2 and "YYYY-MM-DD" in bad.err
