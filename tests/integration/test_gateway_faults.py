@@ -90,3 +90,34 @@ def test_gateway_recovers_within_the_retries(pay_app, sandbox, staff):
     fault(sandbox, "error500", CREATE_PATHS["JPY"], method="POST", times=1)
     result = pay_app.payments.create_topup(staff.support, account, "3000")
     assert result.problem is None and result.payment.checkout_url
+
+
+def test_pending_row_and_key_are_committed_before_the_gateway_is_called(pay_app, sandbox, staff):
+    import threading
+    import time
+
+    from sqlalchemy import select
+
+    from billing_desk.models import Payment
+    from tests.integration.payments_support import gateway_settings, with_gateways
+
+    account = make_customer(pay_app, staff.support, "JPY")
+    patient = with_gateways(pay_app, gateway_settings(sandbox.url, read_timeout=30.0))  # waits out the delay
+    fault(sandbox, "slow", CREATE_PATHS["JPY"], method="POST", times=1, delay=3.0)
+    done = threading.Event()
+    results = []
+    worker = threading.Thread(target=lambda: (results.append(patient.payments.create_topup(
+        staff.support, account, "3000")), done.set()))
+    worker.start()
+    deadline = time.monotonic() + 30
+    while not control(sandbox, "/sandbox/state", method="GET")["counts"].get("fault:slow"):
+        assert time.monotonic() < deadline, "the create never reached the sandbox"
+    assert not done.is_set()  # the gateway call is in flight (held by the sandbox)...
+    with pay_app.uow.read() as uow:  # ...and the pending row with its key is already visible
+        row = uow.session.execute(select(Payment.status, Payment.idempotency_key, Payment.gateway_reference)).one()
+    assert row.status == "pending" and row.gateway_reference is None
+    worker.join(timeout=60)
+    patient.close()
+    assert results[0].payment.checkout_url  # one attempt, answered late but within the timeout
+    with sandbox.state.lock:
+        assert row.idempotency_key in sandbox.state.stripe_keys  # the stored key is the one sent

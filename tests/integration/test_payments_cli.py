@@ -104,3 +104,22 @@ def test_list_by_dates(pay_cli):
     assert listed("--to", (today - timedelta(days=1)).isoformat()) == []
     bad = cli("payments", "list", "--from", "yesterday", "--user", "support")
     assert bad.code == 2 and "YYYY-MM-DD" in bad.err
+
+
+def test_reconcile_every_runs_as_a_scheduled_loop(db_url, sandbox, tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    from tests.conftest import STAFF_PASSWORD
+
+    env = {**os.environ, "BILLING_DESK_DATABASE_URL": db_url, "BILLING_DESK_PASSWORD": STAFF_PASSWORD,
+           "BILLING_DESK_CONFIG": str(write_config(tmp_path / "config.toml", sandbox.url)), "HOME": str(tmp_path)}
+    proc = subprocess.Popen([sys.executable, "-m", "billing_desk", "payments", "reconcile", "--every", "1",
+                             "--user", "finance"], env=env, stdout=subprocess.PIPE, text=True)
+    try:
+        lines = [proc.stdout.readline() for _ in range(2)]
+        assert lines == ["No payment changed (0 pending asked).\n"] * 2
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
