@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import random
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -29,6 +30,7 @@ from billing_desk.services.customers import insert_customer
 HISTORY_CUSTOMERS = 5_000
 WHALE_ROWS = 1_000_000
 BATCH = 20_000
+_SEARCH_TRIGGER = "ledger_search_ai"  # defined by migration 0002
 _B = CustomerBalance.__table__
 
 # (service, description templates); {n}, {m}, {h} are filled with small random numbers.
@@ -204,8 +206,34 @@ def _whale(session: Session, rng: random.Random, lots: Iterator[int], now: datet
     return customer.account, written
 
 
+@contextmanager
+def _bulk_text_index(session: Session) -> Iterator[None]:
+    """On SQLite, fill the description trigram index once after the bulk insert instead of
+    row by row from its trigger (3x faster for the whale); the trigger is put back as the
+    database itself defines it, in the same transaction."""
+    if session.get_bind().dialect.name != "sqlite":
+        yield
+        return
+    trigger = session.execute(text("SELECT sql FROM sqlite_master WHERE type = 'trigger' AND name = :n"),
+                              {"n": _SEARCH_TRIGGER}).scalar()
+    if trigger is None:
+        yield
+        return
+    before = int(session.scalar(select(func.coalesce(func.max(LedgerEntry.id), 0))) or 0)
+    session.execute(text(f"DROP TRIGGER {_SEARCH_TRIGGER}"))
+    yield
+    session.execute(text("INSERT INTO ledger_search (rowid, description) "
+                         "SELECT id, description FROM ledger_entries WHERE id > :before"), {"before": before})
+    session.execute(text(trigger))
+
+
 def seed_history(session: Session, rng: random.Random, options: Any, customer_ids: list[int]) -> str | None:
     """SEED_STEPS entry: history for the new customers with a currency, and the whale if asked."""
+    with _bulk_text_index(session):
+        return _seed(session, rng, options, customer_ids)
+
+
+def _seed(session: Session, rng: random.Random, options: Any, customer_ids: list[int]) -> str:
     now = utcnow()
     with_currency = session.execute(
         select(_B.c.customer_id, _B.c.currency).where(_B.c.customer_id.in_(customer_ids[:HISTORY_CUSTOMERS * 2]))

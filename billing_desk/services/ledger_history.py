@@ -18,7 +18,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import replace
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, case, func, literal_column, select, text, tuple_, union_all
+from sqlalchemy import ColumnElement, Select, bindparam, case, func, literal_column, select, text, tuple_, union_all
 from sqlalchemy.orm import Session
 
 from billing_desk.domain.dates import day_range_utc
@@ -93,15 +93,12 @@ def _newest_first(sel: Select[Any], limit: int) -> Select[Any]:
 def page_query(customer_id: int, f: HistoryFilter, after: HistoryCursor | None, limit: int,
                *, fts: bool = False) -> Select[Any]:
     """The page's query; ``fts`` (SQLite) narrows the rows to the trigram index's matches first."""
+    if fts and f.text:
+        return _fts_query(customer_id, f, after, limit)
     dimension, values = _driver(f)
     base = _conditions(customer_id, f, dimension)
     if after is not None:
         base.append(tuple_(_T.c.created_at, _T.c.id) < tuple_(after.created_at, after.id))
-    if fts and f.text:
-        phrase = '"' + f.text.replace('"', '""') + '"'
-        matches = select(literal_column("rowid")).select_from(text("ledger_search")).where(
-            text("ledger_search MATCH :phrase").bindparams(phrase=phrase))
-        base.append(_T.c.id.in_(matches))
     if dimension is None or len(values) == 1:
         extra = [_T.c[dimension] == values[0]] if dimension else []
         return _newest_first(select(*_COLUMNS).where(*base, *extra), limit)
@@ -109,6 +106,23 @@ def page_query(customer_id: int, f: HistoryFilter, after: HistoryCursor | None, 
              for v in values]
     merged = union_all(*parts).subquery("merged")
     return select(*merged.c).order_by(merged.c.created_at.desc(), merged.c.id.desc()).limit(limit)
+
+
+def _fts_query(customer_id: int, f: HistoryFilter, after: HistoryCursor | None, limit: int) -> Select[Any]:
+    """Rows whose description the trigram index matches, then the rest of the filter, sorted.
+
+    The unary plus on customer_id is SQLite's way to say "do not use an index for this": left
+    to itself the planner walks the customer's whole history and tests each row against the
+    match list, which is the slow path this query exists to avoid."""
+    assert f.text is not None
+    phrase = '"' + f.text.replace('"', '""') + '"'
+    matches = select(literal_column("rowid")).select_from(text("ledger_search")).where(
+        text("ledger_search MATCH :phrase").bindparams(phrase=phrase))
+    where = _conditions(customer_id, f, None)[1:]
+    where.append(literal_column("+ledger_entries.customer_id") == bindparam("fts_customer", customer_id))
+    if after is not None:
+        where.append(tuple_(_T.c.created_at, _T.c.id) < tuple_(after.created_at, after.id))
+    return _newest_first(select(*_COLUMNS).where(_T.c.id.in_(matches), *where), limit)
 
 
 def to_row(r: Any) -> HistoryRow:

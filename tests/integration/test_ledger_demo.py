@@ -32,3 +32,15 @@ def test_seeded_history_is_consistent_and_realistic(app, staff):
     app.ledger.record_usage(staff.manager, cid, service="Storage", amount=str(balance.total.as_decimal()))
     assert app.ledger.balance(staff.support, cid).total.minor == 0
     assert app.ledger.verify(staff.finance).ok
+    # the description index covers seeded rows and, with its trigger back, new ones too
+    seeded = app.ledger.history_page(staff.support, cid, HistoryFilter(), None, 1).rows[0]
+    assert seeded.description.startswith("Storage")
+    app.ledger.adjust(staff.manager, cid, "1", "unusual zebra refund")
+    with app.uow.read() as uow:
+        if uow.dialect == "sqlite":
+            found = uow.session.connection().exec_driver_sql(
+                "SELECT count(*) FROM ledger_search WHERE ledger_search MATCH '\"zebra\"'").scalar()
+            assert found == 1
+            # FTS5 compares its index with the content table and raises on any difference
+            uow.session.connection().exec_driver_sql(
+                "INSERT INTO ledger_search(ledger_search) VALUES ('integrity-check')")
