@@ -13,8 +13,7 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from datetime import timedelta
-from typing import Any
+from datetime import datetime, timedelta
 from uuid import uuid4
 
 from sqlalchemy import select, update
@@ -225,7 +224,7 @@ def _no_currency(account: str) -> str:
             f"(customer set-currency {account} CUR).")
 
 
-def _recent_pending_warning(session: Session, customer_id: int, now: Any) -> str | None:
+def _recent_pending_warning(session: Session, customer_id: int, now: datetime) -> str | None:
     recent = session.execute(
         select(Payment.id, Payment.amount, Payment.currency, Payment.created_at)
         .where(Payment.customer_id == customer_id, Payment.status == PaymentStatus.PENDING.value,

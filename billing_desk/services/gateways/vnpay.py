@@ -16,7 +16,7 @@ import re
 import unicodedata
 import uuid
 from collections.abc import Mapping
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 from urllib.parse import quote_plus
 from zoneinfo import ZoneInfo
@@ -167,7 +167,3 @@ class VNPayGateway:
             raise OutcomeUnknown(f"VNPay reports {body.get('vnp_Amount')} (×100) paid, not {expected}; "
                                  "check the VNPay merchant admin.")
         return StatusAnswer(Outcome.PAID)
-
-
-def expire_after(created_at: datetime, minutes: int) -> datetime:
-    return created_at + timedelta(minutes=minutes)

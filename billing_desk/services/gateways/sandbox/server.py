@@ -15,7 +15,6 @@ test's background thread, or behind ``gui --demo``. Routes:
 from __future__ import annotations
 
 import html
-import json
 import logging
 import socket
 import struct
@@ -237,7 +236,3 @@ def _page(title: str, message: str, raw: bool = False) -> str:
     return (f"<!doctype html><html><head><meta charset='utf-8'><title>{html.escape(title)}</title></head>"
             f"<body style='font-family:sans-serif;max-width:36em;margin:3em auto'><h1>{html.escape(title)}</h1>"
             f"<p><em>Local sandbox: no real money moves.</em></p>{content}</body></html>")
-
-
-def dumps(value: Any) -> str:
-    return json.dumps(value)
