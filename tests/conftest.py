@@ -103,13 +103,14 @@ def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
-def _fresh_pg(template: str | None) -> Iterator[str]:
+def _fresh_pg(template: str | None, *, copy_template: bool = True) -> Iterator[str]:
+    """A new PostgreSQL database for one test (a copy of the template, or empty), dropped after."""
     if template is None:
         pytest.skip("PostgreSQL tier skipped: no server (see the line above)")
     name = f"{RUN_ID}_{uuid.uuid4().hex[:8]}"
     engine = _pg_admin_engine()
     with engine.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}" TEMPLATE "{template}"'))
+        conn.execute(text(f'CREATE DATABASE "{name}"' + (f' TEMPLATE "{template}"' if copy_template else "")))
     try:
         yield _pg_url(name)
     finally:
@@ -145,18 +146,7 @@ def empty_db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path / 'empty.sqlite3'}"
         return
-    if request.getfixturevalue("pg_template") is None:
-        pytest.skip("PostgreSQL tier skipped: no server (see the line above)")
-    name = f"{RUN_ID}_{uuid.uuid4().hex[:8]}"
-    engine = _pg_admin_engine()
-    with engine.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield _pg_url(name)
-    finally:
-        with engine.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        engine.dispose()
+    yield from _fresh_pg(request.getfixturevalue("pg_template"), copy_template=False)
 
 
 @pytest.fixture
