@@ -30,11 +30,11 @@ from pathlib import Path
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
-from PySide6.QtCore import QElapsedTimer, QEventLoop, QSettings, Qt, QTimer
+from PySide6.QtCore import QEventLoop, QSettings, Qt, QTimer
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication
 
-from billing_desk.app import build_desk, style_sheet
+from billing_desk.app import apply_look, build_desk
 from billing_desk.bootstrap import build_app
 from billing_desk.config import Settings
 from billing_desk.services.demo import DEMO_PASSWORD
@@ -46,22 +46,20 @@ TICK_MS = 2
 class StallMeter:
     def __init__(self) -> None:
         self.timer = QTimer(interval=TICK_MS, timerType=Qt.TimerType.PreciseTimer)
-        self.clock = QElapsedTimer()
         self.timer.timeout.connect(self._tick)
         self.worst = 0.0
         self._last = 0
 
     def start(self) -> None:
-        self.clock.start()
-        self._last = self.clock.nsecsElapsed()
+        self._last = time.perf_counter_ns()
         self.timer.start()
 
     def reset(self) -> None:
         self.worst = 0.0
-        self._last = self.clock.nsecsElapsed()
+        self._last = time.perf_counter_ns()
 
     def _tick(self) -> None:
-        now = self.clock.nsecsElapsed()
+        now = time.perf_counter_ns()
         gap = (now - self._last) / 1e6 - TICK_MS
         self.worst = max(self.worst, gap)
         self._last = now
@@ -102,7 +100,7 @@ def main() -> int:
     args = parser.parse_args()
     url = ensure_database(args.db)
     qt = QApplication([])
-    qt.setStyleSheet(style_sheet())
+    apply_look(qt)
     app = build_app(Settings(database_url=url, config_path=None))
     actor = app.staff.authenticate("manager", DEMO_PASSWORD)
     whale = app.customers.find(actor, "billing@whale-ai.example.com", 1)[0]

@@ -7,6 +7,7 @@ window. ``build_desk`` is the part tests and benchmarks reuse.
 
 from __future__ import annotations
 
+import gc
 import logging
 import os
 import sys
@@ -15,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QSettings
-from PySide6.QtGui import QIcon
+from PySide6.QtGui import QColor, QIcon, QPalette
 from PySide6.QtWidgets import QApplication, QMessageBox
 
 from billing_desk.bootstrap import App, build_app
@@ -53,6 +54,21 @@ def style_sheet() -> str:
     return path.read_text(encoding="utf-8").replace("@ICONS@", resource_path("icons").as_posix())
 
 
+def apply_look(qt: QApplication) -> None:
+    """The style sheet plus the palette and font it leaves out (see style.qss for why)."""
+    font = qt.font()
+    font.setPointSize(10)
+    qt.setFont(font)
+    palette = qt.palette()
+    for role, colour in ((QPalette.ColorRole.WindowText, "#1f2937"), (QPalette.ColorRole.Text, "#1f2937"),
+                         (QPalette.ColorRole.ButtonText, "#1f2937"), (QPalette.ColorRole.Base, "#ffffff"),
+                         (QPalette.ColorRole.AlternateBase, "#f9fafb"), (QPalette.ColorRole.Highlight, "#dbeafe"),
+                         (QPalette.ColorRole.HighlightedText, "#111827")):
+        palette.setColor(role, QColor(colour))
+    qt.setPalette(palette)
+    qt.setStyleSheet(style_sheet())
+
+
 def user_settings() -> QSettings:
     return QSettings("billing-desk", "Billing Desk")
 
@@ -77,7 +93,27 @@ def build_desk(app: App, actor: Actor, settings: QSettings | None = None,
     runner = runner or TaskRunner()
     bus = ChangeBus()
     ctx = ViewContext(app=app, actor=actor, runner=runner, bus=bus, settings=settings or user_settings())
-    return Desk(app, runner, bus, MainWindow(ctx))
+    desk = Desk(app, runner, bus, MainWindow(ctx))
+    keep_event_loop_responsive()
+    return desk
+
+
+def keep_event_loop_responsive() -> None:
+    """Keep the GIL from stalling the event loop: short full collections, quick hand-overs.
+
+    A full (generation 2) collection walks every tracked object: with Qt, SQLAlchemy, pyqtgraph
+    and the country tables loaded that is 90 to 220 ms, and when a worker triggers one during
+    an export it holds the GIL (and so freezes the window) for that long. Everything alive once
+    the window is built lives until exit, so it is moved out of the collector's sight
+    (``gc.freeze``); later full collections only walk what was made since.
+    """
+    gc.collect()
+    gc.freeze()
+    # PySide6 releases the GIL around calls into Qt, so the GUI thread re-acquires it many
+    # times per event; with a busy worker each re-acquisition can wait a whole switch
+    # interval (5 ms by default). A 1 ms interval keeps the window answering during exports
+    # at a small cost in worker throughput (measured in docs/performance/gui.md).
+    sys.setswitchinterval(0.001)
 
 
 def demo_database_url() -> str:
@@ -133,7 +169,7 @@ def run_gui(demo: bool = False) -> int:
     qt = QApplication.instance() or QApplication(sys.argv[:1])
     qt.setApplicationName("Billing Desk")
     qt.setWindowIcon(QIcon(str(resource_path("icons", "app.svg"))))
-    qt.setStyleSheet(style_sheet())
+    apply_look(qt)
     runner = TaskRunner()
     settings = user_settings()
     try:

@@ -58,7 +58,7 @@ def main() -> int:
     out = Path(sys.argv[1] if len(sys.argv) > 1 else "docs/screenshots")
     out.mkdir(parents=True, exist_ok=True)
     qt = QApplication([])
-    qt.setStyleSheet(desk_app.style_sheet())
+    desk_app.apply_look(qt)
     app = desk_app.prepare_demo_database(desk_app.demo_database_url())
     actor = app.staff.authenticate("manager", DEMO_PASSWORD)
     cid = prepare(app, actor)
