@@ -4,7 +4,6 @@ with Add credit and Add voucher at hand."""
 from __future__ import annotations
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QFont
 from PySide6.QtWidgets import QFrame, QGridLayout, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
 from billing_desk.domain.countries import country_name
@@ -95,8 +94,3 @@ class CustomerHeader(QFrame):
             if allowed and not has:
                 tip = tr("Open a customer first.")
             button.setToolTip(tip)
-
-
-def bold(font: QFont) -> QFont:
-    font.setBold(True)
-    return font
