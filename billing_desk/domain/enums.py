@@ -48,6 +48,11 @@ class PaymentMethod(StrEnum):
     STRIPE = "stripe"
     PAYPAL = "paypal"
 
+    @property
+    def label(self) -> str:
+        """The gateway's own spelling, as customers see it on the checkout page."""
+        return {"vnpay": "VNPay", "stripe": "Stripe", "paypal": "PayPal"}[self.value]
+
 
 class VoucherStatus(StrEnum):
     ACTIVE = "active"

@@ -159,7 +159,7 @@ class Reconciler:
             if status is PaymentStatus.SUCCESS:
                 result = post(session, Posting(
                     p.customer_id, LedgerKind.TOPUP, p.amount,
-                    description=f"Top-up via {p.method.value} (payment {p.id}, {p.reference})",
+                    description=f"Top-up via {p.method.label} (payment {p.id}, ref {p.reference})",
                     payment_id=p.id, idempotency_key=f"payment-{p.id}", staff_id=p.created_by))
                 summary["ledger_entries"] = list(result.entry_ids)
             audit.record(session, actor, f"payment.{'settle' if status is PaymentStatus.SUCCESS else 'fail'}",
