@@ -17,9 +17,9 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import bindparam, func, insert, select, text, update
+from sqlalchemy import Table, bindparam, func, insert, select, text, update
 from sqlalchemy.orm import Session
 
 from billing_desk.domain.money import CURRENCIES
@@ -31,7 +31,7 @@ HISTORY_CUSTOMERS = 5_000
 WHALE_ROWS = 1_000_000
 BATCH = 20_000
 _SEARCH_TRIGGER = "ledger_search_ai"  # defined by migration 0002
-_B = CustomerBalance.__table__
+_B = cast(Table, CustomerBalance.__table__)
 
 # (service, description templates); {n}, {m}, {h} are filled with small random numbers.
 _USAGE = (

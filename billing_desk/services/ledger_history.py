@@ -116,7 +116,7 @@ def _fts_query(customer_id: int, f: HistoryFilter, after: HistoryCursor | None, 
     match list, which is the slow path this query exists to avoid."""
     assert f.text is not None
     phrase = '"' + f.text.replace('"', '""') + '"'
-    matches = select(literal_column("rowid")).select_from(text("ledger_search")).where(
+    matches: Select[Any] = select(literal_column("rowid")).select_from(text("ledger_search")).where(
         text("ledger_search MATCH :phrase").bindparams(phrase=phrase))
     where = _conditions(customer_id, f, None)[1:]
     where.append(literal_column("+ledger_entries.customer_id") == bindparam("fts_customer", customer_id))
@@ -135,7 +135,7 @@ def fetch_page(session: Session, customer_id: int, f: HistoryFilter, after: Hist
     if not 1 <= limit <= MAX_PAGE:
         raise ValidationError(f"A page holds 1 to {MAX_PAGE} rows, not {limit}.", field="limit")
     if f.text and len(f.text) >= MIN_TRIGRAM and session.get_bind().dialect.name == "sqlite":
-        found = _text_rows_sqlite(session, customer_id, f, after, limit + 1)
+        found: Sequence[Any] = _text_rows_sqlite(session, customer_id, f, after, limit + 1)
     else:
         found = session.execute(page_query(customer_id, f, after, limit + 1)).all()
     rows = [to_row(r) for r in found]
@@ -185,9 +185,9 @@ def totals(session: Session, customer_id: int, currency: str | None, f: HistoryF
 
 
 def explain(session: Session, customer_id: int, f: HistoryFilter, after: HistoryCursor | None = None,
-            limit: int = 200) -> str:
+            limit: int = 200, *, fts: bool = False) -> str:
     """The database's plan for a page query (tests assert it walks an index)."""
-    query = page_query(customer_id, f, after, limit)
+    query = page_query(customer_id, f, after, limit, fts=fts)
     compiled = query.compile(dialect=session.get_bind().dialect, compile_kwargs={"literal_binds": False})
     prefix = "EXPLAIN QUERY PLAN " if session.get_bind().dialect.name == "sqlite" else "EXPLAIN "
     params: Sequence[Any] | dict[str, Any] = compiled.params

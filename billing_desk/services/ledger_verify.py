@@ -23,7 +23,7 @@ _L = LedgerEntry.__table__
 _B = CustomerBalance.__table__
 _C = Customer.__table__
 _V = VoucherCreditLot.__table__
-_ZERO = literal_column("0")
+_ZERO: Any = literal_column("0")
 
 
 def _per_source(source: str) -> Any:

@@ -146,3 +146,14 @@ def test_rare_text_deep_in_a_long_history_is_found_through_the_trigram_index(app
     assert len(common.rows) == 100 and all("usage for 6" in r.description for r in common.rows)
     short = app.ledger.history_page(staff.support, cid, HistoryFilter(text="FT"), None, 10)
     assert len(short.rows) == 3
+
+
+def test_sqlite_rare_text_plan_starts_from_the_trigram_matches(app, staff):
+    cid = make_customer(app, staff.manager)
+    _fill(app, cid, 20)
+    with app.uow.read() as uow:
+        if uow.dialect != "sqlite":
+            pytest.skip("PostgreSQL picks between pg_trgm and the btree walk by itself")
+        plan = ledger_history.explain(uow.session, cid, HistoryFilter(text="ft-0424"), fts=True)
+    assert "ledger_search VIRTUAL TABLE" in plan and "INTEGER PRIMARY KEY" in plan, plan
+    assert "ix_ledger_entries_customer_created_id" not in plan, plan
