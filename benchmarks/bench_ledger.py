@@ -184,40 +184,45 @@ def build_verify_database(fresh: bool) -> str:
     engine = app.database.engine
     table = LedgerEntry.__table__
     with engine.begin() as conn:
-        conn.execute(text("UPDATE customers SET currency = 'VND'"))
-        conn.execute(text("DELETE FROM customer_balances"))
         for index in table.indexes:
             conn.execute(text(f"DROP INDEX {index.name}"))
         conn.execute(text("ALTER TABLE ledger_entries DROP CONSTRAINT uq_ledger_entries_customer_key_source"))
+        # The seeded customers that have a currency, numbered 0..m-1, take the rows in turn.
+        conn.execute(text("CREATE TEMP TABLE bench_c AS SELECT row_number() OVER (ORDER BY customer_id) - 1 AS n, "
+                          "customer_id AS id, currency FROM customer_balances"))
+        m = int(conn.execute(text("SELECT count(*) FROM bench_c")).scalar() or 1)
         # Per customer and 10 rows: a top-up of 1,000,000, a voucher credit of 50,000, a voucher
-        # usage of 20,000, and usage of 10,000 from top-up credit; every 50th row a failed usage.
+        # usage of 20,000, and seven usages of 10,000 from top-up credit; every 50th row failed.
         conn.execute(text(f"""
             INSERT INTO ledger_entries (customer_id, created_at, kind, service, description, status,
                                         failure_reason, amount, currency, source)
-            SELECT (g % {VERIFY_CUSTOMERS}) + 1, now() - (g || ' seconds')::interval,
-                   CASE g / {VERIFY_CUSTOMERS} % 10 WHEN 0 THEN 'topup' WHEN 1 THEN 'voucher' ELSE 'usage' END,
-                   CASE g / {VERIFY_CUSTOMERS} % 10 WHEN 0 THEN 'Top-up' WHEN 1 THEN 'Voucher' ELSE 'Storage' END,
+            SELECT c.id, now() - (g || ' seconds')::interval,
+                   CASE g / {m} % 10 WHEN 0 THEN 'topup' WHEN 1 THEN 'voucher' ELSE 'usage' END,
+                   CASE g / {m} % 10 WHEN 0 THEN 'Top-up' WHEN 1 THEN 'Voucher' ELSE 'Storage' END,
                    'generated row ' || g,
-                   CASE WHEN g % 50 = 3 THEN 'failed' ELSE 'success' END,
-                   CASE WHEN g % 50 = 3 THEN 'insufficient credit' END,
-                   CASE g / {VERIFY_CUSTOMERS} % 10 WHEN 0 THEN 1000000 WHEN 1 THEN 50000 WHEN 2 THEN -20000
-                        ELSE -10000 END,
-                   'VND',
-                   CASE WHEN g / {VERIFY_CUSTOMERS} % 10 IN (1, 2) THEN 'voucher' ELSE 'topup' END
-            FROM generate_series(0, {VERIFY_ROWS - 1}) AS g"""))
+                   CASE WHEN g % 50 = 3 AND g / {m} % 10 > 2 THEN 'failed' ELSE 'success' END,
+                   CASE WHEN g % 50 = 3 AND g / {m} % 10 > 2 THEN 'insufficient credit' END,
+                   CASE g / {m} % 10 WHEN 0 THEN 1000000 WHEN 1 THEN 50000 WHEN 2 THEN -20000 ELSE -10000 END,
+                   c.currency,
+                   CASE WHEN g / {m} % 10 IN (1, 2) THEN 'voucher' ELSE 'topup' END
+            FROM generate_series(0, {VERIFY_ROWS - 1}) AS g JOIN bench_c AS c ON c.n = g % {m}"""))
         conn.execute(text("""
-            INSERT INTO customer_balances (customer_id, currency, total, topup, voucher, updated_at)
-            SELECT customer_id, 'VND', sum(amount) FILTER (WHERE status = 'success'),
-                   coalesce(sum(amount) FILTER (WHERE status = 'success' AND source = 'topup'), 0),
-                   coalesce(sum(amount) FILTER (WHERE status = 'success' AND source = 'voucher'), 0), now()
-            FROM ledger_entries GROUP BY customer_id"""))
+            UPDATE customer_balances AS b SET total = a.topup + a.voucher, topup = a.topup, voucher = a.voucher
+            FROM (SELECT customer_id,
+                         coalesce(sum(amount) FILTER (WHERE status = 'success' AND source = 'topup'), 0) AS topup,
+                         coalesce(sum(amount) FILTER (WHERE status = 'success' AND source = 'voucher'), 0) AS voucher
+                  FROM ledger_entries GROUP BY customer_id) AS a
+            WHERE b.customer_id = a.customer_id"""))
         conn.execute(text("""
             INSERT INTO voucher_credit_lots (customer_id, granted, remaining, expires_at, created_at)
             SELECT customer_id, voucher, voucher, now() + interval '90 days', now()
-            FROM customer_balances"""))
+            FROM customer_balances WHERE voucher > 0"""))
     with engine.begin() as conn:
+        # Every index the history needs; the description's trigram index is left out: verify
+        # does not use it, and building it over 10,000,000 rows takes longer than the test.
         for index in table.indexes:
-            index.create(conn)
+            if index.name != "ix_ledger_entries_description_trgm":
+                index.create(conn)
         conn.execute(text("ALTER TABLE ledger_entries ADD CONSTRAINT uq_ledger_entries_customer_key_source "
                           "UNIQUE (customer_id, idempotency_key, source)"))
     with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:

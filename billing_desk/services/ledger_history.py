@@ -31,6 +31,7 @@ from billing_desk.services.ledger_dto import HistoryCursor, HistoryFilter, Histo
 MAX_PAGE = 5000
 MIN_TRIGRAM = 3  # shorter text cannot use a trigram index: it is matched by walking the rows
 PROBE = 4000  # rows a text filter tests directly before it asks the trigram index
+RARE_TEXT = 20_000  # trigram matches (all customers) below which totals count from the index
 _T = LedgerEntry.__table__
 _COLUMNS = (_T.c.id, _T.c.created_at, _T.c.kind, _T.c.service, _T.c.description, _T.c.status,
             _T.c.failure_reason, _T.c.amount, _T.c.currency, _T.c.source)
@@ -115,9 +116,7 @@ def _fts_query(customer_id: int, f: HistoryFilter, after: HistoryCursor | None, 
     to itself the planner walks the customer's whole history and tests each row against the
     match list, which is the slow path this query exists to avoid."""
     assert f.text is not None
-    phrase = '"' + f.text.replace('"', '""') + '"'
-    matches: Select[Any] = select(literal_column("rowid")).select_from(text("ledger_search")).where(
-        text("ledger_search MATCH :phrase").bindparams(phrase=phrase))
+    matches = _fts_matches(f.text)
     where = _conditions(customer_id, f, None)[1:]
     where.append(literal_column("+ledger_entries.customer_id") == bindparam("fts_customer", customer_id))
     if after is not None:
@@ -176,11 +175,23 @@ def iterate(session: Session, customer_id: int, f: HistoryFilter, page: int = 20
         after = result.next_cursor
 
 
+def _fts_matches(phrase_text: str) -> Select[Any]:
+    phrase = '"' + phrase_text.replace('"', '""') + '"'
+    return select(literal_column("rowid")).select_from(text("ledger_search")).where(
+        text("ledger_search MATCH :phrase").bindparams(phrase=phrase))
+
+
 def totals(session: Session, customer_id: int, currency: str | None, f: HistoryFilter) -> HistoryTotals:
     succeeded = case((_T.c.status == EntryStatus.SUCCESS.value, _T.c.amount), else_=literal_column("0"))
-    count, total = session.execute(
-        select(func.count(), func.coalesce(func.sum(succeeded), 0)).where(*_conditions(customer_id, f, None))
-    ).one()
+    where = _conditions(customer_id, f, None)
+    if f.text and len(f.text) >= MIN_TRIGRAM and session.get_bind().dialect.name == "sqlite":
+        # Rare text: count from the trigram matches rather than scan the whole history. Whether
+        # it is rare is itself asked of the index, stopping as soon as it is clearly common.
+        seen = _fts_matches(f.text).limit(RARE_TEXT + 1).subquery()
+        if int(session.scalar(select(func.count()).select_from(seen)) or 0) <= RARE_TEXT:
+            where = [_T.c.id.in_(_fts_matches(f.text)), *where[1:],
+                     literal_column("+ledger_entries.customer_id") == bindparam("fts_customer", customer_id)]
+    count, total = session.execute(select(func.count(), func.coalesce(func.sum(succeeded), 0)).where(*where)).one()
     return HistoryTotals(int(count), Money(int(total), currency) if currency else None)
 
 
