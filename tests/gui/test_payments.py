@@ -153,3 +153,29 @@ def test_finance_sees_payments_but_cannot_top_up(qtbot, make_desk: DeskFactory, 
     desk.window.tabs.setCurrentIndex(2)
     wait_idle(qtbot, desk)
     assert desk.window.tabs.currentWidget().refresh_button.isEnabled()
+
+
+def test_search_finds_a_customer_by_payment_reference_and_voucher_last_four(
+        qtbot, make_desk: DeskFactory, staff: StaffActors, pay_app: App, sandbox: SandboxHandle) -> None:
+    from billing_desk.domain.money import Money
+    from billing_desk.services.voucher_dto import IssueRequest
+
+    sato = pay_app.customers.create(staff.admin, name="Sato Vision K.K.", email="b@sato.example.jp", country="JP",
+                                    billing_type="company", address="Tokyo", tax_code="JP1234567890")
+    pay_app.customers.set_currency(staff.admin, sato.id, "JPY")
+    started = pay_app.payments.create_topup(staff.support, sato.id, "5000")
+    code = pay_app.vouchers.issue(staff.manager, IssueRequest(amount=Money(1_000, "JPY"))).codes[0]
+    pay_app.vouchers.redeem(staff.support, sato.id, code)
+    desk = make_desk(staff.support, pay_app)
+    search = desk.window.search
+    for query, matched in ((started.payment.gateway_reference, "payment"), (code[-4:], "voucher")):
+        search.clear()
+        search.setFocus()
+        with qtbot.waitSignal(search.results_shown, timeout=5000, check_params_cb=lambda n: n >= 1):
+            qtbot.keyClicks(search, query)
+        wait_idle(qtbot, desk)
+        first = search.popup.item(0).text()
+        assert "Sato Vision K.K." in first and matched in first, (query, first)
+    with qtbot.waitSignal(desk.window.customer_opened, timeout=5000):
+        qtbot.keyClick(search, Qt.Key.Key_Return)
+    assert desk.window.header.name_label.text() == "Sato Vision K.K."
