@@ -102,3 +102,12 @@ def test_a_new_usage_refreshes_the_open_history(qtbot, make_desk: DeskFactory, s
     qtbot.waitUntil(lambda: tab.model.rowCount() == 5, timeout=5000)
     wait_idle(qtbot, desk)
     assert desk.window.header.balance_label.text() == "4,996,000 ₫"
+
+
+def test_column_widths_are_remembered(qtbot, make_desk: DeskFactory, staff: StaffActors,
+                                      customers: dict[str, CustomerDTO]) -> None:
+    desk, tab = _history_tab(qtbot, make_desk, staff.finance, customers["lan"])
+    tab.table.setColumnWidth(1, 233)
+    desk.window.close()
+    _again, tab2 = _history_tab(qtbot, make_desk, staff.finance, customers["lan"])
+    assert tab2.table.columnWidth(1) == 233
