@@ -1,7 +1,7 @@
 """GUI fixtures: a desk (main window, task runner, change bus) on a fresh database.
 
-GUI tests run on SQLite to stay fast (``sqlite_app``); ``pg_desk_app`` gives one PostgreSQL
-smoke test. QSettings go to a throwaway INI file so no test sees another's window state.
+Like every database test, each GUI test runs on SQLite and on PostgreSQL (``desk_app`` is
+built on the parametrized ``db_url``). QSettings go to a throwaway INI file so no test sees another's window state.
 """
 
 from __future__ import annotations
@@ -17,12 +17,12 @@ from billing_desk.bootstrap import App, build_app
 from billing_desk.config import Settings
 from billing_desk.domain.permissions import Actor
 from billing_desk.services.dto import CustomerDTO
-from tests.conftest import StaffActors, _fresh_sqlite
+from tests.conftest import StaffActors
 
 
 @pytest.fixture
-def sqlite_app(sqlite_template: Path, tmp_path: Path) -> Iterator[App]:
-    application = build_app(Settings(database_url=_fresh_sqlite(sqlite_template, tmp_path), config_path=None))
+def desk_app(db_url: str) -> Iterator[App]:
+    application = build_app(Settings(database_url=db_url, config_path=None))
     yield application
     application.close()
 
@@ -33,10 +33,10 @@ def qsettings(tmp_path: Path) -> QSettings:
 
 
 @pytest.fixture
-def customers(sqlite_app: App, staff: StaffActors) -> dict[str, CustomerDTO]:
+def customers(desk_app: App, staff: StaffActors) -> dict[str, CustomerDTO]:
     """A few customers: a Vietnamese person with VND, a Japanese company with JPY, a German
     person without a currency yet."""
-    svc = sqlite_app.customers
+    svc = desk_app.customers
     lan = svc.create(staff.admin, name="Nguyen Thi Lan", email="lan.nguyen@example.com", country="VN",
                      billing_type="personal", address="12 Le Loi, Ha Noi")
     lan = svc.set_currency(staff.admin, lan.id, "VND")
@@ -52,11 +52,11 @@ DeskFactory = Callable[[Actor], Desk]
 
 
 @pytest.fixture
-def make_desk(qtbot, sqlite_app: App, qsettings: QSettings) -> Iterator[DeskFactory]:  # type: ignore[no-untyped-def]
+def make_desk(qtbot, desk_app: App, qsettings: QSettings) -> Iterator[DeskFactory]:  # type: ignore[no-untyped-def]
     desks: list[Desk] = []
 
     def make(actor: Actor, app: App | None = None) -> Desk:
-        desk = build_desk(app or sqlite_app, actor, qsettings)
+        desk = build_desk(app or desk_app, actor, qsettings)
         qtbot.addWidget(desk.window)
         desk.window.show()
         desk.window.activateWindow()

@@ -28,8 +28,8 @@ def _history_tab(qtbot, make_desk: DeskFactory, actor, customer: CustomerDTO):  
 
 
 def test_history_shows_rows_totals_and_filters(qtbot, make_desk: DeskFactory, staff: StaffActors,
-                                               customers: dict[str, CustomerDTO], sqlite_app: App) -> None:
-    _seed_history(sqlite_app, staff, customers["lan"], 5)
+                                               customers: dict[str, CustomerDTO], desk_app: App) -> None:
+    _seed_history(desk_app, staff, customers["lan"], 5)
     desk, tab = _history_tab(qtbot, make_desk, staff.finance, customers["lan"])
     assert tab.model.rowCount() == 7
     assert tab.totals_label.text() == "7 transactions  ·  net 4,985,000 ₫ (successful rows)"
@@ -48,9 +48,9 @@ def test_history_shows_rows_totals_and_filters(qtbot, make_desk: DeskFactory, st
 
 
 def test_export_excel_writes_the_filtered_rows(qtbot, make_desk: DeskFactory, staff: StaffActors,
-                                               customers: dict[str, CustomerDTO], sqlite_app: App,
+                                               customers: dict[str, CustomerDTO], desk_app: App,
                                                tmp_path: Path) -> None:
-    _seed_history(sqlite_app, staff, customers["lan"], 5)
+    _seed_history(desk_app, staff, customers["lan"], 5)
     desk, tab = _history_tab(qtbot, make_desk, staff.finance, customers["lan"])
     target = tmp_path / "lan.xlsx"
     tab.export_to(str(target))
@@ -67,9 +67,9 @@ def test_export_excel_writes_the_filtered_rows(qtbot, make_desk: DeskFactory, st
 
 
 def test_cancel_stops_the_export_and_leaves_no_file(qtbot, make_desk: DeskFactory, staff: StaffActors,
-                                                    customers: dict[str, CustomerDTO], sqlite_app: App,
+                                                    customers: dict[str, CustomerDTO], desk_app: App,
                                                     tmp_path: Path) -> None:
-    _seed_history(sqlite_app, staff, customers["lan"], 3)
+    _seed_history(desk_app, staff, customers["lan"], 3)
     desk, tab = _history_tab(qtbot, make_desk, staff.finance, customers["lan"])
     gate = threading.Event()
     QueryOp(desk.runner, gate.wait, lambda _v: None, long=True).run()  # hold the export worker
@@ -90,13 +90,13 @@ def test_support_may_read_but_not_export(qtbot, make_desk: DeskFactory, staff: S
 
 
 def test_a_new_usage_refreshes_the_open_history(qtbot, make_desk: DeskFactory, staff: StaffActors,
-                                                customers: dict[str, CustomerDTO], sqlite_app: App) -> None:
+                                                customers: dict[str, CustomerDTO], desk_app: App) -> None:
     from billing_desk.events import Changes
 
-    _seed_history(sqlite_app, staff, customers["lan"], 2)
+    _seed_history(desk_app, staff, customers["lan"], 2)
     desk, tab = _history_tab(qtbot, make_desk, staff.manager, customers["lan"])
     assert tab.model.rowCount() == 4
-    sqlite_app.ledger.record_usage(staff.manager, customers["lan"].id, service="Storage", amount="1,000",
+    desk_app.ledger.record_usage(staff.manager, customers["lan"].id, service="Storage", amount="1,000",
                                    description="Storage top-off")
     desk.bus.publish(Changes.for_customer(customers["lan"].id, ledger=True))
     qtbot.waitUntil(lambda: tab.model.rowCount() == 5, timeout=5000)

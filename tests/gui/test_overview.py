@@ -16,18 +16,18 @@ from tests.gui.test_table_models import _seed_history
 
 
 def test_overview_shows_breakdown_chart_and_recent_rows(qtbot, make_desk: DeskFactory, staff: StaffActors,
-                                                        customers: dict[str, CustomerDTO], sqlite_app: App) -> None:
+                                                        customers: dict[str, CustomerDTO], desk_app: App) -> None:
     lan = customers["lan"]
-    _seed_history(sqlite_app, staff, lan, 3)  # 5,000,000 promotion, 1,000 + 2,000 + 3,000 usage, a failed row
-    code = sqlite_app.vouchers.issue(staff.manager, IssueRequest(amount=Money(100_000, "VND"))).codes[0]
-    sqlite_app.vouchers.redeem(staff.support, lan.id, code)
+    _seed_history(desk_app, staff, lan, 3)  # 5,000,000 promotion, 1,000 + 2,000 + 3,000 usage, a failed row
+    code = desk_app.vouchers.issue(staff.manager, IssueRequest(amount=Money(100_000, "VND"))).codes[0]
+    desk_app.vouchers.redeem(staff.support, lan.id, code)
     desk = make_desk(staff.support)
     desk.window.tabs.setCurrentIndex(0)
     open_customer(qtbot, desk, lan.id)
     wait_idle(qtbot, desk)
     tab = desk.window.tabs.currentWidget()
     assert isinstance(tab, OverviewTab)
-    balance = sqlite_app.customers.get(staff.support, lan.id).balance
+    balance = desk_app.customers.get(staff.support, lan.id).balance
     assert balance is not None
     assert tab.total_label.text() == f"{balance.total.minor:,} ₫"
     assert tab.voucher_label.text() == f"{balance.voucher.minor:,} ₫"
@@ -41,8 +41,8 @@ def test_overview_shows_breakdown_chart_and_recent_rows(qtbot, make_desk: DeskFa
     assert tab.chart.day_text(0).endswith("no spending")
 
 
-def test_daily_spending_caps_nothing_for_a_small_history(sqlite_app: App, staff: StaffActors,
+def test_daily_spending_caps_nothing_for_a_small_history(desk_app: App, staff: StaffActors,
                                                          customers: dict[str, CustomerDTO]) -> None:
     emma = customers["emma"]
-    spending = daily_spending(sqlite_app.ledger, staff.support, emma, date.today())
+    spending = daily_spending(desk_app.ledger, staff.support, emma, date.today())
     assert spending.by_service == {} and not spending.capped and spending.rows_read == 0

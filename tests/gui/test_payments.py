@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import urllib.request
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from PySide6.QtCore import QModelIndex, Qt
@@ -17,7 +16,7 @@ from billing_desk.services.dto import CustomerDTO
 from billing_desk.services.gateways.sandbox import SandboxHandle, demo_gateway_settings, start_sandbox
 from billing_desk.views.dialogs.add_credit_dialog import AddCreditDialog
 from billing_desk.views.payment_history_tab import PaymentHistoryTab
-from tests.conftest import StaffActors, _fresh_sqlite
+from tests.conftest import StaffActors
 from tests.gui.conftest import DeskFactory, open_customer, wait_idle
 
 
@@ -29,10 +28,8 @@ def sandbox() -> Iterator[SandboxHandle]:
 
 
 @pytest.fixture
-def pay_app(sqlite_template: Path, tmp_path: Path, sandbox: SandboxHandle) -> Iterator[App]:
-    (tmp_path / "pay").mkdir()
-    url = _fresh_sqlite(sqlite_template, tmp_path / "pay")
-    app = build_app(Settings(database_url=url, config_path=None, gateways=demo_gateway_settings(sandbox.url)))
+def pay_app(db_url: str, sandbox: SandboxHandle) -> Iterator[App]:
+    app = build_app(Settings(database_url=db_url, config_path=None, gateways=demo_gateway_settings(sandbox.url)))
     yield app
     app.close()
 

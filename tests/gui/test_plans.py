@@ -15,8 +15,8 @@ from tests.gui.conftest import DeskFactory, open_customer, wait_idle
 
 
 @pytest.fixture
-def plans(sqlite_app: App, staff: StaffActors) -> None:
-    add = sqlite_app.plans.add_plan
+def plans(desk_app: App, staff: StaffActors) -> None:
+    add = desk_app.plans.add_plan
     add(staff.manager, code="starter", name="Starter", rank=1, features=["1 GPU notebook"],
         prices={"VND": Money(200_000, "VND"), "JPY": Money(1_000, "JPY")})
     add(staff.manager, code="pro", name="Pro", rank=2, features=["4 GPU notebooks", "Priority support"],
@@ -37,9 +37,9 @@ def _card(tab: PlansTab, name: str):  # type: ignore[no-untyped-def]
 
 
 def test_upgrade_shows_the_charge_and_balance_after(qtbot, make_desk: DeskFactory, staff: StaffActors, plans: None,
-                                                    customers: dict[str, CustomerDTO], sqlite_app: App) -> None:
+                                                    customers: dict[str, CustomerDTO], desk_app: App) -> None:
     lan = customers["lan"]
-    sqlite_app.ledger.adjust(staff.manager, lan.id, "3,000,000", "Welcome credit", promotion=True)
+    desk_app.ledger.adjust(staff.manager, lan.id, "3,000,000", "Welcome credit", promotion=True)
     desk = make_desk(staff.support)
     tab = _plans_tab(qtbot, desk, lan)
     assert tab.current_label.text() == "Free (no plan)"
@@ -55,7 +55,7 @@ def test_upgrade_shows_the_charge_and_balance_after(qtbot, make_desk: DeskFactor
     wait_idle(qtbot, desk)
     assert tab.current_label.text() == "Pro"
     assert "Upgraded to Pro" in tab.status_label.text()
-    balance = sqlite_app.customers.get(staff.support, lan.id).balance
+    balance = desk_app.customers.get(staff.support, lan.id).balance
     assert balance is not None and balance.total.minor < 3_000_000
     assert desk.window.header.balance_label.text() == f"{balance.total.minor:,} ₫"
     # now a downgrade is scheduled, not charged

@@ -28,7 +28,7 @@ def _settings_tab(qtbot, make_desk: DeskFactory, actor, customer: CustomerDTO): 
 
 def test_a_bad_email_is_shown_beside_the_field_and_nothing_saved(
         qtbot, make_desk: DeskFactory, staff: StaffActors, customers: dict[str, CustomerDTO],
-        sqlite_app: App) -> None:
+        desk_app: App) -> None:
     desk, tab = _settings_tab(qtbot, make_desk, staff.support, customers["lan"])
     tab.form.email_edit.clear()
     qtbot.keyClicks(tab.form.email_edit, "not-an-email")
@@ -36,12 +36,12 @@ def test_a_bad_email_is_shown_beside_the_field_and_nothing_saved(
     wait_idle(qtbot, desk)
     assert "not an email address" in tab.form.errors["email"].text()
     assert tab.form.errors["email"].isVisibleTo(tab)
-    assert sqlite_app.customers.get(staff.support, customers["lan"].id).email == "lan.nguyen@example.com"
+    assert desk_app.customers.get(staff.support, customers["lan"].id).email == "lan.nguyen@example.com"
 
 
 def test_company_needs_a_tax_code_then_saves_and_header_follows(
         qtbot, make_desk: DeskFactory, staff: StaffActors, customers: dict[str, CustomerDTO],
-        sqlite_app: App) -> None:
+        desk_app: App) -> None:
     desk, tab = _settings_tab(qtbot, make_desk, staff.support, customers["lan"])
     tab.form.type_combo.setCurrentIndex(tab.form.type_combo.findData("company"))
     tab.form.name_edit.clear()
@@ -56,15 +56,15 @@ def test_company_needs_a_tax_code_then_saves_and_header_follows(
     assert tab.status_label.text() == "Saved."
     assert desk.window.header.name_label.text() == "Lan Analytics JSC"
     assert "Company" in desk.window.header.details_label.text()
-    saved = sqlite_app.customers.get(staff.support, customers["lan"].id)
+    saved = desk_app.customers.get(staff.support, customers["lan"].id)
     assert (saved.billing_type, saved.tax_code) == ("company", "0101234567")
-    actions = [e.action for e in sqlite_app.audit.list(staff.admin)]
+    actions = [e.action for e in desk_app.audit.list(staff.admin)]
     assert "customer.update" in actions
 
 
 def test_currency_is_offered_by_country_and_locked_once_chosen(
         qtbot, make_desk: DeskFactory, staff: StaffActors, customers: dict[str, CustomerDTO],
-        sqlite_app: App) -> None:
+        desk_app: App) -> None:
     desk, tab = _settings_tab(qtbot, make_desk, staff.support, customers["emma"])
     combo = tab.currency_combo
     assert [combo.itemData(i) for i in range(combo.count())] == ["USD", "EUR"]
@@ -86,10 +86,10 @@ def test_finance_cannot_edit_the_profile(qtbot, make_desk: DeskFactory, staff: S
     assert "may not create and edit customers" in tab.save_button.toolTip()
 
 
-def test_login_refuses_a_wrong_password_then_accepts(qtbot, sqlite_app: App) -> None:
+def test_login_refuses_a_wrong_password_then_accepts(qtbot, desk_app: App) -> None:
     runner = TaskRunner()
     try:
-        dialog = LoginDialog(sqlite_app, runner, sqlite_app.database.url)
+        dialog = LoginDialog(desk_app, runner, desk_app.database.url)
         qtbot.addWidget(dialog)
         dialog.show()
         qtbot.keyClicks(dialog.name_edit, "support")

@@ -127,16 +127,16 @@ def _seed_history(app: App, staff: StaffActors, customer: CustomerDTO, count: in
                             description="Storage usage for 1 model")  # more than the balance: a failed row
 
 
-def test_credit_history_model_pages_and_filters_a_real_ledger(qtbot, runner: TaskRunner, sqlite_app: App,
+def test_credit_history_model_pages_and_filters_a_real_ledger(qtbot, runner: TaskRunner, desk_app: App,
                                                              staff: StaffActors,
                                                              customers: dict[str, CustomerDTO]) -> None:
     lan = customers["lan"]
-    _seed_history(sqlite_app, staff, lan, 12)
+    _seed_history(desk_app, staff, lan, 12)
     model = CreditHistoryModel(runner, page_size=5)
 
     def source(flt: HistoryFilter):  # type: ignore[no-untyped-def]
         def fetch(after, limit):  # type: ignore[no-untyped-def]
-            page = sqlite_app.ledger.history_page(staff.support, lan.id, flt, after, limit)
+            page = desk_app.ledger.history_page(staff.support, lan.id, flt, after, limit)
             return page.rows, page.next_cursor
         return fetch
 

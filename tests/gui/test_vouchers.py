@@ -27,8 +27,8 @@ def test_code_is_normalised_as_typed() -> None:
 
 
 def test_apply_code_in_the_vouchers_tab(qtbot, make_desk: DeskFactory, staff: StaffActors,
-                                        customers: dict[str, CustomerDTO], sqlite_app: App) -> None:
-    code = _issue(sqlite_app, staff, Money(200_000, "VND"))
+                                        customers: dict[str, CustomerDTO], desk_app: App) -> None:
+    code = _issue(desk_app, staff, Money(200_000, "VND"))
     desk = make_desk(staff.support)
     open_customer(qtbot, desk, customers["lan"].id)
     desk.window.tabs.setCurrentIndex(3)
@@ -55,7 +55,7 @@ def test_apply_code_in_the_vouchers_tab(qtbot, make_desk: DeskFactory, staff: St
 
 
 def test_add_voucher_dialog_from_the_header(qtbot, make_desk: DeskFactory, staff: StaffActors,
-                                            customers: dict[str, CustomerDTO], sqlite_app: App) -> None:
+                                            customers: dict[str, CustomerDTO], desk_app: App) -> None:
     desk = make_desk(staff.support)
     open_customer(qtbot, desk, customers["sato"].id)
     qtbot.mouseClick(desk.window.header.add_voucher_button, Qt.MouseButton.LeftButton)
@@ -64,7 +64,7 @@ def test_add_voucher_dialog_from_the_header(qtbot, make_desk: DeskFactory, staff
     with qtbot.waitSignal(dialog.entry.refused, timeout=5000):
         dialog.entry.apply_button.click()
     assert "is not a voucher code" in dialog.entry.result_label.text()
-    code = _issue(sqlite_app, staff, Money(5_000, "JPY"))
+    code = _issue(desk_app, staff, Money(5_000, "JPY"))
     dialog.entry.code_edit.clear()
     qtbot.keyClicks(dialog.entry.code_edit, code)
     with qtbot.waitSignal(desk.window.customer_opened, timeout=5000):  # header re-reads the balance
