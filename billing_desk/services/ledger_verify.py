@@ -1,7 +1,7 @@
 """`ledger verify`: every stored balance figure against the rows it must equal, in one query.
 
-One grouped scan of ledger_entries (successful rows summed per customer and source) and one
-of voucher_credit_lots, joined to customer_balances; only customers that disagree come back.
+One grouped pass over customer_balances, ledger_entries (successful rows summed per customer
+and source) and voucher_credit_lots together; only customers that disagree come back.
 Being a single statement, it reads balances and rows from one snapshot on both databases, so
 it can run while desks keep posting. Never a loop per customer: at 10,000,000 rows that
 would take hours, the grouped scan takes seconds.
@@ -12,7 +12,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from sqlalchemy import case, func, literal_column, or_, select
+from sqlalchemy import case, func, literal_column, null, or_, select, union_all
 from sqlalchemy.orm import Session
 
 from billing_desk.domain.money import Money
@@ -26,13 +26,62 @@ _V = VoucherCreditLot.__table__
 _ZERO: Any = literal_column("0")
 
 
+def _ledger_arm() -> Any:
+    """Each ledger row as its contribution: its amount under its source if it succeeded."""
+    success = _L.c.status == "success"
+    return select(
+        _L.c.customer_id, null().label("currency"), _ZERO.label("has_balance"), _ZERO.label("total"),
+        _ZERO.label("topup"), _ZERO.label("voucher"),
+        case((success & (_L.c.source == "topup"), _L.c.amount), else_=_ZERO).label("l_topup"),
+        case((success & (_L.c.source == "voucher"), _L.c.amount), else_=_ZERO).label("l_voucher"),
+        literal_column("1").label("n"), _ZERO.label("lots"))
+
+
+def verify_query() -> Any:
+    """SQLite's form (PostgreSQL's is ``joined_query``). One row per disagreeing customer,
+    plus always the first row, which carries the window totals (balances and rows checked)
+    even when everything agrees.
+
+    Balances, ledger rows and voucher lots go through one UNION ALL into one GROUP BY
+    customer: a single pass over each table, a hash aggregate on PostgreSQL (parallel), one
+    sorter on SQLite, and no join between aggregates (SQLite would nest-loop a FULL JOIN of
+    two unindexed aggregates: 15 s at 88,000 customers).
+    """
+    balances = select(_B.c.customer_id, _B.c.currency, literal_column("1").label("has_balance"), _B.c.total,
+                      _B.c.topup, _B.c.voucher, _ZERO.label("l_topup"), _ZERO.label("l_voucher"),
+                      _ZERO.label("n"), _ZERO.label("lots"))
+    lots = select(_V.c.customer_id, null().label("currency"), _ZERO, _ZERO, _ZERO, _ZERO, _ZERO, _ZERO, _ZERO,
+                  _V.c.remaining)
+    facts = union_all(balances, _ledger_arm(), lots).subquery("facts")
+    c = facts.c
+    grouped = (select(c.customer_id, func.max(c.currency).label("currency"),
+                      func.sum(c.has_balance).label("has_balance"), func.sum(c.total).label("total"),
+                      func.sum(c.topup).label("topup"), func.sum(c.voucher).label("voucher"),
+                      func.sum(c.l_topup).label("l_topup"), func.sum(c.l_voucher).label("l_voucher"),
+                      func.sum(c.n).label("n"), func.sum(c.lots).label("lots"))
+               .group_by(c.customer_id).subquery("grouped"))
+    g = grouped.c
+    checked = select(grouped, func.sum(g.n).over().label("all_rows"),
+                     func.sum(g.has_balance).over().label("all_customers"),
+                     func.row_number().over().label("rn")).subquery("checked")
+    k = checked.c
+    return (
+        select(checked, _C.c.account)
+        .outerjoin(_C, _C.c.id == k.customer_id)
+        .where(or_(k.rn == 1, k.has_balance == 0, k.topup != k.l_topup, k.voucher != k.l_voucher,
+                   k.total != k.l_topup + k.l_voucher, k.voucher != k.lots))
+        .order_by(k.customer_id)
+    )
+
+
 def _per_source(source: str) -> Any:
     return func.sum(case(((_L.c.status == "success") & (_L.c.source == source), _L.c.amount), else_=_ZERO))
 
 
-def verify_query() -> Any:
-    """One row per disagreeing customer, plus always the first row, which carries the
-    window totals (customers and rows checked) even when everything agrees."""
+def joined_query() -> Any:
+    """PostgreSQL's form: aggregate ledger rows and lots per customer (a parallel partial
+    hash aggregate), then FULL JOIN the balances: 1.9 s at 10,000,000 rows, against 6.7 s
+    for the UNION form, which PostgreSQL does not parallelise."""
     ledger = (select(_L.c.customer_id, _per_source("topup").label("topup"), _per_source("voucher").label("voucher"),
                      func.count().label("n"))
               .group_by(_L.c.customer_id).subquery("ledger"))
@@ -47,7 +96,7 @@ def verify_query() -> Any:
                func.coalesce(_B.c.voucher, 0).label("voucher"),
                topup.label("l_topup"), voucher.label("l_voucher"), remaining.label("lots"),
                func.sum(func.coalesce(ledger.c.n, 0)).over().label("all_rows"),
-               func.count().over().label("all_customers"), func.row_number().over().label("rn"))
+               func.count(_B.c.customer_id).over().label("all_customers"), func.row_number().over().label("rn"))
         .select_from(_B.outerjoin(lots, lots.c.customer_id == _B.c.customer_id)
                      .join(ledger, ledger.c.customer_id == _B.c.customer_id, full=True))
         .subquery("checked")
@@ -78,7 +127,8 @@ def run_verify(session: Session) -> VerifyReport:
     started = time.perf_counter()
     found: list[Mismatch] = []
     customers = rows = 0
-    for row in session.execute(verify_query()):
+    query = joined_query() if session.get_bind().dialect.name == "postgresql" else verify_query()
+    for row in session.execute(query):
         if row.rn == 1:
             customers, rows = int(row.all_customers), int(row.all_rows or 0)
         found.extend(_mismatches(row))

@@ -140,3 +140,24 @@ def test_managers_extend_the_service_catalog(app, staff):
     assert app.ledger.history_page(staff.support, cid).rows[0].service == "Vector DB"
     with pytest.raises(ValidationError, match="Unknown service 'Top-up'"):
         app.ledger.record_usage(staff.manager, cid, service="Top-up", amount="10")
+
+
+def test_verify_names_lot_drift_and_rows_without_a_balance(app, staff):
+    from sqlalchemy import insert, update
+
+    from billing_desk.models import LedgerEntry, VoucherCreditLot
+    cid = make_customer(app, staff.manager)
+    credit(app, cid, 5_000, "VND", voucher=True, expires_at=datetime.now(UTC) + timedelta(days=9))
+    loose = app.customers.create(staff.manager, name="No Currency", email="nc@example.com", country="VN",
+                                 billing_type="personal", address="2 Le Loi").id
+    assert app.ledger.verify(staff.finance).ok
+    with app.uow.write() as uow:
+        uow.session.execute(update(VoucherCreditLot).values(remaining=VoucherCreditLot.remaining - 1))
+        uow.session.execute(insert(LedgerEntry), [dict(
+            customer_id=loose, created_at=datetime.now(UTC), kind="topup", service="Top-up", description="stray",
+            status="success", amount=10, currency="VND", source="topup")])
+        uow.commit()
+    report = app.ledger.verify(staff.finance)
+    found = {(m.customer_id, m.figure) for m in report.mismatches}
+    assert found == {(cid, "voucher lots"), (loose, "balance row missing")}, report.mismatches
+    assert report.rows == 2 and report.customers == 1
