@@ -138,5 +138,6 @@ def write_xlsx(path: Path, meta: ExportMeta, pages: Iterable[list[HistoryRow]],
         done += len(page)
         on_rows(done)
     ws.auto_filter.ref = f"A1:E{done + 1}"
+    wb.active = 1  # open on the rows; the About sheet stays first for the record
     wb.save(path)
     return done

@@ -48,7 +48,7 @@ def test_xlsx_reads_back_with_types_formats_and_formula_guard(app, staff, tmp_pa
     result = app.exports.export_credit_history(staff.finance, cid, None, out, progress=lambda d, t: seen.append((d, t)))
     assert result.rows == 12 and seen[-1] == (12, 12)
     wb = load_workbook(out)
-    assert wb.sheetnames == ["About", "Credit history"]
+    assert wb.sheetnames == ["About", "Credit history"] and wb.active.title == "Credit history"
     about = {r[0]: r[1] for r in wb["About"].iter_rows(min_row=2, values_only=True)}
     assert about["Customer"].startswith("Tran =Evil") and about["Exported by"] == "finance (finance)"
     assert about["Filter"] == "all transactions" and about["Rows"] == 12
