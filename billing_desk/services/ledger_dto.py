@@ -178,13 +178,15 @@ class Mismatch:
 
     customer_id: int
     account: str
-    figure: str  # 'total', 'topup', 'voucher', 'voucher lots' or 'balance row missing'
+    figure: str  # 'total', 'topup', 'voucher', 'voucher lots', 'balance row missing' or 'rows in XXX'
     stored: Money | None
     ledger: Money | None
 
     def describe(self) -> str:
+        if self.figure.startswith("rows in "):
+            return f"{self.account}: has ledger {self.figure}, not in the currency of its balance"
         if self.stored is None or self.ledger is None:
-            return f"{self.account}: has ledger rows but no balance row"
+            return f"{self.account}: has ledger rows or voucher credit but no balance row"
         return (f"{self.account}: {self.figure} stored {self.stored} but the ledger says {self.ledger} "
                 f"(difference {self.stored - self.ledger})")
 

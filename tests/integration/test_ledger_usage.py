@@ -161,3 +161,25 @@ def test_verify_names_lot_drift_and_rows_without_a_balance(app, staff):
     found = {(m.customer_id, m.figure) for m in report.mismatches}
     assert found == {(cid, "voucher lots"), (loose, "balance row missing")}, report.mismatches
     assert report.rows == 2 and report.customers == 1
+
+
+def test_verify_names_lots_without_a_balance_and_rows_in_another_currency(app, staff):
+    from sqlalchemy import insert
+
+    from billing_desk.models import LedgerEntry, VoucherCreditLot
+    cid = make_customer(app, staff.manager)
+    credit(app, cid, 5_000, "VND")
+    loose = app.customers.create(staff.manager, name="No Currency", email="nc2@example.com", country="VN",
+                                 billing_type="personal", address="2 Le Loi").id
+    assert app.ledger.verify(staff.finance).ok
+    with app.uow.write() as uow:
+        uow.session.execute(insert(VoucherCreditLot), [dict(
+            customer_id=loose, granted=10, remaining=10, created_at=datetime.now(UTC))])
+        uow.session.execute(insert(LedgerEntry), [dict(
+            customer_id=cid, created_at=datetime.now(UTC), kind="adjustment", service="Adjustment",
+            description="wrong currency", status="success", amount=0, currency="USD", source="topup")])
+        uow.commit()
+    report = app.ledger.verify(staff.finance)
+    found = {(m.customer_id, m.figure) for m in report.mismatches}
+    assert found == {(cid, "rows in USD"), (loose, "balance row missing")}, report.mismatches
+    assert "not in the currency of its balance" in next(m.describe() for m in report.mismatches if m.customer_id == cid)
