@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import os
 import tomllib
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -72,9 +73,8 @@ def default_sqlite_url(name: str = "billing-desk.sqlite3") -> str:
     return f"sqlite:///{user_data_dir() / name}"
 
 
-def config_file_path(env: dict[str, str] | None = None) -> Path:
-    env = os.environ if env is None else env
-    explicit = env.get("BILLING_DESK_CONFIG")
+def config_file_path(env: Mapping[str, str] | None = None) -> Path:
+    explicit = (os.environ if env is None else env).get("BILLING_DESK_CONFIG")
     return Path(explicit) if explicit else user_config_dir() / "config.toml"
 
 

@@ -10,10 +10,19 @@ from collections.abc import Sequence
 from types import ModuleType
 
 from billing_desk import __version__
-from billing_desk.cli import audit_cmd, customer_cmd, db_cmd, demo_cmd, gui_cmd, user_cmd
-from billing_desk.cli import ledger_cmd
-from billing_desk.cli import plan_cmd, voucher_cmd
-from billing_desk.cli import payments_cmd, sandbox_cmd
+from billing_desk.cli import (
+    audit_cmd,
+    customer_cmd,
+    db_cmd,
+    demo_cmd,
+    gui_cmd,
+    ledger_cmd,
+    payments_cmd,
+    plan_cmd,
+    sandbox_cmd,
+    user_cmd,
+    voucher_cmd,
+)
 from billing_desk.cli.common import Context
 from billing_desk.domain.errors import BillingDeskError
 

@@ -43,19 +43,76 @@ SeedStep = Callable[[Session, random.Random, SeedOptions, list[int]], str | None
 SEED_STEPS: list[SeedStep] = []
 
 _VN_FAMILY = ["Nguyen", "Tran", "Le", "Pham", "Hoang", "Phan", "Vu", "Dang", "Bui", "Do", "Ho", "Ngo"]
-_VN_GIVEN = ["Anh", "Binh", "Chi", "Dung", "Giang", "Hanh", "Hieu", "Hoa", "Khanh", "Linh", "Minh", "Nam",
-             "Phuong", "Quang", "Thao", "Trang", "Tuan", "Vy"]
+_VN_GIVEN = [
+    "Anh",
+    "Binh",
+    "Chi",
+    "Dung",
+    "Giang",
+    "Hanh",
+    "Hieu",
+    "Hoa",
+    "Khanh",
+    "Linh",
+    "Minh",
+    "Nam",
+    "Phuong",
+    "Quang",
+    "Thao",
+    "Trang",
+    "Tuan",
+    "Vy",
+]
 _JP_FAMILY = ["Sato", "Suzuki", "Takahashi", "Tanaka", "Watanabe", "Ito", "Yamamoto", "Nakamura", "Kobayashi", "Kato"]
 _JP_GIVEN = ["Haruto", "Yui", "Sota", "Hina", "Ren", "Aoi", "Yuto", "Mei", "Kaito", "Sakura", "Riku", "Yuna"]
-_W_FAMILY = ["Smith", "Johnson", "Müller", "Schmidt", "Martin", "Bernard", "Rossi", "Garcia", "Brown", "Taylor",
-             "Wilson", "Dubois", "Novak", "Jensen", "Lee", "Tan"]
-_W_GIVEN = ["Emma", "Liam", "Olivia", "Noah", "Sophia", "Lucas", "Mia", "Leon", "Chloe", "Hugo", "Ella", "Jonas",
-            "Isabel", "Mateo", "Nora", "Wei"]
+_W_FAMILY = [
+    "Smith",
+    "Johnson",
+    "Müller",
+    "Schmidt",
+    "Martin",
+    "Bernard",
+    "Rossi",
+    "Garcia",
+    "Brown",
+    "Taylor",
+    "Wilson",
+    "Dubois",
+    "Novak",
+    "Jensen",
+    "Lee",
+    "Tan",
+]
+_W_GIVEN = [
+    "Emma",
+    "Liam",
+    "Olivia",
+    "Noah",
+    "Sophia",
+    "Lucas",
+    "Mia",
+    "Leon",
+    "Chloe",
+    "Hugo",
+    "Ella",
+    "Jonas",
+    "Isabel",
+    "Mateo",
+    "Nora",
+    "Wei",
+]
 _OTHER = ["US", "DE", "FR", "GB", "SG", "AU", "NL", "IT", "ES", "CA", "KR", "TH"]
 _COMPANY_WORDS = ["Tech", "Data", "AI", "Labs", "Cloud", "Vision", "Robotics", "Analytics", "Software", "Systems"]
-_STREETS = {"VN": ["Le Loi", "Nguyen Hue", "Tran Hung Dao", "Hai Ba Trung", "Duy Tan"],
-            "JP": ["Chiyoda", "Shibuya", "Minato", "Shinjuku", "Nakano"], "": ["Main St", "High St", "Park Ave", "Market St"]}
-_CITIES = {"VN": ["Ha Noi", "Ho Chi Minh City", "Da Nang"], "JP": ["Tokyo", "Osaka", "Kyoto"], "": ["Springfield", "Berlin", "Paris", "London"]}
+_STREETS = {
+    "VN": ["Le Loi", "Nguyen Hue", "Tran Hung Dao", "Hai Ba Trung", "Duy Tan"],
+    "JP": ["Chiyoda", "Shibuya", "Minato", "Shinjuku", "Nakano"],
+    "": ["Main St", "High St", "Park Ave", "Market St"],
+}
+_CITIES = {
+    "VN": ["Ha Noi", "Ho Chi Minh City", "Da Nang"],
+    "JP": ["Tokyo", "Osaka", "Kyoto"],
+    "": ["Springfield", "Berlin", "Paris", "London"],
+}
 
 
 def _person(rng: random.Random, country: str) -> tuple[str, str]:
@@ -95,8 +152,16 @@ def _seed_staff(session: Session) -> int:
     password_hash = _HASHER.hash(DEMO_PASSWORD)
     for name, role in DEMO_STAFF:
         if name not in existing:
-            session.add(StaffUser(name=name, role=role, password_hash=password_hash, disabled=False,
-                                  failed_logins=0, created_at=utcnow()))
+            session.add(
+                StaffUser(
+                    name=name,
+                    role=role,
+                    password_hash=password_hash,
+                    disabled=False,
+                    failed_logins=0,
+                    created_at=utcnow(),
+                )
+            )
             created += 1
     session.flush()
     return created
@@ -113,21 +178,35 @@ def _seed_customers(session: Session, rng: random.Random, count: int, batch: int
             profile, currency = fake_profile(rng, cid)
             account = account_number(cid)
             created = now - timedelta(days=rng.randrange(30, 720), seconds=rng.randrange(86400))
-            customers.append({
-                "id": cid, "account": account, "billing_type": profile.billing_type, "name": profile.name,
-                "email": profile.email, "address": profile.address, "country": profile.country,
-                "tax_code": profile.tax_code, "currency": currency, "display_currency": None,
-                "search_text": profile.search_text(account), "created_at": created, "updated_at": created,
-            })
+            customers.append(
+                {
+                    "id": cid,
+                    "account": account,
+                    "billing_type": profile.billing_type,
+                    "name": profile.name,
+                    "email": profile.email,
+                    "address": profile.address,
+                    "country": profile.country,
+                    "tax_code": profile.tax_code,
+                    "currency": currency,
+                    "display_currency": None,
+                    "search_text": profile.search_text(account),
+                    "created_at": created,
+                    "updated_at": created,
+                }
+            )
             if currency:
-                balances.append({"customer_id": cid, "currency": currency, "total": 0, "topup": 0, "voucher": 0,
-                                 "updated_at": now})
+                balances.append(
+                    {"customer_id": cid, "currency": currency, "total": 0, "topup": 0, "voucher": 0, "updated_at": now}
+                )
             ids.append(cid)
         session.execute(insert(Customer), customers)
         if balances:
             session.execute(insert(CustomerBalance), balances)
     if session.get_bind().dialect.name == "postgresql":
-        session.execute(text("SELECT setval(pg_get_serial_sequence('customers', 'id'), (SELECT max(id) FROM customers))"))
+        session.execute(
+            text("SELECT setval(pg_get_serial_sequence('customers', 'id'), (SELECT max(id) FROM customers))")
+        )
     return ids
 
 
@@ -141,8 +220,14 @@ class DemoService:
             staff = _seed_staff(uow.session)
             ids = _seed_customers(uow.session, rng, options.customers)
             details = [d for step in SEED_STEPS if (d := step(uow.session, rng, options, ids))]
-            audit.record(uow.session, SYSTEM_ACTOR, "demo.seed", "database", "-",
-                         {"customers": len(ids), "seed": options.seed, "whale": options.whale})
+            audit.record(
+                uow.session,
+                SYSTEM_ACTOR,
+                "demo.seed",
+                "database",
+                "-",
+                {"customers": len(ids), "seed": options.seed, "whale": options.whale},
+            )
             uow.commit()
         return SeedReport(len(ids), staff, tuple(details))
 
