@@ -76,7 +76,8 @@ def _rank(hit: CustomerMatch, q: str) -> tuple[int, int, str]:
 
 
 def _what_matched(hit: CustomerMatch, q: str) -> str:
-    for label, value in (("account", hit.account), ("email", hit.email), ("tax code", hit.tax_code)):
+    fields = (("account", hit.account), ("tax code", hit.tax_code), ("name", hit.name), ("email", hit.email))
+    for label, value in fields:
         if value and q in value.lower():
             return label
     return "name"
