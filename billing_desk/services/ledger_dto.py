@@ -127,6 +127,39 @@ class HistoryTotals:
 
 
 @dataclass(frozen=True, slots=True)
+class ServiceSpending:
+    """One service's spending per day, positive minor units, aligned with ``DailySpending.days``."""
+
+    service: str
+    per_day: tuple[int, ...]
+
+    @property
+    def total(self) -> int:
+        return sum(self.per_day)
+
+
+@dataclass(frozen=True, slots=True)
+class DailySpending:
+    """What a customer spent per service per whole local day (the staff member's zone),
+    oldest day first: successful usage and plan charges; failed rows, credits and
+    corrections are not spending. ``services`` holds only services with spending, by name;
+    ``currency`` is None for a customer with no billing currency (and so no spending)."""
+
+    currency: str | None
+    days: tuple[date, ...]
+    services: tuple[ServiceSpending, ...]
+
+    def per_day(self, service: str) -> tuple[int, ...]:
+        """The service's figures, all zero if it spent nothing in the period."""
+        found = next((s for s in self.services if s.service == service), None)
+        return found.per_day if found else (0,) * len(self.days)
+
+    def to_json(self) -> dict[str, Any]:
+        return {"currency": self.currency, "days": [d.isoformat() for d in self.days],
+                "services": {s.service: list(s.per_day) for s in self.services}}
+
+
+@dataclass(frozen=True, slots=True)
 class ServiceDTO:
     id: int
     name: str

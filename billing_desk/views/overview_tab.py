@@ -3,8 +3,6 @@ daily spending per service over the last 90 days, and recent activity."""
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
-
 from PySide6.QtWidgets import (
     QGridLayout,
     QGroupBox,
@@ -16,46 +14,18 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from billing_desk.domain.dates import local_zone
-from billing_desk.domain.enums import EntryStatus, LedgerKind
-from billing_desk.domain.permissions import Actor
 from billing_desk.events import Changes
 from billing_desk.services.dto import CustomerDTO
-from billing_desk.services.ledger_dto import HistoryFilter
 from billing_desk.services.plan_dto import SubscriptionDTO
 from billing_desk.views.base_tab import CustomerTab, Placeholder, no_customer_text
 from billing_desk.views.context import ViewContext
 from billing_desk.views.formatting import local_time, money_text, tabular_font, tr
 from billing_desk.views.table_models.credit_history_model import CreditHistoryModel
 from billing_desk.views.table_models.view_state import restore_columns
-from billing_desk.views.widgets.spending_chart import DailySpending, SpendingChart
+from billing_desk.views.widgets.spending_chart import SpendingChart
 
 DAYS = 90
-MAX_CHART_ROWS = 100_000  # beyond this the chart shows the most recent rows of the period
 RECENT_ROWS = 8
-
-
-def daily_spending(ledger: object, actor: Actor, customer: CustomerDTO, today: date) -> DailySpending:
-    """Runs in the worker: sums successful usage per service and local day, from the ledger
-    service's own history pages (newest first), so no query lives in the views."""
-    first = today - timedelta(days=DAYS - 1)
-    days = tuple(first + timedelta(days=i) for i in range(DAYS))
-    flt = HistoryFilter(kinds=(LedgerKind.USAGE, LedgerKind.PLAN_CHARGE), statuses=(EntryStatus.SUCCESS,),
-                        date_from=first, date_to=today)
-    sums: dict[str, list[int]] = {}
-    zone, after, read = local_zone(), None, 0
-    while read < MAX_CHART_ROWS:
-        page = ledger.history_page(actor, customer.id, flt, after, 1000)  # type: ignore[attr-defined]
-        for row in page.rows:
-            index = (row.created_at.astimezone(zone).date() - first).days
-            if 0 <= index < DAYS:
-                sums.setdefault(row.service, [0] * DAYS)[index] += -row.amount.minor
-        read += len(page.rows)
-        after = page.next_cursor
-        if after is None:
-            break
-    return DailySpending(customer.currency or "USD", days, {k: tuple(v) for k, v in sums.items()}, read,
-                         after is not None)
 
 
 class OverviewTab(CustomerTab):
@@ -134,11 +104,10 @@ class OverviewTab(CustomerTab):
 
         self.recent.set_source(recent)
         self.ctx.query(lambda: plans.current(actor, cid), lambda sub: self._current(cid) and self._show_plan(sub)).run()
-        today = datetime.now(local_zone()).date()  # the staff's day, as in the history filters
-        # On the long-work pool: 90 days of a big customer is many pages, and the other tabs'
-        # page queries must not wait behind it.
-        self.ctx.query(lambda: daily_spending(ledger, actor, customer, today),
-                       lambda data: self._current(cid) and self.chart.show_spending(data), long=True).run()
+        # Summed per local day in the database: one short query, so it queues with the page
+        # queries rather than behind an export on the long-work pool.
+        self.ctx.query(lambda: ledger.daily_spending(actor, cid, days=DAYS),
+                       lambda data: self._current(cid) and self.chart.show_spending(data)).run()
 
     def _current(self, customer_id: int) -> bool:
         """An answer may arrive after another customer was opened: then it is dropped."""

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 from billing_desk.bootstrap import App
 from billing_desk.domain.dates import local_zone
 from billing_desk.domain.money import Money
 from billing_desk.services.dto import CustomerDTO
+from billing_desk.services.ledger_dto import DailySpending, ServiceSpending
 from billing_desk.services.voucher_dto import IssueRequest
-from billing_desk.views.overview_tab import OverviewTab, daily_spending
+from billing_desk.views.overview_tab import OverviewTab
+from billing_desk.views.widgets.spending_chart import SpendingChart
 from tests.conftest import StaffActors
 from tests.gui.conftest import DeskFactory, open_customer, wait_idle
 from tests.gui.test_table_models import _seed_history
@@ -36,13 +38,42 @@ def test_overview_shows_breakdown_chart_and_recent_rows(qtbot, make_desk: DeskFa
     assert tab.recent.rowCount() == 6
     data = tab.chart.data
     assert data is not None and data.currency == "VND" and len(data.days) == 90
-    assert sum(data.by_service["AI Inference"]) == 6_000 and "Storage" not in data.by_service  # failed: no money
+    assert [(s.service, s.total) for s in data.services] == [("AI Inference", 6_000)]  # failed Storage: no money
     assert tab.chart.day_text(89) == f"{datetime.now(local_zone()).date().isoformat()}: AI Inference 6,000 ₫"
     assert tab.chart.day_text(0).endswith("no spending")
 
 
-def test_daily_spending_caps_nothing_for_a_small_history(desk_app: App, staff: StaffActors,
-                                                         customers: dict[str, CustomerDTO]) -> None:
-    emma = customers["emma"]
-    spending = daily_spending(desk_app.ledger, staff.support, emma, date.today())
-    assert spending.by_service == {} and not spending.capped and spending.rows_read == 0
+def test_overview_chart_of_a_customer_without_currency_is_empty(qtbot, make_desk: DeskFactory, staff: StaffActors,
+                                                                 customers: dict[str, CustomerDTO]) -> None:
+    desk = make_desk(staff.support)
+    desk.window.tabs.setCurrentIndex(0)
+    open_customer(qtbot, desk, customers["emma"].id)
+    wait_idle(qtbot, desk)
+    tab = desk.window.tabs.currentWidget()
+    assert isinstance(tab, OverviewTab)
+    data = tab.chart.data
+    assert data is not None and data.currency is None and data.services == () and len(data.days) == 90
+    assert tab.chart.hover_label.text() == "No usage in the last 90 days."
+    assert tab.chart.day_text(89).endswith("no spending")
+
+
+def test_spending_chart_keeps_one_curve_per_service_in_name_order(qtbot) -> None:
+    chart = SpendingChart()
+    qtbot.addWidget(chart)
+    days = tuple(date(2026, 3, 1) + timedelta(days=i) for i in range(3))
+
+    def show(**spent: tuple[int, ...]) -> list[str]:
+        chart.show_spending(DailySpending("JPY", days, tuple(ServiceSpending(k.replace("_", " "), v)
+                                                                  for k, v in sorted(spent.items()))))
+        assert len(chart.plot.listDataItems()) == len(spent)
+        return [label.text for _, label in chart.legend.items]
+
+    assert show(Storage=(1, 2, 3), AI_Inference=(0, 5, 0)) == ["AI Inference", "Storage"]
+    first = chart._curves["Storage"]
+    assert show(Storage=(4, 0, 0), GPU_Container=(1, 1, 1), AI_Inference=(0, 0, 7)) == [
+        "AI Inference", "GPU Container", "Storage"]
+    assert chart._curves["Storage"] is first  # reused, not rebuilt
+    assert list(first.getData()[1]) == [4.0, 0.0, 0.0]
+    assert chart.day_text(0) == "2026-03-01: GPU Container ¥1, Storage ¥4"
+    assert show(GPU_Container=(0, 0, 2)) == ["GPU Container"]
+    assert show() == [] and chart.hover_label.text() == "No usage in the last 90 days."
