@@ -4,7 +4,8 @@ One single-worker executor serialises database work (a SQLite file has one write
 and a strict order keeps "write, then re-read" sequences correct); a small pool runs gateway
 calls, which wait on the network and must not queue behind a long export; and one more
 worker takes long reads (exports), so a 30-second export never holds up the page queries
-of the tab the agent is looking at. A task never
+of the tab the agent is looking at (the credit-history export itself runs in a child process,
+``billing_desk.export_process``; that worker only waits for it and relays its progress). A task never
 touches a widget: its result or error travels back to the GUI thread through a queued Qt
 signal, and the callback runs there. ``QueryOp`` and ``CollectionOp`` (after Anki's
 ``aqt.operations``) keep call sites short: a read with on_success, a write that publishes

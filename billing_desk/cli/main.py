@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import multiprocessing
 import os
 import sys
 from collections.abc import Sequence
@@ -83,6 +84,9 @@ def glue_dash_values(argv: Sequence[str], parser: argparse.ArgumentParser) -> li
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    # In a frozen (PyInstaller) build, the export's child process starts this same program;
+    # freeze_support runs the child's work there instead of the command line.
+    multiprocessing.freeze_support()
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     parser = build_parser()
     raw = list(sys.argv[1:] if argv is None else argv)

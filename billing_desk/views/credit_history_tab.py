@@ -27,6 +27,7 @@ from PySide6.QtWidgets import (
 from billing_desk.domain.errors import Cancelled
 from billing_desk.domain.permissions import Permission
 from billing_desk.events import Changes
+from billing_desk.export_process import ProcessExporter
 from billing_desk.resources import resource_path
 from billing_desk.services.ledger_dto import ExportResult, HistoryFilter, HistoryTotals
 from billing_desk.tasks import CancelToken, Progress
@@ -147,7 +148,10 @@ class CreditHistoryTab(CustomerTab):
     def export_to(self, path: str) -> None:
         if self.customer is None or self._token is not None:
             return
-        exports, actor, cid, flt = self.ctx.app.exports, self.ctx.actor, self.customer.id, self.filters.current()
+        # A child process writes the file: in a thread of this process it would hold the GIL
+        # against the GUI thread for the whole export (issue 6).
+        exports = ProcessExporter(self.ctx.app.settings.database_url)
+        actor, cid, flt = self.ctx.actor, self.customer.id, self.filters.current()
         token, progress = CancelToken(), Progress(self)
         progress.changed.connect(self._on_export_progress)
         self._token = token

@@ -5,10 +5,14 @@ from __future__ import annotations
 import threading
 from pathlib import Path
 
+import pytest
 from openpyxl import load_workbook
 from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QMessageBox
 
 from billing_desk.bootstrap import App
+from billing_desk.domain.errors import Cancelled
+from billing_desk.export_process import ProcessExporter
 from billing_desk.services.dto import CustomerDTO
 from billing_desk.tasks import QueryOp
 from billing_desk.views.credit_history_tab import CreditHistoryTab
@@ -56,7 +60,8 @@ def test_export_excel_writes_the_filtered_rows(qtbot, make_desk: DeskFactory, st
     tab.export_to(str(target))
     assert tab.progress.isVisibleTo(tab) and tab.cancel_button.isVisibleTo(tab)
     assert not tab.export_button.isEnabled()
-    qtbot.waitUntil(lambda: not tab.progress.isVisibleTo(tab), timeout=10000)
+    # the child process starts a fresh interpreter: allow for a slow, shared machine
+    qtbot.waitUntil(lambda: not tab.progress.isVisibleTo(tab), timeout=30000)
     assert tab.totals_label.text() == f"Exported 7 rows to {target}"
     book = load_workbook(target, read_only=True)
     text = " ".join(str(c) for sheet in book.worksheets for row in sheet.iter_rows(values_only=True)
@@ -77,9 +82,38 @@ def test_cancel_stops_the_export_and_leaves_no_file(qtbot, make_desk: DeskFactor
     tab.export_to(str(target))
     qtbot.mouseClick(tab.cancel_button, Qt.MouseButton.LeftButton)
     gate.set()
-    qtbot.waitUntil(lambda: not tab.progress.isVisibleTo(tab), timeout=10000)
+    qtbot.waitUntil(lambda: not tab.progress.isVisibleTo(tab), timeout=30000)
     assert "cancelled" in tab.totals_label.text() and "no file was written" in tab.totals_label.text()
     assert not target.exists() and list(tmp_path.glob("*.part")) == []
+
+
+def test_a_stuck_export_process_is_ended_and_leaves_no_file(desk_app: App, staff: StaffActors,
+                                                              customers: dict[str, CustomerDTO],
+                                                              tmp_path: Path) -> None:
+    """With no grace at all, Cancel ends the child at once instead of waiting for it to stop."""
+    _seed_history(desk_app, staff, customers["lan"], 3)
+    (tmp_path / "out").mkdir()
+    target = tmp_path / "out" / "ended.xlsx"
+    exporter = ProcessExporter(desk_app.settings.database_url, stop_grace=0)
+    with pytest.raises(Cancelled, match="no file was written"):
+        exporter.export_credit_history(staff.finance, customers["lan"].id, None, target, cancel=lambda: True)
+    assert list(target.parent.iterdir()) == []
+
+
+def test_export_refusal_from_the_child_process_is_shown(qtbot, make_desk: DeskFactory, staff: StaffActors,
+                                                        customers: dict[str, CustomerDTO], desk_app: App,
+                                                        tmp_path: Path) -> None:
+    _seed_history(desk_app, staff, customers["lan"], 2)
+    desk, tab = _history_tab(qtbot, make_desk, staff.support, customers["lan"])
+    target = tmp_path / "refused.xlsx"
+    tab.export_to(str(target))  # the button is disabled; the service in the child refuses all the same
+    qtbot.waitUntil(lambda: tab.findChild(QMessageBox, "errorDialog") is not None, timeout=30000)
+    box = tab.findChild(QMessageBox, "errorDialog")
+    assert box.windowTitle() == "Not allowed for your role"
+    assert "may not export data" in box.text() and "Traceback" not in box.text()
+    assert not tab.progress.isVisibleTo(tab) and not target.exists()
+    box.close()
+    wait_idle(qtbot, desk)
 
 
 def test_support_may_read_but_not_export(qtbot, make_desk: DeskFactory, staff: StaffActors,
