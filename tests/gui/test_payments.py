@@ -1,46 +1,19 @@
 """Add credit dialog and Payment History tab against the local gateway sandbox over HTTP."""
+# ruff: noqa: F811  (pytest fixtures imported from payments_support are redefined as parameters)
 
 from __future__ import annotations
 
-import json
-import urllib.request
-from collections.abc import Iterator
-
-import pytest
 from PySide6.QtCore import QModelIndex, Qt
 from PySide6.QtWidgets import QApplication
 
-from billing_desk.bootstrap import App, build_app
-from billing_desk.config import Settings
+from billing_desk.bootstrap import App
 from billing_desk.services.dto import CustomerDTO
-from billing_desk.services.gateways.sandbox import SandboxHandle, demo_gateway_settings, start_sandbox
+from billing_desk.services.gateways.sandbox import SandboxHandle
 from billing_desk.views.dialogs.add_credit_dialog import AddCreditDialog
 from billing_desk.views.payment_history_tab import PaymentHistoryTab
 from tests.conftest import StaffActors
 from tests.gui.conftest import DeskFactory, open_customer, wait_idle
-
-
-@pytest.fixture
-def sandbox() -> Iterator[SandboxHandle]:
-    handle = start_sandbox()
-    yield handle
-    handle.stop()
-
-
-@pytest.fixture
-def pay_app(db_url: str, sandbox: SandboxHandle) -> Iterator[App]:
-    app = build_app(Settings(database_url=db_url, config_path=None, gateways=demo_gateway_settings(sandbox.url)))
-    yield app
-    app.close()
-
-
-def customer_pays(sandbox: SandboxHandle, checkout_url: str) -> None:
-    """What the customer's click on Pay does, over HTTP to the sandbox."""
-    body = json.dumps({"checkout_url": checkout_url, "action": "pay"}).encode()
-    request = urllib.request.Request(f"{sandbox.url}/sandbox/complete", data=body, method="POST",
-                                     headers={"Content-Type": "application/json"})
-    with urllib.request.urlopen(request, timeout=5) as response:
-        assert response.status == 200
+from tests.integration.payments_support import pay, pay_app, sandbox  # noqa: F401 (fixtures)
 
 
 def _dialog() -> AddCreditDialog:
@@ -74,7 +47,7 @@ def test_top_up_from_amount_to_settled_balance(qtbot, make_desk: DeskFactory, st
     assert link.startswith(sandbox.url) and "Pending" in dialog.follow.status_label.text()
     dialog.follow.copy_button.click()
     assert QApplication.clipboard().text() == link
-    customer_pays(sandbox, link)
+    pay(sandbox, link)
     with qtbot.waitSignal(dialog.follow.settled, timeout=15000):
         pass
     assert "Success" in dialog.follow.status_label.text()
@@ -133,7 +106,7 @@ def test_refresh_status_and_copy_link_in_payment_history(qtbot, make_desk: DeskF
     assert tab.copy_button.isEnabled()
     tab.copy_button.click()
     assert QApplication.clipboard().text() == started.payment.checkout_url
-    customer_pays(sandbox, started.payment.checkout_url)
+    pay(sandbox, started.payment.checkout_url)
     tab.refresh_button.click()
     qtbot.waitUntil(lambda: "is now success" in tab.status_label.text(), timeout=10000)
     qtbot.waitUntil(lambda: tab.model.rowCount() == 1 and tab.model.data(tab.model.index(0, 3)) == "Success",
