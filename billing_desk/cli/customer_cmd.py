@@ -91,32 +91,20 @@ def _show(ctx: Context, args: argparse.Namespace) -> int:
     return 0
 
 
+_PROFILE_OPTIONS = ("name", "email", "country", "billing_type", "address", "tax_code")
+
+
+def _profile(args: argparse.Namespace) -> dict[str, str | None]:
+    return {key: getattr(args, key) for key in _PROFILE_OPTIONS}
+
+
 def _create(ctx: Context, args: argparse.Namespace) -> int:
-    created = ctx.app.customers.create(
-        ctx.actor(args),
-        name=args.name,
-        email=args.email,
-        country=args.country,
-        billing_type=args.billing_type,
-        address=args.address,
-        tax_code=args.tax_code,
-    )
-    _print_customer(created, args.json)
+    _print_customer(ctx.app.customers.create(ctx.actor(args), **_profile(args)), args.json)  # type: ignore[arg-type]
     return 0
 
 
 def _update(ctx: Context, args: argparse.Namespace) -> int:
-    updated = ctx.app.customers.update(
-        ctx.actor(args),
-        args.customer,
-        name=args.name,
-        email=args.email,
-        country=args.country,
-        billing_type=args.billing_type,
-        address=args.address,
-        tax_code=args.tax_code,
-    )
-    _print_customer(updated, args.json)
+    _print_customer(ctx.app.customers.update(ctx.actor(args), args.customer, **_profile(args)), args.json)
     return 0
 
 
