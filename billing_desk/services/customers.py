@@ -77,7 +77,7 @@ def _profile_of(customer: Customer) -> dict[str, Any]:
 
 
 def insert_customer(session: Session, profile: Profile, currency: str | None = None) -> Customer:
-    """Insert a customer and give it its account number (shared by the service and demo seed)."""
+    """Insert a customer and give it its account number, derived from its id."""
     now = utcnow()
     customer = Customer(
         account=f"pending-{uuid4().hex[:24]}",
