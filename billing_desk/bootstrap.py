@@ -30,8 +30,7 @@ class App:
     staff: StaffService
     customers: CustomerService
     audit: AuditService
-    # Each later capability adds its service as `name: Type = field(init=False)` here and
-    # builds it in _wire_capabilities.
+    # The services of each capability, built in _wire_capabilities.
     ledger: LedgerService = field(init=False)
     exports: ExportService = field(init=False)
     vouchers: VoucherService = field(init=False)
@@ -74,4 +73,3 @@ def _wire_capabilities(app: App) -> None:
     app.plans = PlanService(app.uow)
     app.payments = build_payment_service(app.uow, app.settings)
     app.customers.add_search_source(payment_reference_source)
-    del app

@@ -28,10 +28,10 @@ from billing_desk.cli.common import Context
 from billing_desk.domain.errors import BillingDeskError
 
 # Each capability adds its module here; a module has `register(subparsers)`.
-COMMAND_MODULES: list[ModuleType] = [db_cmd, user_cmd, audit_cmd, customer_cmd, demo_cmd, gui_cmd]
-COMMAND_MODULES.append(ledger_cmd)
-COMMAND_MODULES.extend([voucher_cmd, plan_cmd])
-COMMAND_MODULES.extend([payments_cmd, sandbox_cmd])
+COMMAND_MODULES: list[ModuleType] = [
+    db_cmd, user_cmd, audit_cmd, customer_cmd, demo_cmd, gui_cmd,
+    ledger_cmd, voucher_cmd, plan_cmd, payments_cmd, sandbox_cmd,
+]  # fmt: skip
 
 
 class _Parser(argparse.ArgumentParser):

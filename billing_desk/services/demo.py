@@ -17,7 +17,7 @@ from billing_desk.models import Customer, CustomerBalance, StaffUser, utcnow
 from billing_desk.services import audit
 from billing_desk.services.customer_profile import Profile
 from billing_desk.services.customers import account_number
-from billing_desk.services.staff import _HASHER
+from billing_desk.services.staff import hash_password
 from billing_desk.services.uow import UnitOfWorkFactory
 
 DEMO_PASSWORD = "demo-password"
@@ -42,65 +42,23 @@ SeedStep = Callable[[Session, random.Random, SeedOptions, list[int]], str | None
 # Later capabilities append a step; each gets the ids of the customers just created.
 SEED_STEPS: list[SeedStep] = []
 
+# fmt: off
 _VN_FAMILY = ["Nguyen", "Tran", "Le", "Pham", "Hoang", "Phan", "Vu", "Dang", "Bui", "Do", "Ho", "Ngo"]
 _VN_GIVEN = [
-    "Anh",
-    "Binh",
-    "Chi",
-    "Dung",
-    "Giang",
-    "Hanh",
-    "Hieu",
-    "Hoa",
-    "Khanh",
-    "Linh",
-    "Minh",
-    "Nam",
-    "Phuong",
-    "Quang",
-    "Thao",
-    "Trang",
-    "Tuan",
-    "Vy",
+    "Anh", "Binh", "Chi", "Dung", "Giang", "Hanh", "Hieu", "Hoa", "Khanh", "Linh", "Minh", "Nam",
+    "Phuong", "Quang", "Thao", "Trang", "Tuan", "Vy"
 ]
 _JP_FAMILY = ["Sato", "Suzuki", "Takahashi", "Tanaka", "Watanabe", "Ito", "Yamamoto", "Nakamura", "Kobayashi", "Kato"]
 _JP_GIVEN = ["Haruto", "Yui", "Sota", "Hina", "Ren", "Aoi", "Yuto", "Mei", "Kaito", "Sakura", "Riku", "Yuna"]
 _W_FAMILY = [
-    "Smith",
-    "Johnson",
-    "Müller",
-    "Schmidt",
-    "Martin",
-    "Bernard",
-    "Rossi",
-    "Garcia",
-    "Brown",
-    "Taylor",
-    "Wilson",
-    "Dubois",
-    "Novak",
-    "Jensen",
-    "Lee",
-    "Tan",
+    "Smith", "Johnson", "Müller", "Schmidt", "Martin", "Bernard", "Rossi", "Garcia", "Brown", "Taylor",
+    "Wilson", "Dubois", "Novak", "Jensen", "Lee", "Tan"
 ]
 _W_GIVEN = [
-    "Emma",
-    "Liam",
-    "Olivia",
-    "Noah",
-    "Sophia",
-    "Lucas",
-    "Mia",
-    "Leon",
-    "Chloe",
-    "Hugo",
-    "Ella",
-    "Jonas",
-    "Isabel",
-    "Mateo",
-    "Nora",
-    "Wei",
+    "Emma", "Liam", "Olivia", "Noah", "Sophia", "Lucas", "Mia", "Leon", "Chloe", "Hugo", "Ella",
+    "Jonas", "Isabel", "Mateo", "Nora", "Wei"
 ]
+# fmt: on
 _OTHER = ["US", "DE", "FR", "GB", "SG", "AU", "NL", "IT", "ES", "CA", "KR", "TH"]
 _COMPANY_WORDS = ["Tech", "Data", "AI", "Labs", "Cloud", "Vision", "Robotics", "Analytics", "Software", "Systems"]
 _STREETS = {
@@ -149,7 +107,7 @@ def fake_profile(rng: random.Random, n: int) -> tuple[Profile, str | None]:
 def _seed_staff(session: Session) -> int:
     existing = set(session.scalars(select(StaffUser.name)))
     created = 0
-    password_hash = _HASHER.hash(DEMO_PASSWORD)
+    password_hash = hash_password(DEMO_PASSWORD)
     for name, role in DEMO_STAFF:
         if name not in existing:
             session.add(
@@ -232,18 +190,10 @@ class DemoService:
         return SeedReport(len(ids), staff, tuple(details))
 
 
-# Each capability registers its seed step here, at the end, so the edits of different capabilities stay apart.
-from billing_desk.services.demo_history import seed_history  # noqa: E402
-
-SEED_STEPS.append(seed_history)
-
-
-# Each capability's seed step, in order (import at the end: the steps import this module's helpers).
+# Each capability's seed step, in order: imported at the end because the steps use this
+# module's helpers; payments come after the history, whose top-up rows they mirror.
 from billing_desk.services.demo_catalog import seed_catalog  # noqa: E402
-
-SEED_STEPS.append(seed_catalog)
-
-# Payments behind the seeded top-ups (after the history step, whose top-up rows it mirrors).
+from billing_desk.services.demo_history import seed_history  # noqa: E402
 from billing_desk.services.payments_demo import seed_payments  # noqa: E402
 
-SEED_STEPS.append(seed_payments)
+SEED_STEPS.extend([seed_history, seed_catalog, seed_payments])

@@ -28,6 +28,11 @@ MAX_LOCK = timedelta(minutes=15)
 MIN_PASSWORD = 8
 
 
+def hash_password(password: str) -> str:
+    """An Argon2id hash with its own salt, in the encoded form stored in staff_users."""
+    return _HASHER.hash(password)
+
+
 def parse_role(value: str) -> Role:
     try:
         return Role(value.strip().lower())
@@ -91,7 +96,7 @@ class StaffService:
             user = StaffUser(
                 name=clean,
                 role=parsed.value,
-                password_hash=_HASHER.hash(password),
+                password_hash=hash_password(password),
                 disabled=False,
                 failed_logins=0,
                 created_at=utcnow(),
@@ -134,7 +139,7 @@ class StaffService:
         _check_password(password)
         with self._uow.write() as uow:
             user = _get(uow.session, name)
-            user.password_hash = _HASHER.hash(password)
+            user.password_hash = hash_password(password)
             user.failed_logins = 0
             user.locked_until = None
             audit.record(uow.session, actor, "staff.set_password", "staff", user.id, {"name": name})
@@ -167,6 +172,6 @@ class StaffService:
                 user.failed_logins = 0
                 user.locked_until = None
             if _HASHER.check_needs_rehash(user.password_hash):
-                user.password_hash = _HASHER.hash(password)
+                user.password_hash = hash_password(password)
             uow.commit()
             return Actor(user.id, user.name, Role(user.role))
