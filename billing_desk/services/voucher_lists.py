@@ -56,25 +56,22 @@ def customer_vouchers(uow: UnitOfWorkFactory, actor: Actor, customer_ref: str | 
     now = utcnow()
     with uow.read() as r:
         customer = resolve_customer(r.session, customer_ref)
-        lots = (select(VoucherCreditLot.redemption_id, func.sum(VoucherCreditLot.remaining).label("remaining"))
+        lots = (select(VoucherCreditLot.redemption_id, func.sum(VoucherCreditLot.remaining).label("remaining"),
+                       func.max(VoucherCreditLot.expires_at).label("expires_at"))
                 .where(VoucherCreditLot.customer_id == customer.id).group_by(VoucherCreditLot.redemption_id)
                 .subquery())
         query = (
             select(VoucherRedemption.id, VoucherRedemption.voucher_id, Voucher.last4, VoucherCampaign.name,
                    VoucherRedemption.amount, VoucherRedemption.currency, VoucherRedemption.redeemed_at,
-                   func.coalesce(lots.c.remaining, 0), Voucher.credit_days)
+                   func.coalesce(lots.c.remaining, 0), lots.c.expires_at)
             .join(Voucher, Voucher.id == VoucherRedemption.voucher_id)
             .outerjoin(VoucherCampaign, VoucherCampaign.id == Voucher.campaign_id)
             .outerjoin(lots, lots.c.redemption_id == VoucherRedemption.id)
             .where(VoucherRedemption.customer_id == customer.id)
             .order_by(VoucherRedemption.redeemed_at.desc(), VoucherRedemption.id.desc())
         )
-        expiries = {rid: at for rid, at in r.session.execute(
-            select(VoucherCreditLot.redemption_id, func.max(VoucherCreditLot.expires_at))
-            .where(VoucherCreditLot.customer_id == customer.id).group_by(VoucherCreditLot.redemption_id))}
         rows = []
-        for rid, vid, l4, campaign, amount, cur, at, remaining, _days in r.session.execute(query):
-            expires = expiries.get(rid)
+        for rid, vid, l4, campaign, amount, cur, at, remaining, expires in r.session.execute(query):
             expired = expires is not None and expires <= now
             # Credit past its expiry is written off by the next posting or `vouchers expire`;
             # until then it is shown as nothing left, which is what the customer can spend.
