@@ -184,8 +184,7 @@ class CliRunner:
         self.monkeypatch = monkeypatch
         monkeypatch.setenv("BILLING_DESK_DATABASE_URL", db_url)
         monkeypatch.setenv("BILLING_DESK_PASSWORD", STAFF_PASSWORD)
-        monkeypatch.setenv("BILLING_DESK_CONFIG", "")
-        monkeypatch.delenv("BILLING_DESK_CONFIG")
+        monkeypatch.delenv("BILLING_DESK_CONFIG", raising=False)
 
     def __call__(self, *args: str, stdin: str = "", password: str | None = None) -> CliResult:
         from billing_desk.cli.main import main
