@@ -8,8 +8,8 @@ from PySide6.QtGui import QColor
 from billing_desk.domain.enums import EntryStatus
 from billing_desk.services.ledger_dto import HistoryRow
 from billing_desk.tasks import TaskRunner
-from billing_desk.views.formatting import AMOUNT_ALIGN, MUTED, NEGATIVE, local_time, money_text, signed_money_color, tr
-from billing_desk.views.table_models.paged_model import Column, PagedTableModel
+from billing_desk.views.formatting import MUTED, NEGATIVE, local_time, signed_money_color, tr
+from billing_desk.views.table_models.paged_model import Column, PagedTableModel, amount_column
 
 KIND_LABELS = {
     "topup": "Top-up", "voucher": "Voucher", "usage": "Usage", "promotion": "Promotion",
@@ -37,8 +37,7 @@ def history_columns() -> list[Column]:
         Column("status", tr("Status"), status_text,
                color=lambda r: NEGATIVE if r.status == EntryStatus.FAILED else None,
                tooltip=lambda r: r.failure_reason, width=120),
-        Column("amount", tr("Amount"), lambda r: money_text(r.amount), AMOUNT_ALIGN, _amount_color,
-               numeric=True, sort_key=lambda r: r.amount.minor, width=140),
+        amount_column("amount", tr("Amount"), lambda r: r.amount, color=_amount_color, width=140),
     ]
 
 

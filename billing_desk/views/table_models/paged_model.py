@@ -20,8 +20,9 @@ from typing import Any
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QObject, QPersistentModelIndex, Qt, Signal
 from PySide6.QtGui import QColor, QFont
 
+from billing_desk.domain.money import Money
 from billing_desk.tasks import QueryOp, TaskRunner
-from billing_desk.views.formatting import AMOUNT_ALIGN, tabular_font
+from billing_desk.views.formatting import AMOUNT_ALIGN, money_text, tabular_font
 
 ROW_ROLE = Qt.ItemDataRole.UserRole + 1
 SORT_ROLE = Qt.ItemDataRole.UserRole + 2
@@ -45,10 +46,14 @@ class Column:
     stretch: bool = False  # takes the room left over (e.g. a description)
 
 
-def amount_column(key: str, header: str, get: Callable[[Any], Any], text: Callable[[Any], str],
-                  color: Callable[[Any], QColor | None]) -> Column:
-    return Column(key, header, lambda r: text(get(r)), AMOUNT_ALIGN, lambda r: color(get(r)),
-                  numeric=True, sort_key=lambda r: get(r).minor if get(r) is not None else 0, width=130)
+def amount_column(key: str, header: str, get: Callable[[Any], Money], *,
+                  color: Callable[[Any], QColor | None] | None = None, width: int = 130) -> Column:
+    """A money column: formatted by domain/money.py, right-aligned, sorted by minor units.
+
+    ``get`` takes the amount from a row; ``color`` (if any) takes the whole row.
+    """
+    return Column(key, header, lambda r: money_text(get(r)), AMOUNT_ALIGN, color, numeric=True,
+                  sort_key=lambda r: get(r).minor, width=width)
 
 
 @dataclass

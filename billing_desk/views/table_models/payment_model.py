@@ -7,8 +7,8 @@ from PySide6.QtGui import QColor
 
 from billing_desk.services.payments_dto import PaymentRow
 from billing_desk.tasks import TaskRunner
-from billing_desk.views.formatting import AMOUNT_ALIGN, MUTED, NEGATIVE, POSITIVE, local_time, money_text, tr
-from billing_desk.views.table_models.paged_model import Column, PagedTableModel
+from billing_desk.views.formatting import MUTED, NEGATIVE, POSITIVE, local_time, tr
+from billing_desk.views.table_models.paged_model import Column, PagedTableModel, amount_column
 
 METHOD_LABELS = {"vnpay": "VNPay", "stripe": "Stripe", "paypal": "PayPal"}
 STATUS_LABELS = {"success": "Success", "pending": "Pending", "failed": "Failed"}
@@ -23,8 +23,7 @@ def payment_status_text(row: PaymentRow) -> str:
 def payment_columns() -> list[Column]:
     return [
         Column("date", tr("Date and time"), lambda r: local_time(r.created_at, seconds=True), width=160),
-        Column("amount", tr("Amount"), lambda r: money_text(r.amount), AMOUNT_ALIGN, numeric=True,
-               sort_key=lambda r: r.amount.minor, width=130),
+        amount_column("amount", tr("Amount"), lambda r: r.amount),
         Column("method", tr("Method"), lambda r: METHOD_LABELS.get(r.method, r.method), width=90),
         Column("status", tr("Status"), payment_status_text, color=lambda r: STATUS_COLORS.get(r.status, MUTED),
                tooltip=lambda r: r.reason, width=260, stretch=True),

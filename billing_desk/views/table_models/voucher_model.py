@@ -6,8 +6,8 @@ from PySide6.QtCore import QObject
 
 from billing_desk.services.voucher_dto import CustomerVoucherRow
 from billing_desk.tasks import TaskRunner
-from billing_desk.views.formatting import AMOUNT_ALIGN, MUTED, POSITIVE, local_time, money_text, tr
-from billing_desk.views.table_models.paged_model import Column, PagedTableModel
+from billing_desk.views.formatting import MUTED, POSITIVE, local_time, tr
+from billing_desk.views.table_models.paged_model import Column, PagedTableModel, amount_column
 
 
 def voucher_state(row: CustomerVoucherRow) -> str:
@@ -18,18 +18,13 @@ def voucher_state(row: CustomerVoucherRow) -> str:
     return tr("Active")
 
 
-def _money(key: str, header: str, get) -> Column:  # type: ignore[no-untyped-def]
-    return Column(key, header, lambda r: money_text(get(r)), AMOUNT_ALIGN, numeric=True,
-                  sort_key=lambda r: get(r).minor, width=130)
-
-
 def voucher_columns() -> list[Column]:
     return [
         Column("code", tr("Code"), lambda r: f"…{r.last4}", width=90),
         Column("campaign", tr("Campaign"), lambda r: r.campaign or "—", width=200, stretch=True),
-        _money("amount", tr("Amount"), lambda r: r.amount),
+        amount_column("amount", tr("Amount"), lambda r: r.amount),
         Column("redeemed", tr("Redeemed"), lambda r: local_time(r.redeemed_at), width=140),
-        _money("remaining", tr("Remaining"), lambda r: r.remaining),
+        amount_column("remaining", tr("Remaining"), lambda r: r.remaining),
         Column("expires", tr("Expires"), lambda r: local_time(r.expires_at) or tr("never"), width=140),
         Column("state", tr("State"), voucher_state,
                color=lambda r: MUTED if r.expired or r.remaining.minor == 0 else POSITIVE, width=90),
