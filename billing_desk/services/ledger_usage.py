@@ -77,20 +77,24 @@ def check_description(text: str | None, fallback: str) -> str:
     return clean
 
 
+def _in_currency(amount: str | Money, account: str, currency: str) -> Money:
+    """What a person typed (either sign), or a Money, as an amount in the customer's currency."""
+    if not isinstance(amount, Money):
+        return parse_money(amount, currency, allow_negative=True)
+    if amount.currency != currency:
+        raise ValidationError(f"The amount is in {amount.currency}, but {account} is billed in {currency}.",
+                              field="amount")
+    return amount
+
+
 def charge_amount(amount: str | Money, customer: Customer) -> Money:
     """A usage amount: positive, in the customer's currency, no more decimals than it has."""
     if customer.currency is None:
         raise Conflict(f"{customer.account} has no billing currency yet, so it cannot be charged.")
-    if isinstance(amount, Money):
-        if amount.currency != customer.currency:
-            raise ValidationError(f"The amount is in {amount.currency}, but {customer.account} is billed in "
-                                  f"{customer.currency}.", field="amount")
-        money = amount
-    else:
-        try:
-            money = parse_money(amount, customer.currency, allow_negative=True)
-        except ValidationError as exc:
-            raise ValidationError(exc.message, field="amount") from None
+    try:
+        money = _in_currency(amount, customer.account, customer.currency)
+    except ValidationError as exc:
+        raise ValidationError(exc.message, field="amount") from None
     if money.minor <= 0:
         raise ValidationError("A usage amount must be more than zero; use `credit adjust` to give credit back.",
                               field="amount")
@@ -164,13 +168,7 @@ def adjustment_posting(customer: Customer, amount: str | Money, reason: str, *, 
     if not clean_reason:
         raise ValidationError("Give a reason for the adjustment; it is kept in the ledger and the audit log.",
                               field="reason")
-    if isinstance(amount, Money):
-        if amount.currency != customer.currency:
-            raise ValidationError(f"The amount is in {amount.currency}, but {customer.account} is billed in "
-                                  f"{customer.currency}.", field="amount")
-        money = amount
-    else:
-        money = parse_money(amount, customer.currency, allow_negative=True)
+    money = _in_currency(amount, customer.account, customer.currency)
     if money.minor == 0:
         raise ValidationError("The adjustment must not be zero.", field="amount")
     if promotion and money.minor < 0:
