@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QShowEvent
-from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QLabel, QWidget
 
 from billing_desk.events import Changes
 from billing_desk.services.dto import CustomerDTO
@@ -75,13 +75,6 @@ class CustomerTab(QWidget):
         self._stale = True
         if self.isVisible():
             self._load()
-
-
-def placeholder_page(text: str) -> QWidget:
-    page = QWidget()
-    layout = QVBoxLayout(page)
-    layout.addWidget(Placeholder(text))
-    return page
 
 
 NO_CUSTOMER = "Find a customer with the search box above (Ctrl+K) to see their {what} here."

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 from PySide6.QtCore import QSettings
 
@@ -25,10 +25,6 @@ class ViewContext:
     runner: TaskRunner
     bus: ChangeBus
     settings: QSettings
-
-    def service(self, name: str) -> Any | None:
-        """A capability's service, or None while that capability is not built yet."""
-        return getattr(self.app, name, None)
 
     def can(self, permission: Permission) -> bool:
         return self.actor.can(permission)

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QObject, QPersistentModelIndex, Qt, Signal
-from PySide6.QtGui import QColor, QFont
+from PySide6.QtGui import QColor
 
 from billing_desk.domain.money import Money
 from billing_desk.tasks import QueryOp, TaskRunner
@@ -67,7 +67,6 @@ class _State:
 
 class PagedTableModel(QAbstractTableModel):
     page_loaded = Signal(int)  # rows added by the page that just arrived
-    loading_changed = Signal(bool)
     load_failed = Signal(object)  # the exception
 
     def __init__(self, runner: TaskRunner, columns: Sequence[Column], page_size: int = 200,
@@ -97,15 +96,8 @@ class PagedTableModel(QAbstractTableModel):
     def loading(self) -> bool:
         return self._s.loading
 
-    @property
-    def exhausted(self) -> bool:
-        return self._s.exhausted
-
     def row(self, index: int) -> Any:
         return self._s.rows[index]
-
-    def rows(self) -> list[Any]:
-        return list(self._s.rows)
 
     # --- paging ---------------------------------------------------------------------------
     def canFetchMore(self, parent: ModelIndex = QModelIndex()) -> bool:  # noqa: B008
@@ -117,7 +109,6 @@ class PagedTableModel(QAbstractTableModel):
         state, fetch, size = self._s, self._fetch, self.page_size
         cursor = state.cursor
         state.loading = True
-        self.loading_changed.emit(True)
         QueryOp(self._runner, lambda: fetch(cursor, size),
                 lambda page: self._on_page(state, page)).failure(lambda e: self._on_failed(state, e)).run()
 
@@ -134,7 +125,6 @@ class PagedTableModel(QAbstractTableModel):
             self.beginInsertRows(QModelIndex(), start, start + n - 1)
             state.rows.extend(rows)
             self.endInsertRows()
-        self.loading_changed.emit(False)
         self.page_loaded.emit(n)
 
     def _on_failed(self, state: _State, error: BaseException) -> None:
@@ -142,7 +132,6 @@ class PagedTableModel(QAbstractTableModel):
             return
         state.loading = False
         state.exhausted = True  # don't retry in a loop; the tab offers a reload
-        self.loading_changed.emit(False)
         self.load_failed.emit(error)
 
     # --- Qt model -------------------------------------------------------------------------
@@ -182,6 +171,3 @@ class PagedTableModel(QAbstractTableModel):
         if role == SORT_ROLE:
             return column.sort_key(row) if column.sort_key else column.display(row)
         return None
-
-    def font(self) -> QFont:
-        return self._font
