@@ -198,12 +198,15 @@ def totals(session: Session, customer_id: int, currency: str | None, f: HistoryF
 def explain(session: Session, customer_id: int, f: HistoryFilter, after: HistoryCursor | None = None,
             limit: int = 200, *, fts: bool = False) -> str:
     """The database's plan for a page query (tests assert it walks an index)."""
-    query = page_query(customer_id, f, after, limit, fts=fts)
-    compiled = query.compile(dialect=session.get_bind().dialect, compile_kwargs={"literal_binds": False})
-    prefix = "EXPLAIN QUERY PLAN " if session.get_bind().dialect.name == "sqlite" else "EXPLAIN "
-    params: Sequence[Any] | dict[str, Any] = compiled.params
+    return query_plan(session, page_query(customer_id, f, after, limit, fts=fts))
+
+
+def query_plan(session: Session, query: Select[Any]) -> str:
+    """The database's plan for any Core query, run on the session's connection."""
     conn = session.connection()
-    rows = conn.exec_driver_sql(prefix + str(compiled), _positional(compiled, params, conn.dialect.paramstyle))
+    compiled = query.compile(dialect=conn.dialect, compile_kwargs={"render_postcompile": True})
+    prefix = "EXPLAIN QUERY PLAN " if conn.dialect.name == "sqlite" else "EXPLAIN "
+    rows = conn.exec_driver_sql(prefix + str(compiled), _positional(compiled, compiled.params, conn.dialect.paramstyle))
     return "\n".join(" ".join(str(c) for c in row) for row in rows)
 
 
@@ -218,4 +221,5 @@ def _bind(compiled: Any, key: str, value: Any) -> Any:
     return processor(value) if processor else value
 
 
-__all__ = ["MAX_PAGE", "explain", "fetch_page", "iterate", "normalise_filter", "page_query", "to_row", "totals"]
+__all__ = ["MAX_PAGE", "explain", "fetch_page", "iterate", "normalise_filter", "page_query", "query_plan", "to_row",
+           "totals"]

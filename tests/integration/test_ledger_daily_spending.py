@@ -20,7 +20,7 @@ from billing_desk.domain.money import Money
 from billing_desk.domain.permissions import ROLE_PERMISSIONS, Actor, Permission
 from billing_desk.models import LedgerEntry
 from billing_desk.services import ledger_spending
-from billing_desk.services.ledger_history import _positional
+from billing_desk.services.ledger_history import query_plan
 from billing_desk.services.ledger_posting import Posting, post
 from tests.integration.test_ledger_support import credit, make_customer
 
@@ -196,14 +196,8 @@ def test_the_sum_walks_an_index_of_the_customers_period(app, staff) -> None:
     cid = make_customer(app, staff.manager)
     bounds = ledger_spending.day_bounds(ledger_spending.local_days(date(2026, 3, 12), 90), HCM)
     with app.uow.read() as uow:
-        conn = uow.session.connection()
         if uow.dialect == "postgresql":  # an empty table would be seq-scanned; ask how it would go at scale
-            conn.exec_driver_sql("SET enable_seqscan = off")
-        compiled = ledger_spending.spending_query(cid, bounds).compile(
-            dialect=conn.dialect, compile_kwargs={"render_postcompile": True})
-        prefix = "EXPLAIN QUERY PLAN " if uow.dialect == "sqlite" else "EXPLAIN "
-        rows = conn.exec_driver_sql(prefix + str(compiled),
-                                    _positional(compiled, compiled.params, conn.dialect.paramstyle))
-        plan = "\n".join(" ".join(str(c) for c in row) for row in rows)
+            uow.session.connection().exec_driver_sql("SET enable_seqscan = off")
+        plan = query_plan(uow.session, ledger_spending.spending_query(cid, bounds))
     assert "ix_ledger_entries_customer_" in plan, plan
     assert "SCAN ledger_entries\n" not in plan + "\n" and "Seq Scan" not in plan, plan
