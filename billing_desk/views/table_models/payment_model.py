@@ -5,12 +5,12 @@ from __future__ import annotations
 from PySide6.QtCore import QObject
 from PySide6.QtGui import QColor
 
+from billing_desk.domain.enums import PaymentMethod
 from billing_desk.services.payments_dto import PaymentRow
 from billing_desk.tasks import TaskRunner
 from billing_desk.views.formatting import MUTED, NEGATIVE, POSITIVE, local_time, tr
 from billing_desk.views.table_models.paged_model import Column, PagedTableModel, amount_column
 
-METHOD_LABELS = {"vnpay": "VNPay", "stripe": "Stripe", "paypal": "PayPal"}
 STATUS_LABELS = {"success": "Success", "pending": "Pending", "failed": "Failed"}
 STATUS_COLORS = {"success": POSITIVE, "pending": QColor("#b45309"), "failed": NEGATIVE}
 
@@ -24,7 +24,7 @@ def payment_columns() -> list[Column]:
     return [
         Column("date", tr("Date and time"), lambda r: local_time(r.created_at, seconds=True), width=160),
         amount_column("amount", tr("Amount"), lambda r: r.amount),
-        Column("method", tr("Method"), lambda r: METHOD_LABELS.get(r.method, r.method), width=90),
+        Column("method", tr("Method"), lambda r: PaymentMethod(r.method).label, width=90),
         Column("status", tr("Status"), payment_status_text, color=lambda r: STATUS_COLORS.get(r.status, MUTED),
                tooltip=lambda r: r.reason, width=260, stretch=True),
         Column("reference", tr("Gateway reference"), lambda r: r.gateway_reference or "—", width=220),

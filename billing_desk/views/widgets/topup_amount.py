@@ -7,15 +7,17 @@ from __future__ import annotations
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QButtonGroup, QGridLayout, QGroupBox, QLabel, QLineEdit, QPushButton, QVBoxLayout, QWidget
 
+from billing_desk.domain.enums import PaymentMethod
 from billing_desk.domain.errors import ValidationError
 from billing_desk.domain.money import CURRENCIES, Money, format_plain, parse_money
 from billing_desk.domain.topup_limits import TopUpLimits
 from billing_desk.views.formatting import money_text, tabular_font, tr
 
-GATEWAYS = {
-    "vnpay": ("VNPay", "Supports domestic ATM cards, banking apps and credit cards (Visa, Mastercard, JCB, UnionPay)."),
-    "stripe": ("Stripe", "Accepts major international cards (Visa, Mastercard, JCB, American Express)."),
-    "paypal": ("PayPal", "Secure international payments with a PayPal balance or linked cards."),
+CARDS_ACCEPTED = {
+    PaymentMethod.VNPAY: "Supports domestic ATM cards, banking apps and credit cards "
+                         "(Visa, Mastercard, JCB, UnionPay).",
+    PaymentMethod.STRIPE: "Accepts major international cards (Visa, Mastercard, JCB, American Express).",
+    PaymentMethod.PAYPAL: "Secure international payments with a PayPal balance or linked cards.",
 }
 
 
@@ -43,7 +45,7 @@ class TopUpAmount(QWidget):
             min=money_text(limits.minimum), max=money_text(limits.maximum)))
         self.error_label = QLabel()
         self.error_label.setObjectName("fieldError")
-        name, cards = GATEWAYS.get(limits.method.value, (limits.method.value, ""))
+        name, cards = limits.method.label, CARDS_ACCEPTED.get(limits.method, "")
         gateway = QGroupBox(tr("Pay with {gateway} ({currency})").format(
             gateway=name, currency=CURRENCIES[limits.currency].name))
         gl = QVBoxLayout(gateway)
