@@ -14,7 +14,7 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -112,7 +112,7 @@ class Reconciler:
                     return self._finish(actor, p, PaymentStatus.FAILED, "expired: the gateway never gave a link")
                 checkout = gateway.create_checkout(p.checkout_request())
                 self._service.store_checkout(actor, p.id, checkout)
-                p = _with_reference(p, checkout.reference, checkout.data)
+                p = replace(p, reference=checkout.reference, data={**p.data, **checkout.data})
             answer = gateway.fetch_status(p.ref())
         except GatewayDeclined as exc:
             return self._finish(actor, p, PaymentStatus.FAILED, exc.message)
@@ -168,8 +168,3 @@ class Reconciler:
         log.info("payment %s: %s", p.id, status.value)
         return PaymentChange(p.id, p.customer_id, p.name, p.amount, p.method.value, PaymentStatus.PENDING.value,
                              status.value, reason, now)
-
-
-def _with_reference(p: Pending, reference: str, data: dict[str, Any]) -> Pending:
-    return Pending(p.id, p.customer_id, p.account, p.name, p.email, p.amount, p.method, p.key, reference,
-                   {**p.data, **data}, p.created_by, p.created_at, p.expires_at)
