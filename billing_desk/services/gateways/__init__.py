@@ -14,7 +14,7 @@ from typing import Any
 from billing_desk.domain.enums import PaymentMethod
 from billing_desk.services.gateways.base import PaymentGateway, reveal
 
-SECRET_KEYS = {"vnpay": ("hash_secret",), "stripe": ("secret_key",), "paypal": ("client_secret", "client_id")}
+SECRET_KEYS = {"vnpay": ("hash_secret",), "stripe": ("secret_key",), "paypal": ("client_secret",)}
 
 
 class Gateways:
@@ -43,7 +43,7 @@ class Gateways:
     def secrets(self) -> list[str]:
         """Every configured secret, so that callers can keep them out of stored text."""
         return [reveal(self._settings.get(gw, {}).get(key)).strip()
-                for gw, keys in SECRET_KEYS.items() for key in keys if key != "client_id"]
+                for gw, keys in SECRET_KEYS.items() for key in keys]
 
 
 __all__ = ["Gateways", "PaymentGateway"]
