@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from billing_desk.domain.countries import DEFAULT_PAYPAL_CURRENCIES
 from billing_desk.domain.enums import PaymentMethod
 from billing_desk.domain.errors import ValidationError
 from billing_desk.domain.money import CURRENCIES, PAYPAL_CURRENCIES, Money, format_money
@@ -70,7 +71,7 @@ CHECKOUT_LIFETIME_MINUTES: dict[PaymentMethod, int] = {
 }
 
 
-def method_for(currency: str, paypal_currencies: Iterable[str] = ("USD", "EUR")) -> PaymentMethod:
+def method_for(currency: str, paypal_currencies: Iterable[str] = DEFAULT_PAYPAL_CURRENCIES) -> PaymentMethod:
     """The gateway that takes top-ups in ``currency``, or a ValidationError saying why none does."""
     code = currency.upper()
     if code == "VND":
@@ -86,7 +87,7 @@ def method_for(currency: str, paypal_currencies: Iterable[str] = ("USD", "EUR"))
     )
 
 
-def limits_for(currency: str, paypal_currencies: Iterable[str] = ("USD", "EUR"),
+def limits_for(currency: str, paypal_currencies: Iterable[str] = DEFAULT_PAYPAL_CURRENCIES,
                minimums: dict[str, Money] | None = None) -> TopUpLimits:
     """The rules for one currency; ``minimums`` (from the config) override the table's."""
     code = currency.upper()
