@@ -10,7 +10,14 @@ from billing_desk.cli.common import Context, add_json, add_user, confirm, positi
 from billing_desk.domain.dates import day_range_utc, parse_day
 from billing_desk.domain.errors import Cancelled
 from billing_desk.domain.money import format_money
-from billing_desk.services.payments_dto import PaymentChange, PaymentFilters, PaymentRow, TopUpResult
+from billing_desk.services.payments import MAX_PAGE
+from billing_desk.services.payments_dto import (
+    NON_REFUNDABLE_NOTICE,
+    PaymentChange,
+    PaymentFilters,
+    PaymentRow,
+    TopUpResult,
+)
 
 NO_LINK_EXIT = 10  # the payment is pending but the gateway gave no link yet
 
@@ -53,8 +60,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
 
 def _create(ctx: Context, args: argparse.Namespace) -> int:
     actor = ctx.actor(args)
-    if not args.json and not confirm(f"Start a top-up of {args.amount} for {args.customer}? "
-                                     "Purchased credits are non-refundable."):
+    if not args.json and not confirm(f"Start a top-up of {args.amount} for {args.customer}? {NON_REFUNDABLE_NOTICE}"):
         raise Cancelled("Nothing was started.")
     result = ctx.app.payments.create_topup(actor, args.customer, args.amount)
     if args.json:
@@ -87,10 +93,11 @@ def _filters(args: argparse.Namespace) -> PaymentFilters:
 
 def _list(ctx: Context, args: argparse.Namespace) -> int:
     actor = ctx.actor(args)
+    filters = _filters(args)
     rows: list[PaymentRow] = []
     cursor = None
     while len(rows) < args.limit:  # keyset pages until the limit is reached
-        page = ctx.app.payments.list_payments(actor, _filters(args), cursor, min(500, args.limit - len(rows)))
+        page = ctx.app.payments.list_payments(actor, filters, cursor, min(MAX_PAGE, args.limit - len(rows)))
         rows.extend(page.rows)
         cursor = page.next_cursor
         if cursor is None:
