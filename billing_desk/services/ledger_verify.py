@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy import case, func, literal_column, null, or_, select, union_all
 from sqlalchemy.orm import Session
 
+from billing_desk.domain.enums import CreditSource, EntryStatus
 from billing_desk.domain.money import Money
 from billing_desk.models import Customer, CustomerBalance, LedgerEntry, VoucherCreditLot
 from billing_desk.services.ledger_dto import Mismatch, VerifyReport
@@ -26,14 +27,18 @@ _V = VoucherCreditLot.__table__
 _ZERO: Any = literal_column("0")
 
 
+def _moved(source: CreditSource) -> Any:
+    """A ledger row's contribution to one source's figure: its amount if it succeeded there."""
+    return case(((_L.c.status == EntryStatus.SUCCESS.value) & (_L.c.source == source.value), _L.c.amount),
+                else_=_ZERO)
+
+
 def _ledger_arm() -> Any:
     """Each ledger row as its contribution: its amount under its source if it succeeded."""
-    success = _L.c.status == "success"
     return select(
         _L.c.customer_id, null().label("currency"), _ZERO.label("has_balance"), _ZERO.label("total"),
         _ZERO.label("topup"), _ZERO.label("voucher"),
-        case((success & (_L.c.source == "topup"), _L.c.amount), else_=_ZERO).label("l_topup"),
-        case((success & (_L.c.source == "voucher"), _L.c.amount), else_=_ZERO).label("l_voucher"),
+        _moved(CreditSource.TOPUP).label("l_topup"), _moved(CreditSource.VOUCHER).label("l_voucher"),
         literal_column("1").label("n"), _ZERO.label("lots"),
         _L.c.currency.label("l_cur_min"), _L.c.currency.label("l_cur_max"))
 
@@ -77,15 +82,12 @@ def verify_query() -> Any:
     )
 
 
-def _per_source(source: str) -> Any:
-    return func.sum(case(((_L.c.status == "success") & (_L.c.source == source), _L.c.amount), else_=_ZERO))
-
-
 def joined_query() -> Any:
     """PostgreSQL's form: aggregate ledger rows and lots per customer (a parallel partial
     hash aggregate), then FULL JOIN the balances: 1.9 s at 10,000,000 rows, against 6.7 s
     for the UNION form, which PostgreSQL does not parallelise."""
-    ledger = (select(_L.c.customer_id, _per_source("topup").label("topup"), _per_source("voucher").label("voucher"),
+    ledger = (select(_L.c.customer_id, func.sum(_moved(CreditSource.TOPUP)).label("topup"),
+                     func.sum(_moved(CreditSource.VOUCHER)).label("voucher"),
                      func.count().label("n"), func.min(_L.c.currency).label("cur_min"),
                      func.max(_L.c.currency).label("cur_max"))
               .group_by(_L.c.customer_id).subquery("ledger"))
