@@ -12,14 +12,12 @@ from pathlib import Path
 from PySide6.QtCore import QStandardPaths, Qt
 from PySide6.QtGui import QIcon, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QFileDialog,
     QHBoxLayout,
     QLabel,
     QProgressBar,
     QPushButton,
     QStackedLayout,
-    QTableView,
     QVBoxLayout,
     QWidget,
 )
@@ -36,7 +34,7 @@ from billing_desk.views.context import ViewContext
 from billing_desk.views.dialogs.error_dialog import show_error
 from billing_desk.views.formatting import money_text, tr
 from billing_desk.views.table_models.credit_history_model import CreditHistoryModel
-from billing_desk.views.table_models.view_state import restore_columns, save_columns
+from billing_desk.views.table_models.view_state import data_table, save_columns
 from billing_desk.views.widgets.customer_header import role_tooltip
 from billing_desk.views.widgets.history_filters import HistoryFilterBar
 
@@ -46,14 +44,7 @@ class CreditHistoryTab(CustomerTab):
         super().__init__(ctx, parent)
         self.filters = HistoryFilterBar()
         self.model = CreditHistoryModel(ctx.runner)
-        self.table = QTableView()
-        self.table.setObjectName("creditHistoryTable")
-        self.table.setModel(self.model)
-        self.table.setAlternatingRowColors(True)
-        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.table.verticalHeader().hide()
-        self.table.verticalHeader().setDefaultSectionSize(26)
-        self.table.horizontalHeader().setStretchLastSection(False)
+        self.table = data_table(self.model, ctx.settings, "creditHistory", name="creditHistoryTable", row_height=26)
         self.totals_label = QLabel()
         self.totals_label.setObjectName("statusLabel")
         self.export_button = QPushButton(QIcon(str(resource_path("icons", "export.svg"))), tr("Export Excel"))
@@ -68,7 +59,6 @@ class CreditHistoryTab(CustomerTab):
         self._build()
         self.filters.changed.connect(self._on_filters_changed)
         self.model.load_failed.connect(lambda e: show_error(self, e))
-        restore_columns(self.table, ctx.settings, "creditHistory")
         export_keys = QShortcut(QKeySequence("Ctrl+E"), self, self.ask_export)
         export_keys.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
         allowed = ctx.can(Permission.EXPORT)

@@ -9,7 +9,6 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QStackedLayout,
-    QTableView,
     QVBoxLayout,
     QWidget,
 )
@@ -21,7 +20,7 @@ from billing_desk.views.base_tab import CustomerTab, Placeholder, no_customer_te
 from billing_desk.views.context import ViewContext
 from billing_desk.views.formatting import local_time, money_text, tabular_font, tr
 from billing_desk.views.table_models.credit_history_model import CreditHistoryModel
-from billing_desk.views.table_models.view_state import restore_columns
+from billing_desk.views.table_models.view_state import data_table
 from billing_desk.views.widgets.spending_chart import SpendingChart
 
 DAYS = 90
@@ -40,13 +39,8 @@ class OverviewTab(CustomerTab):
         self.plan_period.setObjectName("figureCaption")
         self.chart = SpendingChart()
         self.recent = CreditHistoryModel(ctx.runner, page_size=RECENT_ROWS)
-        self.recent_table = QTableView()
-        self.recent_table.setModel(self.recent)
-        self.recent_table.verticalHeader().hide()
-        self.recent_table.setAlternatingRowColors(True)
+        self.recent_table = data_table(self.recent, ctx.settings, "overviewRecent", select_rows=False, row_height=26)
         self.recent_table.setMinimumHeight(8 * 26 + 30)
-        self.recent_table.verticalHeader().setDefaultSectionSize(26)
-        restore_columns(self.recent_table, ctx.settings, "overviewRecent")
         self._build()
 
     def _figure(self) -> QLabel:

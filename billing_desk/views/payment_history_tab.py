@@ -11,7 +11,6 @@ from PySide6.QtWidgets import (
     QLabel,
     QPushButton,
     QStackedLayout,
-    QTableView,
     QVBoxLayout,
     QWidget,
 )
@@ -26,7 +25,7 @@ from billing_desk.views.dialogs.error_dialog import show_error
 from billing_desk.views.formatting import tr
 from billing_desk.views.table_models.paged_model import ROW_ROLE
 from billing_desk.views.table_models.payment_model import PaymentHistoryModel
-from billing_desk.views.table_models.view_state import restore_columns, save_columns
+from billing_desk.views.table_models.view_state import data_table, save_columns
 from billing_desk.views.widgets.customer_header import role_tooltip
 
 
@@ -35,14 +34,8 @@ class PaymentHistoryTab(CustomerTab):
         super().__init__(ctx, parent)
         self.model = PaymentHistoryModel(ctx.runner)
         self.model.load_failed.connect(lambda e: show_error(self, e))
-        self.table = QTableView()
-        self.table.setObjectName("paymentTable")
-        self.table.setModel(self.model)
-        self.table.setAlternatingRowColors(True)
-        self.table.verticalHeader().hide()
-        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table = data_table(self.model, ctx.settings, "payments", name="paymentTable")
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        restore_columns(self.table, ctx.settings, "payments")
         self.refresh_button = QPushButton(QIcon(str(resource_path("icons", "refresh.svg"))), tr("Refresh status"))
         self.refresh_button.clicked.connect(self.refresh_status)
         allowed = ctx.can(Permission.PAYMENT_REFRESH)

@@ -3,14 +3,14 @@ and Apply Code."""
 
 from __future__ import annotations
 
-from PySide6.QtWidgets import QAbstractItemView, QGroupBox, QLabel, QStackedLayout, QTableView, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QGroupBox, QLabel, QStackedLayout, QVBoxLayout, QWidget
 
 from billing_desk.events import Changes
 from billing_desk.views.base_tab import CustomerTab, Placeholder, no_customer_text
 from billing_desk.views.context import ViewContext
 from billing_desk.views.dialogs.error_dialog import show_error
 from billing_desk.views.formatting import tr
-from billing_desk.views.table_models.view_state import restore_columns, save_columns
+from billing_desk.views.table_models.view_state import data_table, save_columns
 from billing_desk.views.table_models.voucher_model import VoucherListModel
 from billing_desk.views.widgets.voucher_entry import VoucherEntry
 
@@ -21,15 +21,10 @@ class VouchersTab(CustomerTab):
         self.entry = VoucherEntry(ctx)
         self.model = VoucherListModel(ctx.runner)
         self.model.load_failed.connect(lambda e: show_error(self, e))
-        self.table = QTableView()
-        self.table.setModel(self.model)
-        self.table.setAlternatingRowColors(True)
-        self.table.verticalHeader().hide()
-        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table = data_table(self.model, ctx.settings, "vouchers")
         self.empty_label = QLabel(tr("No vouchers redeemed yet."))
         self.empty_label.setObjectName("statusLabel")
         self.model.page_loaded.connect(lambda n: self.empty_label.setVisible(self.model.rowCount() == 0))
-        restore_columns(self.table, ctx.settings, "vouchers")
         apply_box = QGroupBox(tr("Add voucher"))
         QVBoxLayout(apply_box).addWidget(self.entry)
         list_box = QGroupBox(tr("Voucher List"))

@@ -1,9 +1,10 @@
-"""Column widths per table, remembered in QSettings (per person, not in the database)."""
+"""Column widths per table, remembered in QSettings (per person, not in the database), and the
+read-only table view the tabs put over a ``PagedTableModel``."""
 
 from __future__ import annotations
 
 from PySide6.QtCore import QByteArray, QSettings
-from PySide6.QtWidgets import QHeaderView, QTableView
+from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableView
 
 from billing_desk.views.table_models.paged_model import PagedTableModel
 
@@ -26,3 +27,20 @@ def restore_columns(table: QTableView, settings: QSettings, key: str) -> None:
 
 def save_columns(table: QTableView, settings: QSettings, key: str) -> None:
     settings.setValue(f"tables/{key}", table.horizontalHeader().saveState())
+
+
+def data_table(model: PagedTableModel, settings: QSettings, key: str, *, name: str = "",
+               select_rows: bool = True, row_height: int = 0) -> QTableView:
+    """A table view over ``model``: alternating rows, no row numbers, remembered column widths."""
+    table = QTableView()
+    if name:
+        table.setObjectName(name)
+    table.setModel(model)
+    table.setAlternatingRowColors(True)
+    table.verticalHeader().hide()
+    if row_height:
+        table.verticalHeader().setDefaultSectionSize(row_height)
+    if select_rows:
+        table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+    restore_columns(table, settings, key)
+    return table
