@@ -33,7 +33,8 @@ from billing_desk.models import (
     utcnow,
 )
 from billing_desk.services.ledger_posting import Posting, post
-from billing_desk.services.voucher_codes import ALPHABET, CODE_LENGTH, code_hash, format_code, resolve_code_key
+from billing_desk.services.voucher_codes import ALPHABET, CODE_LENGTH, code_hash, format_code, last4, resolve_code_key
+from billing_desk.services.voucher_issue import credit_expiry
 
 SUBSCRIBED_CUSTOMERS = 5_000
 # Monthly prices in US cents, and a rough number of each currency's minor units per cent.
@@ -91,10 +92,6 @@ def _seed_subscriptions(session: Session, rng: random.Random, plans: dict[str, i
     return len(rows)
 
 
-def _demo_code(rng: random.Random) -> str:
-    return format_code("".join(rng.choice(ALPHABET) for _ in range(CODE_LENGTH)))
-
-
 def _campaign(session: Session, name: str, now: datetime) -> int | None:
     if session.scalar(select(VoucherCampaign.id).where(VoucherCampaign.name == name)) is not None:
         return None  # seeded before: leave it as it is
@@ -108,14 +105,13 @@ def _add_vouchers(session: Session, key: bytes, rng: random.Random, campaign_id:
                   now: datetime, **extra: Any) -> list[tuple[int, str]]:
     made = []
     for _ in range(count):
-        code = _demo_code(rng)
-        plain = code.replace("-", "")
-        voucher = Voucher(campaign_id=campaign_id, code_hash=code_hash(key, plain), last4=plain[-4:],
+        plain = "".join(rng.choice(ALPHABET) for _ in range(CODE_LENGTH))
+        voucher = Voucher(campaign_id=campaign_id, code_hash=code_hash(key, plain), last4=last4(plain),
                           amount=_VOUCHER_AMOUNT[currency], currency=currency, max_redemptions=1, redemption_count=0,
                           created_at=now, **{"credit_days": 90, "valid_from": None, "valid_until": None, **extra})
         session.add(voucher)
         session.flush()
-        made.append((voucher.id, code))
+        made.append((voucher.id, format_code(plain)))
     return made
 
 
@@ -127,10 +123,10 @@ def _redeem(session: Session, voucher_id: int, customer_id: int, now: datetime) 
                                    currency=voucher.currency, redeemed_at=now, staff_id=None)
     session.add(redemption)
     session.flush()
-    post(session, Posting(customer_id, LedgerKind.VOUCHER, Money(voucher.amount, voucher.currency),
-                          description=f"Voucher ...{voucher.last4}", source=CreditSource.VOUCHER,
-                          voucher_redemption_id=redemption.id, voucher_expires_at=now + timedelta(days=90),
-                          idempotency_key=f"voucher-{voucher.id}"))
+    post(session, Posting(
+        customer_id, LedgerKind.VOUCHER, Money(voucher.amount, voucher.currency),
+        description=f"Voucher ...{voucher.last4}", source=CreditSource.VOUCHER, voucher_redemption_id=redemption.id,
+        voucher_expires_at=credit_expiry(voucher.credit_days, now), idempotency_key=f"voucher-{voucher.id}"))
 
 
 def _seed_vouchers(session: Session, key: bytes, rng: random.Random, ids: list[int], now: datetime) -> list[str]:
