@@ -42,8 +42,11 @@ class ExportMeta:
     exported_at: datetime  # aware
     staff: str
     zone: tzinfo
-    zone_name: str
     rows: int
+
+    @property
+    def zone_name(self) -> str:
+        return str(getattr(self.zone, "key", None) or self.zone)
 
 
 def currency_format(code: str) -> str:

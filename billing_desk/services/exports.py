@@ -13,8 +13,7 @@ import contextlib
 import os
 import tempfile
 import time
-from collections.abc import Callable
-from datetime import tzinfo
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 from billing_desk.domain.dates import local_zone
@@ -26,7 +25,7 @@ from billing_desk.services import ledger_history as history
 from billing_desk.services.customers import resolve_customer
 from billing_desk.services.export_csv import write_csv
 from billing_desk.services.export_xlsx import ExportMeta, write_xlsx
-from billing_desk.services.ledger_dto import ExportResult, HistoryFilter
+from billing_desk.services.ledger_dto import ExportResult, HistoryFilter, HistoryRow
 from billing_desk.services.uow import UnitOfWorkFactory
 
 Progress = Callable[[int, int], None]
@@ -40,10 +39,6 @@ def export_format(path: Path, fmt: str | None) -> str:
     if chosen not in FORMATS:
         raise ValidationError(f"Export format '{chosen}' is not offered; choose xlsx or csv.", field="format")
     return chosen
-
-
-def _zone_name(zone: tzinfo) -> str:
-    return str(getattr(zone, "key", None) or zone)
 
 
 class ExportService:
@@ -65,9 +60,8 @@ class ExportService:
             customer = resolve_customer(uow.session, customer_ref)
             f = history.normalise_filter(uow.session, filters or HistoryFilter())
             total = history.totals(uow.session, customer.id, customer.currency, f).count
-            zone = local_zone()
             meta = ExportMeta(f"{customer.name} ({customer.account})", customer.currency or "USD", f.describe(),
-                              utcnow(), f"{actor.name} ({actor.role.value})", zone, _zone_name(zone), total)
+                              utcnow(), f"{actor.name} ({actor.role.value})", local_zone(), total)
 
             def on_rows(done: int) -> None:
                 if cancel is not None and cancel():
@@ -88,14 +82,14 @@ class ExportService:
         return result
 
 
-def _write_atomically(target: Path, fmt: str, meta: ExportMeta, pages: object,
+def _write_atomically(target: Path, fmt: str, meta: ExportMeta, pages: Iterable[list[HistoryRow]],
                       on_rows: Callable[[int], None]) -> int:
     handle, temp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".part", dir=target.parent)
     os.close(handle)
     temp = Path(temp_name)
     try:
         writer = write_xlsx if fmt == "xlsx" else write_csv
-        rows = writer(temp, meta, pages, on_rows)  # type: ignore[arg-type]
+        rows = writer(temp, meta, pages, on_rows)
         os.replace(temp, target)
         return rows
     finally:
