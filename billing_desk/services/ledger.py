@@ -161,9 +161,7 @@ class LedgerService:
                     done.append((line, post_usage(uow.session, line, actor.staff_id)))
                 except (ValidationError, Conflict) as exc:
                     raise type(exc)(f"Line {line.line}: {exc.message}", field=exc.field) from None
-            charged, failed, duplicates, totals = summarise(done)
-            report = ImportReport(len(lines), charged, failed, duplicates,
-                                  tuple(Money(v, c) for c, v in sorted(totals.items())))
+            report = summarise(done)
             audit.record(uow.session, actor, "usage.import", "usage_file", Path(str(source)).name[:64],
                          {**report.to_json(), "file": str(source)})
             uow.commit()

@@ -10,7 +10,7 @@ from __future__ import annotations
 import csv
 import io
 import re
-from collections.abc import Iterable
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
@@ -23,6 +23,7 @@ from billing_desk.domain.errors import BillingDeskError, Conflict, ValidationErr
 from billing_desk.domain.money import Money, parse_money
 from billing_desk.models import Customer, UsageService, utcnow
 from billing_desk.services.customers import resolve_customer
+from billing_desk.services.ledger_dto import ImportReport
 from billing_desk.services.ledger_posting import Posting, PostingResult, post
 
 IMPORT_COLUMNS = ("customer", "timestamp", "service", "description", "amount", "key")
@@ -182,7 +183,8 @@ def adjustment_posting(customer: Customer, amount: str | Money, reason: str, *, 
                    idempotency_key=check_key(key), staff_id=staff_id, source=source)
 
 
-def summarise(results: Iterable[tuple[UsageLine, PostingResult]]) -> tuple[int, int, int, dict[str, int]]:
+def summarise(results: Sequence[tuple[UsageLine, PostingResult]]) -> ImportReport:
+    """What a usage file did: counts per outcome and the charged sum per currency."""
     charged = failed = duplicates = 0
     totals: dict[str, int] = {}
     for line, result in results:
@@ -193,4 +195,5 @@ def summarise(results: Iterable[tuple[UsageLine, PostingResult]]) -> tuple[int, 
             totals[line.amount.currency] = totals.get(line.amount.currency, 0) + line.amount.minor
         else:
             failed += 1
-    return charged, failed, duplicates, totals
+    return ImportReport(len(results), charged, failed, duplicates,
+                        tuple(Money(v, c) for c, v in sorted(totals.items())))
