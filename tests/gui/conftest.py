@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 from PySide6.QtCore import QSettings
+from PySide6.QtWidgets import QWidget
 
 from billing_desk.app import Desk, build_desk
 from billing_desk.bootstrap import App, build_app
@@ -74,6 +75,13 @@ def open_customer(qtbot, desk: Desk, customer_id: int) -> None:  # type: ignore[
     with qtbot.waitSignal(desk.window.customer_opened, timeout=5000):
         desk.window.open_customer(customer_id)
     wait_idle(qtbot, desk)
+
+
+def show_tab(qtbot, desk: Desk, index: int) -> QWidget:  # type: ignore[no-untyped-def]
+    """Bring tab ``index`` to the front, wait for the queries its showing starts, return its page."""
+    desk.window.tabs.setCurrentIndex(index)
+    wait_idle(qtbot, desk)
+    return desk.window.tabs.currentWidget()
 
 
 def wait_idle(qtbot, desk: Desk, timeout: int = 10000) -> None:  # type: ignore[no-untyped-def]

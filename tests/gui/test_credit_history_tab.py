@@ -17,16 +17,14 @@ from billing_desk.services.dto import CustomerDTO
 from billing_desk.tasks import QueryOp
 from billing_desk.views.credit_history_tab import CreditHistoryTab
 from tests.conftest import StaffActors
-from tests.gui.conftest import DeskFactory, open_customer, wait_idle
+from tests.gui.conftest import DeskFactory, open_customer, show_tab, wait_idle
 from tests.gui.test_table_models import _seed_history
 
 
 def _history_tab(qtbot, make_desk: DeskFactory, actor, customer: CustomerDTO):  # type: ignore[no-untyped-def]
     desk = make_desk(actor)
     open_customer(qtbot, desk, customer.id)
-    desk.window.tabs.setCurrentIndex(1)
-    wait_idle(qtbot, desk)
-    tab = desk.window.tabs.currentWidget()
+    tab = show_tab(qtbot, desk, 1)
     assert isinstance(tab, CreditHistoryTab)
     return desk, tab
 

@@ -12,7 +12,7 @@ from billing_desk.services.gateways.sandbox import SandboxHandle
 from billing_desk.views.dialogs.add_credit_dialog import AddCreditDialog
 from billing_desk.views.payment_history_tab import PaymentHistoryTab
 from tests.conftest import StaffActors
-from tests.gui.conftest import DeskFactory, open_customer, wait_idle
+from tests.gui.conftest import DeskFactory, open_customer, show_tab, wait_idle
 from tests.integration.payments_support import pay, pay_app, sandbox  # noqa: F401 (fixtures)
 
 
@@ -53,9 +53,7 @@ def test_top_up_from_amount_to_settled_balance(qtbot, make_desk: DeskFactory, st
     assert "Success" in dialog.follow.status_label.text()
     qtbot.waitUntil(lambda: desk.window.header.balance_label.text() == "1,000,000 ₫", timeout=5000)
     dialog.close()
-    desk.window.tabs.setCurrentIndex(2)
-    wait_idle(qtbot, desk)
-    tab = desk.window.tabs.currentWidget()
+    tab = show_tab(qtbot, desk, 2)
     assert isinstance(tab, PaymentHistoryTab)
     assert tab.model.rowCount() == 1
     assert [tab.model.data(tab.model.index(0, c)) for c in (1, 2, 3)] == ["1,000,000 ₫", "VNPay", "Success"]
@@ -97,9 +95,7 @@ def test_refresh_status_and_copy_link_in_payment_history(qtbot, make_desk: DeskF
     started = pay_app.payments.create_topup(staff.support, sato.id, "5000")
     desk = make_desk(staff.support, pay_app)
     open_customer(qtbot, desk, sato.id)
-    desk.window.tabs.setCurrentIndex(2)
-    wait_idle(qtbot, desk)
-    tab = desk.window.tabs.currentWidget()
+    tab = show_tab(qtbot, desk, 2)
     assert tab.model.data(tab.model.index(0, 3)) == "Pending" and tab.model.data(tab.model.index(0, 2)) == "Stripe"
     assert not tab.copy_button.isEnabled()
     tab.table.selectRow(0)
@@ -120,9 +116,7 @@ def test_finance_sees_payments_but_cannot_top_up(qtbot, make_desk: DeskFactory, 
     desk = make_desk(staff.finance)
     open_customer(qtbot, desk, customers["lan"].id)
     assert not desk.window.header.add_credit_button.isEnabled()
-    desk.window.tabs.setCurrentIndex(2)
-    wait_idle(qtbot, desk)
-    assert desk.window.tabs.currentWidget().refresh_button.isEnabled()
+    assert show_tab(qtbot, desk, 2).refresh_button.isEnabled()
 
 
 def test_search_finds_a_customer_by_payment_reference_and_voucher_last_four(

@@ -11,7 +11,7 @@ from billing_desk.domain.money import Money
 from billing_desk.services.dto import CustomerDTO
 from billing_desk.views.plans_tab import PlansTab
 from tests.conftest import StaffActors
-from tests.gui.conftest import DeskFactory, open_customer, wait_idle
+from tests.gui.conftest import DeskFactory, open_customer, show_tab, wait_idle
 
 
 @pytest.fixture
@@ -25,9 +25,7 @@ def plans(desk_app: App, staff: StaffActors) -> None:
 
 def _plans_tab(qtbot, desk, customer: CustomerDTO) -> PlansTab:  # type: ignore[no-untyped-def]
     open_customer(qtbot, desk, customer.id)
-    desk.window.tabs.setCurrentIndex(4)
-    wait_idle(qtbot, desk)
-    tab = desk.window.tabs.currentWidget()
+    tab = show_tab(qtbot, desk, 4)
     assert isinstance(tab, PlansTab)
     return tab
 

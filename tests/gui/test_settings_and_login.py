@@ -13,15 +13,13 @@ from billing_desk.tasks import TaskRunner
 from billing_desk.views.dialogs.login_dialog import LoginDialog
 from billing_desk.views.settings_tab import SettingsTab
 from tests.conftest import STAFF_PASSWORD, StaffActors
-from tests.gui.conftest import DeskFactory, open_customer, wait_idle
+from tests.gui.conftest import DeskFactory, open_customer, show_tab, wait_idle
 
 
 def _settings_tab(qtbot, make_desk: DeskFactory, actor, customer: CustomerDTO):  # type: ignore[no-untyped-def]
     desk = make_desk(actor)
     open_customer(qtbot, desk, customer.id)
-    desk.window.tabs.setCurrentIndex(5)
-    wait_idle(qtbot, desk)
-    tab = desk.window.tabs.currentWidget()
+    tab = show_tab(qtbot, desk, 5)
     assert isinstance(tab, SettingsTab)
     return desk, tab
 

@@ -13,7 +13,7 @@ from billing_desk.views.dialogs.add_voucher_dialog import AddVoucherDialog
 from billing_desk.views.vouchers_tab import VouchersTab
 from billing_desk.views.widgets.voucher_entry import normalise_as_typed
 from tests.conftest import StaffActors
-from tests.gui.conftest import DeskFactory, open_customer, wait_idle
+from tests.gui.conftest import DeskFactory, open_customer, show_tab, wait_idle
 
 
 def _issue(app: App, staff: StaffActors, amount: Money) -> str:
@@ -31,9 +31,7 @@ def test_apply_code_in_the_vouchers_tab(qtbot, make_desk: DeskFactory, staff: St
     code = _issue(desk_app, staff, Money(200_000, "VND"))
     desk = make_desk(staff.support)
     open_customer(qtbot, desk, customers["lan"].id)
-    desk.window.tabs.setCurrentIndex(3)
-    wait_idle(qtbot, desk)
-    tab = desk.window.tabs.currentWidget()
+    tab = show_tab(qtbot, desk, 3)
     assert isinstance(tab, VouchersTab)
     assert tab.model.rowCount() == 0 and tab.empty_label.isVisibleTo(tab)
     entry = tab.entry
@@ -78,8 +76,6 @@ def test_finance_cannot_apply_codes(qtbot, make_desk: DeskFactory, staff: StaffA
                                     customers: dict[str, CustomerDTO]) -> None:
     desk = make_desk(staff.finance)
     open_customer(qtbot, desk, customers["lan"].id)
-    desk.window.tabs.setCurrentIndex(3)
-    wait_idle(qtbot, desk)
-    entry = desk.window.tabs.currentWidget().entry
+    entry = show_tab(qtbot, desk, 3).entry
     assert not entry.apply_button.isEnabled() and "may not redeem vouchers" in entry.apply_button.toolTip()
     assert not desk.window.header.add_voucher_button.isEnabled()
