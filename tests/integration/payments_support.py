@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from dataclasses import replace
 from typing import Any
@@ -81,14 +82,27 @@ def clear_faults(sandbox: SandboxHandle) -> None:
     control(sandbox, "/sandbox/faults", method="DELETE")
 
 
+def with_fast_sections(text: str, **overrides: Any) -> str:
+    """``text`` (TOML) with FAST and ``overrides`` added to each gateway section."""
+    extra = "".join(f"{k} = {json.dumps(v)}\n" for k, v in {**FAST, **overrides}.items())
+    for section in ("vnpay", "stripe", "paypal"):
+        text = text.replace(f"[gateways.{section}]\n", f"[gateways.{section}]\n{extra}")
+    return text
+
+
 def write_config(path: Any, url: str, **overrides: Any) -> Any:
     """A TOML config file whose gateway sections point at the sandbox (fast timeouts)."""
     from billing_desk.services.gateways.sandbox import demo_config_toml
 
-    text = demo_config_toml(url)
-    extra = "".join(f"{k} = {v!r}\n".replace("'", '"') for k, v in {**FAST, **overrides}.items())
-    text = text.replace("[gateways.vnpay]\n", f"[gateways.vnpay]\n{extra}")
-    text = text.replace("[gateways.stripe]\n", f"[gateways.stripe]\n{extra}")
-    text = text.replace("[gateways.paypal]\n", f"[gateways.paypal]\n{extra}")
-    path.write_text(text, encoding="utf-8")
+    path.write_text(with_fast_sections(demo_config_toml(url), **overrides), encoding="utf-8")
     return path
+
+
+def cli_customer(cli: Any, country: str, currency: str, email: str, name: str = "Test Person") -> str:
+    """A customer with a billing profile and currency, made through the CLI as support."""
+    r = cli("customer", "create", "--name", name, "--email", email, "--country", country,
+            "--type", "personal", "--address", "1 Test Street", "--json", "--user", "support")
+    assert r.code == 0, r.err
+    account: str = json.loads(r.out)["account"]
+    assert cli("customer", "set-currency", account, currency, "--user", "support").code == 0
+    return account

@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from tests.integration.payments_support import pay, sandbox, write_config  # noqa: F401
+from tests.integration.payments_support import cli_customer, pay, sandbox, write_config  # noqa: F401
 
 
 @pytest.fixture
@@ -16,21 +16,12 @@ def pay_cli(cli, sandbox, tmp_path):
     return cli
 
 
-def _customer(cli, country: str, currency: str, email: str) -> str:
-    r = cli("customer", "create", "--name", "Test Person", "--email", email, "--country", country,
-            "--type", "personal", "--address", "1 Test Street", "--json", "--user", "support")
-    assert r.code == 0, r.err
-    account = json.loads(r.out)["account"]
-    assert cli("customer", "set-currency", account, currency, "--user", "support").code == 0
-    return account
-
-
 @pytest.mark.parametrize(("country", "currency", "amount", "method", "minor"), [
     ("VN", "VND", "500000", "vnpay", 500000), ("JP", "JPY", "3,000", "stripe", 3000),
     ("US", "USD", "25.00", "paypal", 2500)])
 def test_topup_end_to_end_from_the_cli(pay_cli, sandbox, country, currency, amount, method, minor):
     cli = pay_cli
-    account = _customer(cli, country, currency, f"{method}@example.com")
+    account = cli_customer(cli, country, currency, f"{method}@example.com")
     r = cli("topup", "create", account, amount, "--json", "--user", "support")
     assert r.code == 0, r.err
     created = json.loads(r.out)
@@ -55,7 +46,7 @@ def test_topup_end_to_end_from_the_cli(pay_cli, sandbox, country, currency, amou
 
 def test_text_output_warning_and_listing(pay_cli, sandbox):
     cli = pay_cli
-    account = _customer(cli, "JP", "JPY", "jp@example.com")
+    account = cli_customer(cli, "JP", "JPY", "jp@example.com")
     first = cli("topup", "create", account, "3000", "--user", "support")
     assert first.code == 0 and "Send this link" in first.out and "non-refundable" in first.out
     second = cli("topup", "create", account, "5000", "--user", "support")
@@ -71,7 +62,7 @@ def test_text_output_warning_and_listing(pay_cli, sandbox):
 
 def test_refusals_are_one_line_and_non_zero(pay_cli):
     cli = pay_cli
-    account = _customer(cli, "VN", "VND", "vn@example.com")
+    account = cli_customer(cli, "VN", "VND", "vn@example.com")
     low = cli("topup", "create", account, "1000", "--user", "support")
     assert low.code == 2 and "minimum top-up is 500,000" in low.err and low.err.count("\n") == 1
     denied = cli("payments", "reconcile", "--user", "support")
@@ -83,7 +74,7 @@ def test_refusals_are_one_line_and_non_zero(pay_cli):
 def test_no_link_when_the_gateway_is_down(cli, tmp_path):
     config = write_config(tmp_path / "config.toml", "http://127.0.0.1:9")  # nothing listens on port 9
     cli.monkeypatch.setenv("BILLING_DESK_CONFIG", str(config))
-    account = _customer(cli, "JP", "JPY", "down@example.com")
+    account = cli_customer(cli, "JP", "JPY", "down@example.com")
     r = cli("topup", "create", account, "3000", "--json", "--user", "support")
     assert r.code == 10 and "could not be reached" in r.err
     shown = json.loads(cli("payments", "list", "--json", "--user", "support").out)
@@ -92,7 +83,7 @@ def test_no_link_when_the_gateway_is_down(cli, tmp_path):
 
 def test_list_by_dates(pay_cli):
     cli = pay_cli
-    account = _customer(cli, "JP", "JPY", "dates@example.com")
+    account = cli_customer(cli, "JP", "JPY", "dates@example.com")
     assert cli("topup", "create", account, "3000", "--user", "support").code == 0
     from datetime import datetime, timedelta
 

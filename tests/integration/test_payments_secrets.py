@@ -14,7 +14,7 @@ from sqlalchemy import MetaData, select
 
 from billing_desk.database import open_database
 from billing_desk.services.gateways.sandbox import SandboxCredentials, start_sandbox
-from tests.integration.payments_support import FAST, clear_faults, fault, pay
+from tests.integration.payments_support import clear_faults, cli_customer, fault, pay, with_fast_sections
 
 CANARY = f"canary{uuid.uuid4().hex}"
 CREDS = SandboxCredentials(vnpay_hash_secret=f"vn-{CANARY}", stripe_secret_key=f"sk_test_{CANARY}st",
@@ -32,11 +32,7 @@ def _config(path, url: str, secrets_in_file: bool) -> str:
     ]
     if secrets_in_file:  # the Stripe key from the file, the other two from the environment
         lines.insert(lines.index("[gateways.paypal]"), f'secret_key = "{CREDS.stripe_secret_key}"')
-    text = "\n".join(lines) + "\n"
-    for section in ("vnpay", "stripe", "paypal"):
-        text = text.replace(f"[gateways.{section}]\n", f"[gateways.{section}]\n" + "".join(
-            f"{k} = {json.dumps(v)}\n" for k, v in FAST.items()))
-    path.write_text(text, encoding="utf-8")
+    path.write_text(with_fast_sections("\n".join(lines) + "\n"), encoding="utf-8")
     return str(path)
 
 
@@ -60,14 +56,6 @@ def canary_sandbox():
     handle.stop()
 
 
-def _customer(cli, country, currency, email):
-    out = cli("customer", "create", "--name", "Canary Person", "--email", email, "--country", country, "--type",
-              "personal", "--address", "1 Test Street", "--json", "--user", "support").out
-    account = json.loads(out)["account"]
-    cli("customer", "set-currency", account, currency, "--user", "support")
-    return account
-
-
 def test_secrets_stay_out_of_db_logs_audit_and_messages(cli, canary_sandbox, db_url, tmp_path, caplog):
     caplog.set_level(logging.DEBUG)
     sandbox = canary_sandbox
@@ -80,8 +68,8 @@ def test_secrets_stay_out_of_db_logs_audit_and_messages(cli, canary_sandbox, db_
         result = cli(*args)
         texts.extend([result.out, result.err])
 
-    accounts = [_customer(cli, "VN", "VND", "vn@example.com"), _customer(cli, "JP", "JPY", "jp@example.com"),
-                _customer(cli, "US", "USD", "us@example.com")]
+    accounts = [cli_customer(cli, country, currency, email, "Canary Person") for country, currency, email in
+                (("VN", "VND", "vn@example.com"), ("JP", "JPY", "jp@example.com"), ("US", "USD", "us@example.com"))]
     for account, amount in zip(accounts, ("500000", "3000", "25"), strict=True):
         run("topup", "create", account, amount, "--json", "--user", "support")
     links = [json.loads(texts[i])["checkout_url"] for i in (0, 2, 4)]
