@@ -13,10 +13,6 @@ from billing_desk.domain.errors import BillingDeskError, ValidationError
 from billing_desk.services.ledger_dto import HistoryCursor, HistoryFilter, PostingOutcome
 
 
-class LedgerMismatch(BillingDeskError):
-    exit_code = 1
-
-
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     _usage(sub)
     _credit(sub)
@@ -174,7 +170,7 @@ def _verify(ctx: Context, args: argparse.Namespace) -> int:
     if not report.ok:
         for m in report.mismatches:
             sys.stderr.write(f"MISMATCH {m.describe()}\n")
-        raise LedgerMismatch(f"Ledger check FAILED: {len(report.mismatches)} mismatch(es) over "
+        raise BillingDeskError(f"Ledger check FAILED: {len(report.mismatches)} mismatch(es) over "
                              f"{report.customers} balances and {report.rows} rows.")
     print(f"Ledger OK: {report.customers} balances match {report.rows} rows ({report.seconds:.2f} s).")
     return 0
