@@ -21,6 +21,7 @@ from billing_desk.domain.money import Money
 from billing_desk.domain.permissions import Actor
 from billing_desk.services.ledger_dto import HistoryFilter
 from billing_desk.services.ledger_posting import Posting, post
+from tests.integration.test_ledger_support import make_customer
 
 PROCESSES = 8
 OPERATIONS = 500
@@ -78,12 +79,7 @@ def _worker(url: str, worker: int, customers: list[int]) -> dict[int, int]:
 def test_eight_processes_on_three_customers_lose_nothing(pg_url, staff):
     app = build_app(Settings(database_url=pg_url, config_path=None))
     try:
-        customers = []
-        for n in range(3):
-            c = app.customers.create(staff.manager, name=f"Busy Customer {n}", email=f"busy{n}@example.com",
-                                     country="VN", billing_type="personal", address="1 Le Loi")
-            app.customers.set_currency(staff.manager, c.id, "VND")
-            customers.append(c.id)
+        customers = [make_customer(app, staff.manager, name=f"Busy{n} Customer") for n in range(3)]
         ctx = multiprocessing.get_context("spawn")
         with ctx.Pool(PROCESSES) as pool:
             tallies = pool.starmap(_worker, [(pg_url, w, customers) for w in range(PROCESSES)])
