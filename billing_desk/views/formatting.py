@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 
 from PySide6.QtCore import QCoreApplication, Qt
 from PySide6.QtGui import QColor, QFont
+from PySide6.QtWidgets import QWidget
 
 from billing_desk.domain.dates import local_zone
 from billing_desk.domain.money import Money, format_money
@@ -37,6 +38,14 @@ def signed_money_color(money: Money | None) -> QColor | None:
     if money is None or money.minor == 0:
         return None
     return NEGATIVE if money.minor < 0 else POSITIVE
+
+
+def set_style_flag(widget: QWidget, name: str, value: bool) -> None:
+    """Set a property that style.qss selects on (``[negative="true"]``) and re-apply the sheet:
+    Qt does not re-evaluate property selectors by itself once a widget is polished."""
+    widget.setProperty(name, value)
+    widget.style().unpolish(widget)
+    widget.style().polish(widget)
 
 
 def tabular_font(base: QFont | None = None) -> QFont:

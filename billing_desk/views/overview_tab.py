@@ -18,7 +18,7 @@ from billing_desk.services.dto import CustomerDTO
 from billing_desk.services.plan_dto import SubscriptionDTO
 from billing_desk.views.base_tab import CustomerTab, Placeholder, no_customer_text
 from billing_desk.views.context import ViewContext
-from billing_desk.views.formatting import local_time, money_text, tabular_font, tr
+from billing_desk.views.formatting import local_time, money_text, set_style_flag, tabular_font, tr
 from billing_desk.views.table_models.credit_history_model import CreditHistoryModel
 from billing_desk.views.table_models.view_state import data_table
 from billing_desk.views.widgets.spending_chart import SpendingChart
@@ -116,7 +116,7 @@ class OverviewTab(CustomerTab):
             return
         for label, money in ((self.total_label, b.total), (self.topup_label, b.topup), (self.voucher_label, b.voucher)):
             label.setText(money_text(money))
-            label.setStyleSheet("color: #b3261e;" if money.minor < 0 else "")
+            set_style_flag(label, "negative", money.minor < 0)
 
     def _show_plan(self, sub: SubscriptionDTO) -> None:
         self.plan_label.setText(sub.plan.name if sub.plan else tr("Free (no plan)"))

@@ -9,7 +9,7 @@ from PySide6.QtWidgets import QFrame, QGridLayout, QHBoxLayout, QLabel, QPushBut
 from billing_desk.domain.countries import country_name
 from billing_desk.domain.permissions import Actor, Permission
 from billing_desk.services.dto import CustomerDTO
-from billing_desk.views.formatting import money_text, tabular_font, tr
+from billing_desk.views.formatting import money_text, set_style_flag, tabular_font, tr
 
 
 def role_tooltip(actor: Actor, permission: Permission, allowed: str) -> str:
@@ -77,9 +77,7 @@ class CustomerHeader(QFrame):
                                        f" ({customer.country})  ·  {currency}")
             total = customer.balance.total if customer.balance else None
             self.balance_label.setText(money_text(total))
-            self.balance_label.setProperty("negative", bool(total and total.minor < 0))
-            self.balance_label.style().unpolish(self.balance_label)
-            self.balance_label.style().polish(self.balance_label)
+            set_style_flag(self.balance_label, "negative", bool(total and total.minor < 0))
         self._update_buttons()
 
     def _update_buttons(self) -> None:

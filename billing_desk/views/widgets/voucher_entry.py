@@ -18,7 +18,7 @@ from billing_desk.services.voucher_codes import CODE_LENGTH, GROUP
 from billing_desk.services.voucher_dto import RedemptionResult
 from billing_desk.views.context import ViewContext
 from billing_desk.views.dialogs.error_dialog import error_message
-from billing_desk.views.formatting import local_time, money_text, tr
+from billing_desk.views.formatting import local_time, money_text, set_style_flag, tr
 from billing_desk.views.widgets.customer_header import role_tooltip
 
 
@@ -92,13 +92,13 @@ class VoucherEntry(QWidget):
             total=money_text(result.balance_total))
         if result.credit_expires_at:
             text += " " + tr("This credit expires on {day}.").format(day=local_time(result.credit_expires_at))
-        self.result_label.setProperty("ok", True)
+        set_style_flag(self.result_label, "ok", True)
         self.result_label.setText(text)
         self.redeemed.emit(result)
 
     def _on_refused(self, error: BaseException) -> None:
         self.apply_button.setEnabled(True)
         message = error.message if isinstance(error, BillingDeskError) else error_message(error)
-        self.result_label.setProperty("ok", False)
+        set_style_flag(self.result_label, "ok", False)
         self.result_label.setText(tr("Not applied: {reason}").format(reason=message))
         self.refused.emit(message)
