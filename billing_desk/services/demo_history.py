@@ -22,7 +22,8 @@ from typing import Any, cast
 from sqlalchemy import Table, bindparam, func, insert, select, text, update
 from sqlalchemy.orm import Session
 
-from billing_desk.domain.money import CURRENCIES
+from billing_desk.domain.money import CURRENCIES, PAYPAL_CURRENCIES
+from billing_desk.domain.topup_limits import method_for
 from billing_desk.models import CustomerBalance, LedgerEntry, VoucherCreditLot, utcnow
 from billing_desk.services.customer_profile import Profile
 from billing_desk.services.customers import insert_customer
@@ -123,10 +124,6 @@ def _scale(currency: str) -> tuple[int, int]:
     return _TOPUP_MAJOR_OTHER[0] * factor, _TOPUP_MAJOR_OTHER[1] * factor
 
 
-def _method(currency: str) -> str:
-    return {"VND": "VNPay", "JPY": "Stripe"}.get(currency, "PayPal")
-
-
 def _usage(rng: random.Random) -> tuple[str, str]:
     service, templates = rng.choice(_USAGE)
     return service, rng.choice(templates).format(n=rng.randrange(100_000), m=rng.randrange(1, 900),
@@ -137,13 +134,14 @@ def simulate(rng: random.Random, sim: _Sim, start: datetime, end: datetime, even
              next_lot: Iterator[int], keyed: bool) -> None:
     """``events`` history events between ``start`` and ``end``, in time order."""
     low, high = _scale(sim.currency)
+    method = method_for(sim.currency, PAYPAL_CURRENCIES).label  # any PayPal currency, enabled or not
     span = end - start
     unit = max(1, low // 200)  # a typical usage is a small fraction of a small top-up
     for n in range(events):
         at = start + span * ((n + rng.random()) / events)
         roll = rng.random()
         if (n == 0 and not sim.topup) or roll < 0.015 or (sim.topup + sim.voucher < unit * 5 and roll < 0.3):
-            sim.top_up(at, rng.randrange(low, high + 1, max(1, low // 10)), _method(sim.currency))
+            sim.top_up(at, rng.randrange(low, high + 1, max(1, low // 10)), method)
         elif roll < 0.02:
             sim.voucher_credit(at, next(next_lot), rng.randrange(low // 5, low + 1, max(1, low // 50)),
                                rng.choice((30, 60, 90, 180)))
