@@ -28,7 +28,6 @@ from billing_desk.events import ChangeBus, Changes
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
-Callback = Callable[[Any], None]
 
 
 class CancelToken:
@@ -39,10 +38,6 @@ class CancelToken:
 
     def cancel(self) -> None:
         self._event.set()
-
-    @property
-    def cancelled(self) -> bool:
-        return self._event.is_set()
 
     def __call__(self) -> bool:  # services may take a plain "is it cancelled?" callable
         return self._event.is_set()
