@@ -51,6 +51,10 @@ class CustomerTab(QWidget):
         if self.isVisible():
             self._load()
 
+    def is_open(self, customer_id: int) -> bool:
+        """An answer may arrive after another customer was opened: then it is dropped."""
+        return self.customer is not None and self.customer.id == customer_id
+
     def customer_changed(self, same_customer: bool) -> None:
         """Hook: reset filters etc. when another customer opens."""
 

@@ -97,15 +97,11 @@ class OverviewTab(CustomerTab):
             return page.rows, None  # one page only: the Credit History tab has the rest
 
         self.recent.set_source(recent)
-        self.ctx.query(lambda: plans.current(actor, cid), lambda sub: self._current(cid) and self._show_plan(sub)).run()
+        self.ctx.query(lambda: plans.current(actor, cid), lambda sub: self.is_open(cid) and self._show_plan(sub)).run()
         # Summed per local day in the database: one short query, so it queues with the page
         # queries rather than behind an export on the long-work pool.
         self.ctx.query(lambda: ledger.daily_spending(actor, cid, days=DAYS),
-                       lambda data: self._current(cid) and self.chart.show_spending(data)).run()
-
-    def _current(self, customer_id: int) -> bool:
-        """An answer may arrive after another customer was opened: then it is dropped."""
-        return self.customer is not None and self.customer.id == customer_id
+                       lambda data: self.is_open(cid) and self.chart.show_spending(data)).run()
 
     def _show_balance(self, customer: CustomerDTO) -> None:
         b = customer.balance

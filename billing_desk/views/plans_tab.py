@@ -107,7 +107,7 @@ class PlansTab(CustomerTab):
         self.stack.setCurrentIndex(1)
         plans, actor, cid, cur = self.ctx.app.plans, self.ctx.actor, customer.id, customer.currency
         self.ctx.query(lambda: (plans.current(actor, cid), plans.catalog(actor, cur)),
-                       lambda loaded: self.customer is not None and self.customer.id == cid and self._show(loaded)
+                       lambda loaded: self.is_open(cid) and self._show(loaded)
                        ).run()
 
     def _show(self, loaded: tuple[SubscriptionDTO, list[PlanRow]]) -> None:
