@@ -69,15 +69,6 @@ def payment_reference_source(session: Session, query: str) -> Iterable[tuple[int
     return [(int(r.customer_id), "payment reference") for r in rows]
 
 
-def checkout_request(payment: Payment, account: str, email: str) -> CheckoutRequest:
-    assert payment.expires_at is not None
-    return CheckoutRequest(
-        payment_id=payment.id, amount=Money(payment.amount, payment.currency),
-        idempotency_key=payment.idempotency_key, customer_account=account, customer_email=email,
-        created_at=payment.created_at, expires_at=payment.expires_at,
-    )
-
-
 class PaymentService:
     def __init__(self, uow: UnitOfWorkFactory, gateways: Gateways, paypal_currencies: Sequence[str],
                  minimums: Mapping[str, Money] | None = None, expiry_margin: timedelta = timedelta(minutes=30)) -> None:
@@ -155,18 +146,19 @@ class PaymentService:
             check_amount(money, limits)
             self.gateways.get(limits.method)  # a missing [gateways.x] section is refused before any write
             now = utcnow()
+            expires_at = now + timedelta(minutes=CHECKOUT_LIFETIME_MINUTES[limits.method])
             warning = _recent_pending_warning(session, customer.id, now)
             payment = Payment(
                 customer_id=customer.id, amount=money.minor, currency=money.currency, method=limits.method.value,
                 status=PaymentStatus.PENDING.value, idempotency_key=uuid4().hex, gateway_data="{}",
-                created_by=actor.staff_id, created_at=now, check_count=0,
-                expires_at=now + timedelta(minutes=CHECKOUT_LIFETIME_MINUTES[limits.method]),
+                created_by=actor.staff_id, created_at=now, check_count=0, expires_at=expires_at,
             )
             session.add(payment)
             session.flush()
             audit.record(session, actor, "payment.create", "payment", payment.id,
                          {"customer": dto.account, "amount": money.to_json(), "method": limits.method.value})
-            request = checkout_request(payment, dto.account, dto.email)
+            request = CheckoutRequest(payment.id, money, payment.idempotency_key, dto.account, dto.email, now,
+                                      expires_at)
             uow.commit()
             return payment.id, warning, request, limits.method
 
