@@ -131,12 +131,12 @@ def edit_plan(uow: UnitOfWorkFactory, actor: Actor, code: str, *, name: str | No
             plan.rank = rank
         if features is not None:
             plan.features = json.dumps([f.strip() for f in features])
+        new_prices = old_prices | {c: m.minor for c, m in (prices or {}).items()}
         if prices:
-            merged = {c: Money(v, c) for c, v in old_prices.items()} | dict(prices)
-            _set_prices(w.session, plan.id, merged)
+            _set_prices(w.session, plan.id, {c: Money(v, c) for c, v in new_prices.items()})
         w.session.flush()
         after = {"name": plan.name, "rank": plan.rank, "features": json.loads(plan.features),
-                 "prices": dict(sorted(prices_of(w.session, [plan.id])[plan.id].items()))}
+                 "prices": dict(sorted(new_prices.items()))}
         if after == before:
             return load_plan_row(w.session, plan.id, None)
         audit.record(w.session, actor, "plan.edit", "plan", plan.id, {"before": before, "after": after})
