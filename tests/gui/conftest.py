@@ -1,7 +1,8 @@
 """GUI fixtures: a desk (main window, task runner, change bus) on a fresh database.
 
 Like every database test, each GUI test runs on SQLite and on PostgreSQL (``desk_app`` is
-built on the parametrized ``db_url``). QSettings go to a throwaway INI file so no test sees another's window state.
+tests/conftest.py's ``app``, built on the parametrized ``db_url``). QSettings go to a
+throwaway INI file so no test sees another's window state.
 """
 
 from __future__ import annotations
@@ -14,18 +15,16 @@ from PySide6.QtCore import QSettings
 from PySide6.QtWidgets import QWidget
 
 from billing_desk.app import Desk, build_desk
-from billing_desk.bootstrap import App, build_app
-from billing_desk.config import Settings
+from billing_desk.bootstrap import App
 from billing_desk.domain.permissions import Actor
 from billing_desk.services.dto import CustomerDTO
 from tests.conftest import StaffActors
 
 
 @pytest.fixture
-def desk_app(db_url: str) -> Iterator[App]:
-    application = build_app(Settings(database_url=db_url, config_path=None))
-    yield application
-    application.close()
+def desk_app(app: App) -> App:
+    """The suite's ``app`` fixture under the name the GUI tests use."""
+    return app
 
 
 @pytest.fixture
