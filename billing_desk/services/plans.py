@@ -59,12 +59,6 @@ def _state(session: Session, sub: Subscription | None, currency: str, now: datet
     return _State(sub.scheduled_plan_id or sub.plan_id, start, end, None)
 
 
-def _price(session: Session, plan_id: int | None, currency: str) -> int:
-    if plan_id is None:
-        return 0
-    return prices_of(session, [plan_id])[plan_id].get(currency, 0)
-
-
 @dataclass(frozen=True, slots=True)
 class _Decision:
     kind: str
@@ -77,7 +71,8 @@ class _Decision:
 def _decide(session: Session, state: _State, target: Plan, currency: str, now: datetime) -> _Decision:
     if target.retired_at is not None and target.id != state.plan_id:
         raise Conflict(f"The {target.name} plan is retired and takes no new subscribers.", field="plan")
-    new_price = prices_of(session, [target.id])[target.id].get(currency)
+    prices = prices_of(session, [target.id] + ([state.plan_id] if state.plan_id else []))
+    new_price = prices[target.id].get(currency)
     if new_price is None:
         raise Conflict(f"The {target.name} plan has no price in {currency}; ask a manager to add one.", field="plan")
     start, end = (state.period_start, state.period_end) if state.period_start and state.period_end \
@@ -86,7 +81,7 @@ def _decide(session: Session, state: _State, target: Plan, currency: str, now: d
         if state.scheduled_plan_id is None:
             raise Conflict(f"The customer is already on the {target.name} plan.", field="plan")
         return _Decision(CANCEL_DOWNGRADE, 0, start, end, now)
-    old_price = _price(session, state.plan_id, currency)
+    old_price = prices[state.plan_id].get(currency, 0) if state.plan_id else 0
     current_rank = session.get(Plan, state.plan_id).rank if state.plan_id else -1  # type: ignore[union-attr]
     if new_price > old_price or (new_price == old_price and target.rank > current_rank):
         return _Decision(UPGRADE, prorated_charge(old_price, new_price, start, end, now), start, end, now)
@@ -125,9 +120,8 @@ class PlanService:
         actor.require(Permission.CUSTOMER_READ)
         with self._uow.read() as r:
             customer = resolve_customer(r.session, customer_ref)
-            currency = customer.currency or ""
-            state = _state(r.session, r.session.get(Subscription, customer.id), currency, utcnow())
             cur = customer.currency
+            state = _state(r.session, r.session.get(Subscription, customer.id), cur or "", utcnow())
             return SubscriptionDTO(
                 customer.id, load_plan_row(r.session, state.plan_id, cur) if state.plan_id else None,
                 state.period_start, state.period_end,
