@@ -50,13 +50,13 @@ def seed_payments(session: Session, rng: random.Random, options: Any, customer_i
         if rng.random() < 0.08:
             at = row.created_at - timedelta(minutes=rng.randrange(5, 60))
             payments.append({**base, "id": next_id, "status": "failed", "reason": _FAILURES[method],
-                             "idempotency_key": uuid.UUID(int=rng.getrandbits(128)).hex,
+                             "idempotency_key": _token(rng),
                              "gateway_reference": _reference(rng, method), "created_at": at, "settled_at": at,
                              "expires_at": at + timedelta(minutes=15)})
             next_id += 1
         at = row.created_at - timedelta(minutes=rng.randrange(1, 4))
         payments.append({**base, "id": next_id, "status": "success", "reason": None,
-                         "idempotency_key": uuid.UUID(int=rng.getrandbits(128)).hex,
+                         "idempotency_key": _token(rng),
                          "gateway_reference": _reference(rng, method), "created_at": at, "settled_at": row.created_at,
                          "expires_at": at + timedelta(minutes=15)})
         settled += 1
@@ -68,8 +68,12 @@ def seed_payments(session: Session, rng: random.Random, options: Any, customer_i
     return f"payments: {len(payments):,} ({settled:,} settled top-ups, {len(payments) - settled:,} failed)"
 
 
+def _token(rng: random.Random) -> str:
+    return uuid.UUID(int=rng.getrandbits(128)).hex
+
+
 def _reference(rng: random.Random, method: str) -> str:
-    token = uuid.UUID(int=rng.getrandbits(128)).hex
+    token = _token(rng)
     if method == "stripe":
         return f"cs_test_{token}"
     if method == "paypal":
