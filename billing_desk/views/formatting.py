@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Iterable
 from datetime import UTC, datetime
 
 from PySide6.QtCore import QCoreApplication, Qt
 from PySide6.QtGui import QColor, QFont
-from PySide6.QtWidgets import QWidget
+from PySide6.QtWidgets import QComboBox, QWidget
 
 from billing_desk.domain.dates import local_zone
-from billing_desk.domain.money import Money, format_money
+from billing_desk.domain.money import CURRENCIES, Money, format_money
 
 NEGATIVE = QColor("#b3261e")
 POSITIVE = QColor("#1b6e3a")
@@ -25,6 +26,12 @@ def tr(text: str, context: str = "BillingDesk") -> str:
 def money_text(money: Money | None) -> str:
     """'-$25.00' for a negative: the minus sign stays, colour is only a second cue."""
     return "—" if money is None else format_money(money)
+
+
+def add_currency_items(combo: QComboBox, codes: Iterable[str]) -> None:
+    """One item per currency, 'VND — Vietnamese dong', with the code as the item's data."""
+    for code in codes:
+        combo.addItem(f"{code} — {CURRENCIES[code].name}", code)
 
 
 def money_color(money: Money | None) -> QColor | None:

@@ -22,7 +22,7 @@ from billing_desk.services.dto import CustomerDTO
 from billing_desk.views.base_tab import CustomerTab, Placeholder, no_customer_text
 from billing_desk.views.context import ViewContext
 from billing_desk.views.dialogs.error_dialog import show_error
-from billing_desk.views.formatting import tr
+from billing_desk.views.formatting import add_currency_items, tr
 from billing_desk.views.widgets.customer_header import role_tooltip
 from billing_desk.views.widgets.profile_form import ProfileForm
 
@@ -43,8 +43,7 @@ class SettingsTab(CustomerTab):
         self.currency_button.clicked.connect(self.choose_currency)
         self.display_combo = QComboBox()
         self.display_combo.addItem(tr("Same as billing currency"), None)
-        for code in ("VND", "JPY", "USD", "EUR"):
-            self.display_combo.addItem(f"{code} — {CURRENCIES[code].name}", code)
+        add_currency_items(self.display_combo, ("VND", "JPY", "USD", "EUR"))
         self.display_button = QPushButton(tr("Save display preference"))
         self.display_button.clicked.connect(self.save_display)
         self._build()
@@ -128,8 +127,7 @@ class SettingsTab(CustomerTab):
         if self.customer is None or self.customer.currency is not None or not country:
             return
         self.currency_combo.clear()
-        for code in self.ctx.app.customers.currencies_for(country):
-            self.currency_combo.addItem(f"{code} — {CURRENCIES[code].name}", code)
+        add_currency_items(self.currency_combo, self.ctx.app.customers.currencies_for(country))
 
     def save(self) -> None:
         customer = self.customer

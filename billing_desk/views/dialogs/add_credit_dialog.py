@@ -16,14 +16,13 @@ from PySide6.QtWidgets import (
 )
 
 from billing_desk.domain.errors import BillingDeskError
-from billing_desk.domain.money import CURRENCIES
 from billing_desk.domain.topup_limits import TopUpLimits
 from billing_desk.events import Changes
 from billing_desk.services.dto import CustomerDTO
 from billing_desk.services.payments_dto import TopUpResult
 from billing_desk.views.context import ViewContext
 from billing_desk.views.dialogs.error_dialog import show_error
-from billing_desk.views.formatting import tr
+from billing_desk.views.formatting import add_currency_items, tr
 from billing_desk.views.widgets.payment_follow import PaymentFollow
 from billing_desk.views.widgets.profile_form import ProfileForm
 from billing_desk.views.widgets.topup_amount import TopUpAmount
@@ -100,8 +99,7 @@ class AddCreditDialog(QDialog):
             self.currency_combo.addItem(self.customer.currency, self.customer.currency)
             self.currency_combo.setEnabled(False)
             return
-        for code in self.ctx.app.customers.currencies_for(country):
-            self.currency_combo.addItem(f"{code} — {CURRENCIES[code].name}", code)
+        add_currency_items(self.currency_combo, self.ctx.app.customers.currencies_for(country))
 
     def _save_profile(self) -> None:
         self.form.clear_errors()
