@@ -53,11 +53,16 @@ def validate_request(req: IssueRequest, now: datetime) -> None:
         )
 
 
+def _face_value(req: IssueRequest) -> Money:
+    return Money(req.amount.minor * req.count, req.amount.currency)
+
+
 def preview(req: IssueRequest) -> IssuePreview:
-    validate_request(req, utcnow())
-    face = Money(req.amount.minor * req.count, req.amount.currency)
+    now = utcnow()
+    validate_request(req, now)
+    face = _face_value(req)
     most = Money(face.minor * req.max_redemptions, req.amount.currency)
-    return IssuePreview(req.count, req.amount, req.max_redemptions, face, most, _campaign_name(req, utcnow()))
+    return IssuePreview(req.count, req.amount, req.max_redemptions, face, most, _campaign_name(req, now))
 
 
 def _campaign_name(req: IssueRequest, now: datetime) -> str | None:
@@ -119,7 +124,7 @@ def issue(uow: UnitOfWorkFactory, key: CodeKey, actor: Actor, req: IssueRequest)
             insert(Voucher).returning(Voucher.id, sort_by_parameter_order=True),
             [{**common, **r} for r in rows],
         ))
-        face = Money(req.amount.minor * req.count, req.amount.currency)
+        face = _face_value(req)
         entity, entity_id = ("voucher_campaign", campaign_id) if campaign_id else ("voucher", ids[0])
         audit.record(w.session, actor, "voucher.issue", entity, entity_id, {
             "count": req.count, "amount": req.amount.to_json(), "face_value": face.to_json(),
