@@ -53,11 +53,18 @@ class PlanChangePreview:
     to_plan: PlanRow
     charge: Money
     balance: Money
-    balance_after: Money
-    shortfall: Money  # zero when the balance covers the charge
     effective_at: datetime
     period_start: datetime
     period_end: datetime
+
+    @property
+    def balance_after(self) -> Money:
+        return self.balance - self.charge
+
+    @property
+    def shortfall(self) -> Money:
+        """Zero when the balance covers the charge."""
+        return Money(max(self.charge.minor - self.balance.minor, 0), self.charge.currency)
 
     @property
     def affordable(self) -> bool:

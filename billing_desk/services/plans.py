@@ -143,8 +143,7 @@ class PlanService:
             return PlanChangePreview(
                 customer.id, d.kind, load_plan_row(r.session, state.plan_id, currency) if state.plan_id else None,
                 load_plan_row(r.session, target.id, currency), Money(d.charge, currency), Money(balance, currency),
-                Money(balance - d.charge, currency), Money(max(d.charge - balance, 0), currency), d.effective_at,
-                d.period_start, d.period_end,
+                d.effective_at, d.period_start, d.period_end,
             )
 
     def change(self, actor: Actor, customer_ref: str | int, plan_code: str,
