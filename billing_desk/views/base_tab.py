@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QShowEvent
-from PySide6.QtWidgets import QLabel, QWidget
+from PySide6.QtWidgets import QLabel, QStackedLayout, QWidget
 
 from billing_desk.events import Changes
 from billing_desk.services.dto import CustomerDTO
@@ -28,7 +28,9 @@ class Placeholder(QLabel):
 
 
 class CustomerTab(QWidget):
-    """Subclasses implement ``reload()`` and may narrow ``wants()``."""
+    """Subclasses call ``set_content()`` once, implement ``reload()`` and may narrow ``wants()``."""
+
+    stack: QStackedLayout
 
     def __init__(self, ctx: ViewContext, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -51,6 +53,13 @@ class CustomerTab(QWidget):
         if self.isVisible():
             self._load()
 
+    def set_content(self, content: QWidget, what: str) -> None:
+        """Two pages: a placeholder saying the tab will show the customer's ``what``, and ``content``
+        (shown whenever a customer is open)."""
+        self.stack = QStackedLayout(self)
+        self.stack.addWidget(Placeholder(no_customer_text(what)))
+        self.stack.addWidget(content)
+
     def is_open(self, customer_id: int) -> bool:
         """An answer may arrive after another customer was opened: then it is dropped."""
         return self.customer is not None and self.customer.id == customer_id
@@ -71,6 +80,7 @@ class CustomerTab(QWidget):
 
     def _load(self) -> None:
         self._stale = False
+        self.stack.setCurrentIndex(0 if self.customer is None else 1)
         self.reload()
 
     def _on_bus_changed(self, changes: Changes, _initiator: object) -> None:

@@ -17,7 +17,6 @@ from PySide6.QtWidgets import (
     QLabel,
     QProgressBar,
     QPushButton,
-    QStackedLayout,
     QVBoxLayout,
     QWidget,
 )
@@ -29,7 +28,7 @@ from billing_desk.export_process import ProcessExporter
 from billing_desk.resources import resource_path
 from billing_desk.services.ledger_dto import ExportResult, HistoryFilter, HistoryTotals
 from billing_desk.tasks import CancelToken, Progress
-from billing_desk.views.base_tab import CustomerTab, Placeholder, no_customer_text
+from billing_desk.views.base_tab import CustomerTab
 from billing_desk.views.context import ViewContext
 from billing_desk.views.dialogs.error_dialog import show_error
 from billing_desk.views.formatting import money_text, tr
@@ -77,10 +76,7 @@ class CreditHistoryTab(CustomerTab):
         layout.addWidget(self.filters)
         layout.addWidget(self.table, 1)
         layout.addLayout(bottom)
-        self.placeholder = Placeholder(no_customer_text(tr("credit transactions")))
-        self.stack = QStackedLayout(self)
-        self.stack.addWidget(self.placeholder)
-        self.stack.addWidget(content)
+        self.set_content(content, tr("credit transactions"))
 
     def wants(self, changes: Changes) -> bool:
         return changes.balance
@@ -91,10 +87,8 @@ class CreditHistoryTab(CustomerTab):
 
     def reload(self) -> None:
         if self.customer is None:
-            self.stack.setCurrentIndex(0)
             self.model.set_source(None)
             return
-        self.stack.setCurrentIndex(1)
         ledger = self.ctx.app.ledger
         self.ctx.query(lambda: ledger.services(self.ctx.actor), self.filters.set_services).run()
         self._requery(self.filters.current())

@@ -8,7 +8,6 @@ from PySide6.QtWidgets import (
     QGroupBox,
     QHBoxLayout,
     QLabel,
-    QStackedLayout,
     QVBoxLayout,
     QWidget,
 )
@@ -16,7 +15,7 @@ from PySide6.QtWidgets import (
 from billing_desk.events import Changes
 from billing_desk.services.dto import CustomerDTO
 from billing_desk.services.plan_dto import SubscriptionDTO
-from billing_desk.views.base_tab import CustomerTab, Placeholder, no_customer_text
+from billing_desk.views.base_tab import CustomerTab
 from billing_desk.views.context import ViewContext
 from billing_desk.views.formatting import local_time, money_text, set_style_flag, tabular_font, tr
 from billing_desk.views.table_models.credit_history_model import CreditHistoryModel
@@ -75,9 +74,7 @@ class OverviewTab(CustomerTab):
         layout.addLayout(top)
         layout.addWidget(chart, 1)
         layout.addWidget(recent, 1)
-        self.stack = QStackedLayout(self)
-        self.stack.addWidget(Placeholder(no_customer_text(tr("balance, plan, spending and recent activity"))))
-        self.stack.addWidget(content)
+        self.set_content(content, tr("balance, plan, spending and recent activity"))
 
     def wants(self, changes: Changes) -> bool:
         return False  # every change that matters here also refreshes the customer record
@@ -85,10 +82,8 @@ class OverviewTab(CustomerTab):
     def reload(self) -> None:
         customer = self.customer
         if customer is None:
-            self.stack.setCurrentIndex(0)
             self.recent.set_source(None)
             return
-        self.stack.setCurrentIndex(1)
         self._show_balance(customer)
         ledger, plans, actor, cid = self.ctx.app.ledger, self.ctx.app.plans, self.ctx.actor, customer.id
 

@@ -10,7 +10,6 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QPushButton,
-    QStackedLayout,
     QVBoxLayout,
     QWidget,
 )
@@ -19,7 +18,7 @@ from billing_desk.domain.permissions import Permission
 from billing_desk.events import Changes
 from billing_desk.resources import resource_path
 from billing_desk.services.payments_dto import PaymentChange, PaymentFilters, PaymentRow
-from billing_desk.views.base_tab import CustomerTab, Placeholder, no_customer_text
+from billing_desk.views.base_tab import CustomerTab
 from billing_desk.views.context import ViewContext
 from billing_desk.views.dialogs.error_dialog import show_error
 from billing_desk.views.formatting import tr
@@ -60,19 +59,15 @@ class PaymentHistoryTab(CustomerTab):
         layout = QVBoxLayout(content)
         layout.addWidget(self.table, 1)
         layout.addLayout(bar)
-        self.stack = QStackedLayout(self)
-        self.stack.addWidget(Placeholder(no_customer_text(tr("top-up payments"))))
-        self.stack.addWidget(content)
+        self.set_content(content, tr("top-up payments"))
 
     def wants(self, changes: Changes) -> bool:
         return changes.payments
 
     def reload(self) -> None:
         if self.customer is None:
-            self.stack.setCurrentIndex(0)
             self.model.set_source(None)
             return
-        self.stack.setCurrentIndex(1)
         payments, actor, filters = self.ctx.app.payments, self.ctx.actor, PaymentFilters(customer=self.customer.id)
 
         def fetch(after, limit):  # type: ignore[no-untyped-def]

@@ -12,7 +12,6 @@ from PySide6.QtWidgets import (
     QMessageBox,
     QPushButton,
     QScrollArea,
-    QStackedLayout,
     QVBoxLayout,
     QWidget,
 )
@@ -20,7 +19,7 @@ from PySide6.QtWidgets import (
 from billing_desk.domain.permissions import Permission
 from billing_desk.events import Changes
 from billing_desk.services.plan_dto import PlanChangePreview, PlanChangeResult, PlanRow, SubscriptionDTO
-from billing_desk.views.base_tab import CustomerTab, Placeholder, no_customer_text
+from billing_desk.views.base_tab import CustomerTab
 from billing_desk.views.context import ViewContext
 from billing_desk.views.dialogs.error_dialog import show_error
 from billing_desk.views.formatting import local_time, money_text, tr
@@ -89,9 +88,7 @@ class PlansTab(CustomerTab):
         layout.addWidget(current)
         layout.addWidget(catalog, 1)
         layout.addWidget(self.status_label)
-        self.stack = QStackedLayout(self)
-        self.stack.addWidget(Placeholder(no_customer_text(tr("current plan and the plans catalog"))))
-        self.stack.addWidget(content)
+        self.set_content(content, tr("current plan and the plans catalog"))
 
     # Prices follow the customer's currency: reload with the fresh record after any change.
     reload_on_refreshed_customer = True
@@ -102,9 +99,7 @@ class PlansTab(CustomerTab):
     def reload(self) -> None:
         customer = self.customer
         if customer is None:
-            self.stack.setCurrentIndex(0)
             return
-        self.stack.setCurrentIndex(1)
         plans, actor, cid, cur = self.ctx.app.plans, self.ctx.actor, customer.id, customer.currency
         self.ctx.query(lambda: (plans.current(actor, cid), plans.catalog(actor, cur)),
                        lambda loaded: self.is_open(cid) and self._show(loaded)

@@ -9,7 +9,6 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QPushButton,
-    QStackedLayout,
     QVBoxLayout,
     QWidget,
 )
@@ -19,7 +18,7 @@ from billing_desk.domain.money import CURRENCIES
 from billing_desk.domain.permissions import Permission
 from billing_desk.events import Changes
 from billing_desk.services.dto import CustomerDTO
-from billing_desk.views.base_tab import CustomerTab, Placeholder, no_customer_text
+from billing_desk.views.base_tab import CustomerTab
 from billing_desk.views.context import ViewContext
 from billing_desk.views.dialogs.error_dialog import show_error
 from billing_desk.views.formatting import add_currency_items, tr
@@ -81,10 +80,7 @@ class SettingsTab(CustomerTab):
         layout.addWidget(currency)
         layout.addWidget(display)
         layout.addStretch(1)
-        self.placeholder = Placeholder(no_customer_text(tr("billing profile, currency and display preferences")))
-        self.stack = QStackedLayout(self)
-        self.stack.addWidget(self.placeholder)
-        self.stack.addWidget(content)
+        self.set_content(content, tr("billing profile, currency and display preferences"))
 
     def _apply_roles(self) -> None:
         allowed = self.ctx.can(Permission.CUSTOMER_WRITE)
@@ -104,9 +100,7 @@ class SettingsTab(CustomerTab):
     def reload(self) -> None:
         customer = self.customer
         if customer is None:
-            self.stack.setCurrentIndex(0)
             return
-        self.stack.setCurrentIndex(1)
         self.form.load(customer)
         self._show_currency(customer)
         index = self.display_combo.findData(customer.display_currency)

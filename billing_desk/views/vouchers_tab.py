@@ -3,10 +3,10 @@ and Apply Code."""
 
 from __future__ import annotations
 
-from PySide6.QtWidgets import QGroupBox, QLabel, QStackedLayout, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QGroupBox, QLabel, QVBoxLayout, QWidget
 
 from billing_desk.events import Changes
-from billing_desk.views.base_tab import CustomerTab, Placeholder, no_customer_text
+from billing_desk.views.base_tab import CustomerTab
 from billing_desk.views.context import ViewContext
 from billing_desk.views.dialogs.error_dialog import show_error
 from billing_desk.views.formatting import tr
@@ -35,9 +35,7 @@ class VouchersTab(CustomerTab):
         layout = QVBoxLayout(content)
         layout.addWidget(apply_box)
         layout.addWidget(list_box, 1)
-        self.stack = QStackedLayout(self)
-        self.stack.addWidget(Placeholder(no_customer_text(tr("Voucher List and Apply Code"))))
-        self.stack.addWidget(content)
+        self.set_content(content, tr("Voucher List and Apply Code"))
 
     def wants(self, changes: Changes) -> bool:
         return changes.vouchers or changes.ledger
@@ -46,10 +44,8 @@ class VouchersTab(CustomerTab):
         customer = self.customer
         self.entry.set_customer(customer)
         if customer is None:
-            self.stack.setCurrentIndex(0)
             self.model.set_source(None)
             return
-        self.stack.setCurrentIndex(1)
         vouchers, actor, cid = self.ctx.app.vouchers, self.ctx.actor, customer.id
         self.model.set_source(lambda _after, _limit: (vouchers.customer_vouchers(actor, cid), None))
 
