@@ -117,12 +117,15 @@ class VoucherRow:
     status: VoucherStatus
     redemptions: int
     max_redemptions: int
-    credit_granted: Money
     valid_from: datetime | None
     valid_until: datetime | None
     customer_id: int | None
     created_at: datetime
     revoked_reason: str | None
+
+    @property
+    def credit_granted(self) -> Money:
+        return Money(self.amount.minor * self.redemptions, self.amount.currency)
 
     def to_json(self) -> dict[str, Any]:
         return {"id": self.id, "last4": self.last4, "campaign": self.campaign, "amount": self.amount.to_json(),
@@ -139,10 +142,13 @@ class CampaignRow:
     id: int
     name: str
     created_at: datetime
-    codes: int
     by_status: dict[str, int]
     redemptions: int
     credit_granted: tuple[Money, ...]
+
+    @property
+    def codes(self) -> int:
+        return sum(self.by_status.values())
 
     def to_json(self) -> dict[str, Any]:
         return {"id": self.id, "name": self.name, "created_at": self.created_at.isoformat(), "codes": self.codes,

@@ -118,8 +118,8 @@ def list_vouchers(uow: UnitOfWorkFactory, actor: Actor, flt: VoucherFilter, *, b
             query = query.where(Voucher.last4 == flt.last4.strip().upper())
         if before_id is not None:
             query = query.where(Voucher.id < before_id)
-        return [VoucherRow(vid, l4, camp, Money(int(amt), cur), VoucherStatus(st), int(used), int(mx),
-                           Money(int(amt) * int(used), cur), vf, vu, cust, created, why)
+        return [VoucherRow(vid, l4, camp, Money(int(amt), cur), VoucherStatus(st), int(used), int(mx), vf, vu, cust,
+                           created, why)
                 for vid, l4, camp, amt, cur, st, used, mx, vf, vu, cust, created, why in r.session.execute(query)]
 
 
@@ -154,7 +154,7 @@ def campaigns(uow: UnitOfWorkFactory, actor: Actor) -> list[CampaignRow]:
                 select(VoucherCampaign.id, VoucherCampaign.name, VoucherCampaign.created_at)
                 .order_by(VoucherCampaign.id.desc())):
             counts = by_status.get(cid, {})
-            rows.append(CampaignRow(cid, name, created, sum(counts.values()), counts, redeemed.get(cid, 0),
+            rows.append(CampaignRow(cid, name, created, counts, redeemed.get(cid, 0),
                                     tuple(Money(v, c) for c, v in sorted(granted.get(cid, {}).items()))))
         return rows
 
