@@ -59,6 +59,9 @@ def _prices(values: list[str] | None) -> dict[str, Money]:
     return prices
 
 
+PLAN_HEADERS = ["CODE", "NAME", "MONTHLY", "INCLUDES", ""]
+
+
 def _plan_line(p: PlanRow) -> list[str]:
     price = str(p.price) if p.price else ", ".join(str(m) for _, m in sorted(p.prices.items())) or "-"
     return [p.code, p.name, price, "; ".join(p.features), "retired" if p.retired else ""]
@@ -68,7 +71,7 @@ def _print_plan(p: PlanRow, as_json: bool) -> None:
     if as_json:
         print_json(p.to_json())
     else:
-        print_table([_plan_line(p)], ["CODE", "NAME", "MONTHLY", "INCLUDES", ""])
+        print_table([_plan_line(p)], PLAN_HEADERS)
 
 
 def _list(ctx: Context, args: argparse.Namespace) -> int:
@@ -78,7 +81,7 @@ def _list(ctx: Context, args: argparse.Namespace) -> int:
     elif not plans:
         print("No plans yet: a manager adds them with `billing-desk plan add`.")
     else:
-        print_table([_plan_line(p) for p in plans], ["CODE", "NAME", "MONTHLY", "INCLUDES", ""])
+        print_table([_plan_line(p) for p in plans], PLAN_HEADERS)
     return 0
 
 
