@@ -8,7 +8,6 @@ from typing import TYPE_CHECKING
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QDialog, QDialogButtonBox, QFormLayout, QLabel, QLineEdit, QVBoxLayout, QWidget
 
-from billing_desk.domain.errors import BillingDeskError
 from billing_desk.domain.permissions import Actor
 from billing_desk.tasks import QueryOp, TaskRunner
 from billing_desk.views.dialogs.error_dialog import error_message
@@ -76,7 +75,7 @@ class LoginDialog(QDialog):
         self.buttons.setEnabled(True)
         self.password_edit.clear()
         self.password_edit.setFocus()
-        self._fail(error.message if isinstance(error, BillingDeskError) else error_message(error))
+        self._fail(error_message(error))
 
     def _fail(self, text: str) -> None:
         self.message.setText(text)

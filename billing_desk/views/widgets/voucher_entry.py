@@ -10,7 +10,6 @@ from PySide6.QtCore import Signal
 from PySide6.QtGui import QFont
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QLineEdit, QPushButton, QVBoxLayout, QWidget
 
-from billing_desk.domain.errors import BillingDeskError
 from billing_desk.domain.permissions import Permission
 from billing_desk.events import Changes
 from billing_desk.services.dto import CustomerDTO
@@ -98,7 +97,7 @@ class VoucherEntry(QWidget):
 
     def _on_refused(self, error: BaseException) -> None:
         self.apply_button.setEnabled(True)
-        message = error.message if isinstance(error, BillingDeskError) else error_message(error)
+        message = error_message(error)
         set_style_flag(self.result_label, "ok", False)
         self.result_label.setText(tr("Not applied: {reason}").format(reason=message))
         self.refused.emit(message)
