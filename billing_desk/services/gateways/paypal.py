@@ -14,6 +14,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable, Mapping
+from dataclasses import replace
 from typing import Any
 
 import requests
@@ -27,7 +28,6 @@ from billing_desk.services.gateways.base import (
     HttpCaller,
     Outcome,
     PaymentRef,
-    RetryPolicy,
     StatusAnswer,
     json_of,
     require,
@@ -81,8 +81,7 @@ class PayPalGateway:
         require(config, "paypal", "client_id", "client_secret", "return_url")
         self._config = config
         self.api_base = reveal(config.get("api_base") or DEFAULT_API_BASE).rstrip("/")
-        base = retry_policy_of(config)
-        policy = RetryPolicy(base.max_retries, base.base_delay, base.max_delay, _RETRY_STATUSES)
+        policy = replace(retry_policy_of(config), statuses=_RETRY_STATUSES)
         self.http = HttpCaller("PayPal", timeout_of(config), policy, self._secrets)
         self._token: tuple[str, float] | None = None
         self._token_lock = threading.Lock()
