@@ -33,6 +33,7 @@ from billing_desk.views.context import ViewContext
 from billing_desk.views.dialogs.error_dialog import show_error
 from billing_desk.views.formatting import money_text, tr
 from billing_desk.views.table_models.credit_history_model import CreditHistoryModel
+from billing_desk.views.table_models.paged_model import keyset_source
 from billing_desk.views.table_models.view_state import data_table, save_columns
 from billing_desk.views.widgets.customer_header import role_tooltip
 from billing_desk.views.widgets.history_filters import HistoryFilterBar
@@ -99,12 +100,7 @@ class CreditHistoryTab(CustomerTab):
 
     def _requery(self, flt: HistoryFilter) -> None:
         ledger, actor, cid = self.ctx.app.ledger, self.ctx.actor, self.customer.id  # type: ignore[union-attr]
-
-        def fetch(after, limit):  # type: ignore[no-untyped-def]
-            page = ledger.history_page(actor, cid, flt, after, limit)
-            return page.rows, page.next_cursor
-
-        self.model.set_source(fetch)
+        self.model.set_source(keyset_source(lambda after, limit: ledger.history_page(actor, cid, flt, after, limit)))
         self.totals_label.setText(tr("Counting…"))
         self._totals_for = flt
         self.ctx.query(lambda: ledger.history_totals(actor, cid, flt),

@@ -22,7 +22,7 @@ from billing_desk.views.base_tab import CustomerTab
 from billing_desk.views.context import ViewContext
 from billing_desk.views.dialogs.error_dialog import show_error
 from billing_desk.views.formatting import tr
-from billing_desk.views.table_models.paged_model import ROW_ROLE
+from billing_desk.views.table_models.paged_model import ROW_ROLE, keyset_source
 from billing_desk.views.table_models.payment_model import PaymentHistoryModel
 from billing_desk.views.table_models.view_state import data_table, save_columns
 from billing_desk.views.widgets.customer_header import role_tooltip
@@ -69,12 +69,7 @@ class PaymentHistoryTab(CustomerTab):
             self.model.set_source(None)
             return
         payments, actor, filters = self.ctx.app.payments, self.ctx.actor, PaymentFilters(customer=self.customer.id)
-
-        def fetch(after, limit):  # type: ignore[no-untyped-def]
-            page = payments.list_payments(actor, filters, after, limit)
-            return page.rows, page.next_cursor
-
-        self.model.set_source(fetch)
+        self.model.set_source(keyset_source(lambda after, limit: payments.list_payments(actor, filters, after, limit)))
         self._on_selection()
 
     def selected(self) -> PaymentRow | None:

@@ -19,7 +19,7 @@ from billing_desk.services.ledger_dto import HistoryFilter
 from billing_desk.tasks import TaskRunner
 from billing_desk.views.formatting import NEGATIVE, POSITIVE
 from billing_desk.views.table_models.credit_history_model import CreditHistoryModel
-from billing_desk.views.table_models.paged_model import ROW_ROLE, SORT_ROLE, Column, PagedTableModel
+from billing_desk.views.table_models.paged_model import ROW_ROLE, SORT_ROLE, Column, PagedTableModel, keyset_source
 from tests.conftest import StaffActors
 
 
@@ -135,10 +135,8 @@ def test_credit_history_model_pages_and_filters_a_real_ledger(qtbot, runner: Tas
     model = CreditHistoryModel(runner, page_size=5)
 
     def source(flt: HistoryFilter):  # type: ignore[no-untyped-def]
-        def fetch(after, limit):  # type: ignore[no-untyped-def]
-            page = desk_app.ledger.history_page(staff.support, lan.id, flt, after, limit)
-            return page.rows, page.next_cursor
-        return fetch
+        ledger, actor = desk_app.ledger, staff.support
+        return keyset_source(lambda after, limit: ledger.history_page(actor, lan.id, flt, after, limit))
 
     with qtbot.waitSignal(model.page_loaded, timeout=5000):
         model.set_source(source(HistoryFilter()))

@@ -32,6 +32,15 @@ ModelIndex = QModelIndex | QPersistentModelIndex
 PageFetch = Callable[[Any, int], tuple[Sequence[Any], Any]]
 
 
+def keyset_source(query: Callable[[Any, int], Any]) -> PageFetch:
+    """A PageFetch over a service query ``(after, limit) -> page`` whose page has ``rows`` and
+    ``next_cursor`` (the history and payments pages)."""
+    def fetch(after: Any, limit: int) -> tuple[Sequence[Any], Any]:
+        page = query(after, limit)
+        return page.rows, page.next_cursor
+    return fetch
+
+
 @dataclass(frozen=True)
 class Column:
     key: str
