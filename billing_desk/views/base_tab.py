@@ -60,6 +60,9 @@ class CustomerTab(QWidget):
         self.stack.addWidget(Placeholder(no_customer_text(what)))
         self.stack.addWidget(content)
 
+    def save_state(self) -> None:
+        """Hook: remember per-person UI state (column widths) when the window closes."""
+
     def is_open(self, customer_id: int) -> bool:
         """An answer may arrive after another customer was opened: then it is dropped."""
         return self.customer is not None and self.customer.id == customer_id

@@ -155,8 +155,6 @@ class MainWindow(QMainWindow):
         self.ctx.settings.setValue("window/geometry", self.saveGeometry())
         self.ctx.settings.setValue("window/tab", self.tabs.currentIndex())
         for page in self.tab_pages:
-            save = getattr(page, "save_state", None)
-            if save is not None:
-                save()
+            page.save_state()
         self.ctx.settings.sync()
         super().closeEvent(event)

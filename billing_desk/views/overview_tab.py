@@ -19,7 +19,7 @@ from billing_desk.views.base_tab import CustomerTab
 from billing_desk.views.context import ViewContext
 from billing_desk.views.formatting import local_time, money_text, set_style_flag, tabular_font, tr
 from billing_desk.views.table_models.credit_history_model import CreditHistoryModel
-from billing_desk.views.table_models.view_state import data_table
+from billing_desk.views.table_models.view_state import data_table, save_columns
 from billing_desk.views.widgets.spending_chart import SpendingChart
 
 DAYS = 90
@@ -97,6 +97,9 @@ class OverviewTab(CustomerTab):
         # queries rather than behind an export on the long-work pool.
         self.ctx.query(lambda: ledger.daily_spending(actor, cid, days=DAYS),
                        lambda data: self.is_open(cid) and self.chart.show_spending(data)).run()
+
+    def save_state(self) -> None:
+        save_columns(self.recent_table, self.ctx.settings, "overviewRecent")
 
     def _show_balance(self, customer: CustomerDTO) -> None:
         b = customer.balance
