@@ -34,7 +34,7 @@ from PySide6.QtCore import QEventLoop, QSettings, Qt, QTimer
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication
 
-from billing_desk.app import apply_look, build_desk
+from billing_desk.app import apply_look, build_desk, keep_event_loop_responsive
 from billing_desk.bootstrap import build_app
 from billing_desk.config import Settings
 from billing_desk.services.demo import DEMO_PASSWORD
@@ -106,6 +106,7 @@ def main() -> int:
     whale = app.customers.find(actor, "billing@whale-ai.example.com", 1)[0]
     settings = QSettings(str(Path(tempfile.mkdtemp()) / "bench.ini"), QSettings.Format.IniFormat)
     desk = build_desk(app, actor, settings)
+    keep_event_loop_responsive()  # as run_gui does
     window = desk.window
     window.resize(1360, 860)
     window.show()

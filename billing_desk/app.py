@@ -93,9 +93,7 @@ def build_desk(app: App, actor: Actor, settings: QSettings | None = None,
     runner = runner or TaskRunner()
     bus = ChangeBus()
     ctx = ViewContext(app=app, actor=actor, runner=runner, bus=bus, settings=settings or user_settings())
-    desk = Desk(app, runner, bus, MainWindow(ctx))
-    keep_event_loop_responsive()
-    return desk
+    return Desk(app, runner, bus, MainWindow(ctx))
 
 
 def keep_event_loop_responsive() -> None:
@@ -190,6 +188,7 @@ def run_gui(demo: bool = False) -> int:
         app.close()
         return 0
     desk = build_desk(app, actor, settings, runner)
+    keep_event_loop_responsive()  # once per process, after everything long-lived exists
     desk.window.show()
     code = qt.exec()
     desk.close()
