@@ -9,9 +9,6 @@ worker thread: ``progress(done, total)`` is invoked from that thread after each 
 
 from __future__ import annotations
 
-import contextlib
-import os
-import tempfile
 import time
 from collections.abc import Callable, Iterable
 from pathlib import Path
@@ -22,6 +19,7 @@ from billing_desk.domain.permissions import Actor, Permission
 from billing_desk.models import utcnow
 from billing_desk.services import audit
 from billing_desk.services import ledger_history as history
+from billing_desk.services.atomic_file import atomic_file
 from billing_desk.services.customers import resolve_customer
 from billing_desk.services.export_csv import write_csv
 from billing_desk.services.export_xlsx import ExportMeta, write_xlsx
@@ -84,14 +82,6 @@ class ExportService:
 
 def _write_atomically(target: Path, fmt: str, meta: ExportMeta, pages: Iterable[list[HistoryRow]],
                       on_rows: Callable[[int], None]) -> int:
-    handle, temp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".part", dir=target.parent)
-    os.close(handle)
-    temp = Path(temp_name)
-    try:
-        writer = write_xlsx if fmt == "xlsx" else write_csv
-        rows = writer(temp, meta, pages, on_rows)
-        os.replace(temp, target)
-        return rows
-    finally:
-        with contextlib.suppress(FileNotFoundError):
-            temp.unlink()
+    writer = write_xlsx if fmt == "xlsx" else write_csv
+    with atomic_file(target) as temp:
+        return writer(temp, meta, pages, on_rows)
