@@ -61,6 +61,18 @@ def status_text(row: HistoryRow) -> str:
     return f"Failed ({row.failure_reason})" if row.failure_reason else "Failed"
 
 
+def text_cell(ws: WriteOnlyWorksheet, value: str | None) -> Any:
+    """A text value as a write-only sheet must hold it: exact, and never run as a formula."""
+    raw = value or ""
+    clean = xml_safe(raw)
+    if not needs_guard(raw):
+        return clean
+    cell = WriteOnlyCell(ws, value=clean)
+    cell.data_type = "s"  # never 'f': Excel must show it, not run it
+    cell.quotePrefix = True
+    return cell
+
+
 class _Cells:
     """Cell factories for one sheet; style objects are built once, not per cell."""
 
@@ -78,14 +90,7 @@ class _Cells:
         self._money_style = money_cell._style
 
     def text(self, value: str | None) -> Any:
-        raw = value or ""
-        clean = xml_safe(raw)
-        if not needs_guard(raw):
-            return clean
-        cell = WriteOnlyCell(self.ws, value=clean)
-        cell.data_type = "s"  # never 'f': Excel must show it, not run it
-        cell.quotePrefix = True
-        return cell
+        return text_cell(self.ws, value)
 
     def date(self, value: datetime) -> WriteOnlyCell:
         cell = WriteOnlyCell(self.ws, value=value)

@@ -1,22 +1,23 @@
 """Writing voucher codes and voucher lists to .csv or .xlsx.
 
 Plain codes exist only in memory after issue and in the file they are exported to, so that
-file is created readable by its owner only (0600) and written atomically: a temporary file
-beside the target, renamed into place when complete.
+file is written through ``atomic_file``: readable by its owner only (0600), and whole or not
+at all. Text typed by staff (campaign names, revoke reasons) passes the same formula guard
+as every other export, so a spreadsheet never runs it.
 """
 
 from __future__ import annotations
 
-import contextlib
 import csv
-import os
-import tempfile
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 from openpyxl import Workbook
 
 from billing_desk.domain.errors import ValidationError
+from billing_desk.services.atomic_file import atomic_file
+from billing_desk.services.export_guard import csv_text
+from billing_desk.services.export_xlsx import text_cell
 from billing_desk.services.voucher_dto import IssuedVouchers, VoucherRow
 
 FORMATS = ("csv", "xlsx")
@@ -35,18 +36,9 @@ def _format(path: Path) -> str:
 def write_table(path: str | Path, headers: Sequence[str], rows: Iterable[Sequence[Cell]]) -> int:
     """Write ``rows`` under ``headers``; returns the number of rows written."""
     target = Path(path).expanduser()
-    fmt = _format(target)
-    handle, temp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".part", dir=target.parent)
-    os.close(handle)
-    temp = Path(temp_name)
-    os.chmod(temp, 0o600)
-    try:
-        count = _write_csv(temp, headers, rows) if fmt == "csv" else _write_xlsx(temp, headers, rows)
-        os.replace(temp, target)
-        return count
-    finally:
-        with contextlib.suppress(FileNotFoundError):
-            temp.unlink()
+    writer = _write_csv if _format(target) == "csv" else _write_xlsx
+    with atomic_file(target) as temp:
+        return writer(temp, headers, rows)
 
 
 def _write_csv(path: Path, headers: Sequence[str], rows: Iterable[Sequence[Cell]]) -> int:
@@ -55,7 +47,7 @@ def _write_csv(path: Path, headers: Sequence[str], rows: Iterable[Sequence[Cell]
         writer = csv.writer(fh)
         writer.writerow(headers)
         for row in rows:
-            writer.writerow(["" if c is None else c for c in row])
+            writer.writerow([csv_text(c) if isinstance(c, str) else "" if c is None else c for c in row])
             count += 1
     return count
 
@@ -66,7 +58,7 @@ def _write_xlsx(path: Path, headers: Sequence[str], rows: Iterable[Sequence[Cell
     sheet.append(list(headers))
     count = 0
     for row in rows:
-        sheet.append(list(row))
+        sheet.append([text_cell(sheet, c) if isinstance(c, str) else c for c in row])
         count += 1
     book.save(path)
     return count

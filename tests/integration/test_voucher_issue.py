@@ -217,3 +217,21 @@ def test_ten_thousand_codes_in_one_batch(app: App, staff) -> None:
     with app.uow.read() as uow:
         ids = list(uow.session.scalars(select(Voucher.id).order_by(Voucher.id)))
     assert ids == list(issued.voucher_ids)
+
+
+def test_staff_typed_text_in_voucher_exports_is_never_a_formula(cli, app: App, staff, tmp_path: Path) -> None:
+    """Campaign names and revoke reasons pass the same formula guard as the credit-history export."""
+    app.vouchers.issue(staff.manager, IssueRequest(USD10, count=1, campaign="=HYPERLINK(\"http://x\")"))
+    r = cli("voucher", "revoke", "--campaign", "=HYPERLINK(\"http://x\")", "--reason", "@SUM(A1)", "--user", "manager")
+    assert r.code == 0, r.err
+    out_csv, out_xlsx = tmp_path / "list.csv", tmp_path / "list.xlsx"
+    for out in (out_csv, out_xlsx):
+        assert cli("voucher", "list", "--out", str(out), "--user", "manager").code == 0
+    with out_csv.open() as fh:
+        row = next(csv.DictReader(fh))
+    assert row["campaign"] == "'=HYPERLINK(\"http://x\")" and row["revoked_reason"] == "'@SUM(A1)"
+    sheet = load_workbook(out_xlsx).active
+    header = [c.value for c in sheet[1]]
+    campaign, reason = sheet[2][header.index("campaign")], sheet[2][header.index("revoked_reason")]
+    assert (campaign.value, campaign.data_type) == ("=HYPERLINK(\"http://x\")", "s")
+    assert (reason.value, reason.data_type) == ("@SUM(A1)", "s")
