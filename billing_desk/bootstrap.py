@@ -9,7 +9,6 @@ from dataclasses import dataclass, field
 
 from billing_desk.config import Settings, load_settings
 from billing_desk.database import Database, check_schema, open_database
-from billing_desk.domain.countries import DEFAULT_PAYPAL_CURRENCIES
 from billing_desk.services.audit import AuditService
 from billing_desk.services.customers import CustomerService
 from billing_desk.services.exports import ExportService
@@ -41,11 +40,6 @@ class App:
         self.database.dispose()
 
 
-def paypal_currencies(settings: Settings) -> tuple[str, ...]:
-    configured = settings.gateway("paypal").get("currencies")
-    return tuple(str(c).upper() for c in configured) if configured else DEFAULT_PAYPAL_CURRENCIES
-
-
 def build_app(settings: Settings | None = None, *, check: bool = True) -> App:
     settings = settings or load_settings()
     database = open_database(settings.database_url)
@@ -58,7 +52,7 @@ def build_app(settings: Settings | None = None, *, check: bool = True) -> App:
     uow = UnitOfWorkFactory(database)
     app = App(
         settings=settings, database=database, uow=uow, staff=StaffService(uow),
-        customers=CustomerService(uow, paypal_currencies(settings)), audit=AuditService(uow),
+        customers=CustomerService(uow, settings.paypal_currencies), audit=AuditService(uow),
     )
     _wire_capabilities(app)
     return app

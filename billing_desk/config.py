@@ -19,6 +19,7 @@ from typing import Any
 
 import platformdirs
 
+from billing_desk.domain.countries import DEFAULT_PAYPAL_CURRENCIES
 from billing_desk.domain.errors import ConfigError
 
 APP_NAME = "billing-desk"
@@ -59,6 +60,12 @@ class Settings:
 
     def gateway(self, name: str) -> dict[str, Any]:
         return self.gateways.get(name, {})
+
+    @property
+    def paypal_currencies(self) -> tuple[str, ...]:
+        """The PayPal currencies this desk offers: ``[gateways.paypal] currencies``, else USD and EUR."""
+        configured = self.gateway("paypal").get("currencies")
+        return tuple(str(c).upper() for c in configured) if configured else DEFAULT_PAYPAL_CURRENCIES
 
 
 def user_data_dir() -> Path:

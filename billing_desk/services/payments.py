@@ -20,7 +20,6 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from billing_desk.config import Settings
-from billing_desk.domain.countries import DEFAULT_PAYPAL_CURRENCIES
 from billing_desk.domain.enums import PaymentMethod, PaymentStatus
 from billing_desk.domain.errors import (
     BillingDeskError,
@@ -243,13 +242,11 @@ def _check_filters(filters: PaymentFilters) -> None:
 
 def build_payment_service(uow: UnitOfWorkFactory, settings: Settings) -> PaymentService:
     """The service as the composition root builds it from the config file's sections."""
-    configured = settings.gateway("paypal").get("currencies")
-    paypal = tuple(str(c).upper() for c in configured) if configured else DEFAULT_PAYPAL_CURRENCIES
     topup = settings.raw.get("topup", {}) if isinstance(settings.raw.get("topup", {}), dict) else {}
     minimums = {code.upper(): parse_money(str(value), code.upper())
                 for code, value in (topup.get("minimums") or {}).items()}
     margin = timedelta(minutes=float(topup.get("expiry_margin_minutes", 30)))
-    return PaymentService(uow, Gateways(settings.gateways), paypal, minimums, margin)
+    return PaymentService(uow, Gateways(settings.gateways), settings.paypal_currencies, minimums, margin)
 
 
 __all__ = ["PaymentService", "build_payment_service", "payment_reference_source"]
