@@ -7,7 +7,7 @@ import argparse
 import sys
 
 from billing_desk.cli.common import Context, add_json, add_user, positive_int, print_json, print_table
-from billing_desk.domain.dates import local_zone, parse_day
+from billing_desk.domain.dates import local_text, parse_day
 from billing_desk.domain.enums import CreditSource, EntryStatus, LedgerKind
 from billing_desk.domain.errors import BillingDeskError, ValidationError
 from billing_desk.services.ledger_dto import HistoryCursor, HistoryFilter, PostingOutcome
@@ -186,8 +186,7 @@ def _show_history(ctx: Context, args: argparse.Namespace) -> int:
         print_json({"rows": [r.to_json() for r in page.rows], "next_cursor": cursor, "filter": f.to_json(),
                     "totals": totals.to_json()})
         return 0
-    zone = local_zone()
-    print_table([[r.created_at.astimezone(zone).strftime("%Y-%m-%d %H:%M:%S"), r.service, r.description[:48],
+    print_table([[local_text(r.created_at, seconds=True), r.service, r.description[:48],
                   r.status.value + (f" ({r.failure_reason})" if r.failure_reason else ""), str(r.amount)]
                  for r in page.rows], ["DATE", "SERVICE", "DESCRIPTION", "STATUS", "AMOUNT"], right={4})
     print(f"{totals.count} matching rows, sum {totals.total if totals.total else '-'}"

@@ -7,7 +7,7 @@ import sys
 import time
 
 from billing_desk.cli.common import Context, add_json, add_user, confirm, positive_int, print_json, print_table
-from billing_desk.domain.dates import day_range_utc, parse_day
+from billing_desk.domain.dates import day_range_utc, local_text, parse_day
 from billing_desk.domain.errors import Cancelled
 from billing_desk.domain.money import format_money
 from billing_desk.services.payments import MAX_PAGE
@@ -107,7 +107,7 @@ def _list(ctx: Context, args: argparse.Namespace) -> int:
     elif not rows:
         print("No payments match.")
     else:
-        print_table([[str(r.id), r.created_at.strftime("%Y-%m-%d %H:%M"), r.customer_account, r.customer_name,
+        print_table([[str(r.id), local_text(r.created_at), r.customer_account, r.customer_name,
                       format_money(r.amount), r.method, r.status, r.gateway_reference or "-"] for r in rows],
                     ["ID", "CREATED (UTC)", "ACCOUNT", "CUSTOMER", "AMOUNT", "METHOD", "STATUS", "REFERENCE"],
                     right={0, 4})

@@ -7,7 +7,7 @@ import sys
 from datetime import datetime, timedelta
 
 from billing_desk.cli.common import Context, add_json, add_user, confirm, positive_int, print_json, print_table
-from billing_desk.domain.dates import day_start_utc, parse_day, parse_instant
+from billing_desk.domain.dates import day_start_utc, local_text, parse_day, parse_instant
 from billing_desk.domain.errors import Cancelled
 from billing_desk.domain.money import currency, parse_money
 from billing_desk.services.voucher_dto import IssueRequest
@@ -151,7 +151,7 @@ def _list(ctx: Context, args: argparse.Namespace) -> int:
     else:
         print_table([[str(r.id), "..." + r.last4, r.campaign or "-", str(r.amount), r.status.value,
                       f"{r.redemptions}/{r.max_redemptions}", str(r.credit_granted),
-                      r.valid_until.strftime("%Y-%m-%d %H:%M") if r.valid_until else "-"] for r in page],
+                      local_text(r.valid_until, empty="-")] for r in page],
                     ["ID", "CODE", "CAMPAIGN", "AMOUNT", "STATUS", "USED", "GRANTED", "VALID UNTIL (UTC)"],
                     right={0, 3, 5, 6})
         if len(page) == args.limit:
@@ -192,7 +192,7 @@ def _customer(ctx: Context, args: argparse.Namespace) -> int:
     elif not rows:
         print("This customer has redeemed no vouchers.")
     else:
-        print_table([[r.redeemed_at.strftime("%Y-%m-%d %H:%M"), "..." + r.last4, r.campaign or "-", str(r.amount),
+        print_table([[local_text(r.redeemed_at), "..." + r.last4, r.campaign or "-", str(r.amount),
                       str(r.remaining), (r.expires_at.strftime("%Y-%m-%d") if r.expires_at else "never")
                       + (" (expired)" if r.expired else "")] for r in rows],
                     ["REDEEMED (UTC)", "CODE", "CAMPAIGN", "AMOUNT", "REMAINING", "EXPIRES"], right={3, 4})

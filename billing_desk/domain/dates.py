@@ -62,3 +62,12 @@ def parse_instant(text: str, field: str = "date") -> datetime:
     if value.tzinfo is None:
         value = value.replace(tzinfo=local_zone())
     return value.astimezone(UTC)
+
+
+def local_text(value: datetime | None, *, seconds: bool = False, empty: str = "") -> str:
+    """An instant as staff read it, in their own zone: '2026-11-25 14:30' (the CLI and the desk)."""
+    if value is None:
+        return empty
+    if value.tzinfo is None:  # naive values in this project are UTC
+        value = value.replace(tzinfo=UTC)
+    return value.astimezone(local_zone()).strftime("%Y-%m-%d %H:%M:%S" if seconds else "%Y-%m-%d %H:%M")

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Iterable
-from datetime import UTC, datetime
+from datetime import datetime
 
 from PySide6.QtCore import QCoreApplication, Qt
 from PySide6.QtGui import QColor, QFont
 from PySide6.QtWidgets import QComboBox, QWidget
 
-from billing_desk.domain.dates import local_zone
+from billing_desk.domain.dates import local_text
 from billing_desk.domain.money import CURRENCIES, Money, format_money
 
 NEGATIVE = QColor("#b3261e")
@@ -64,8 +64,4 @@ def tabular_font(base: QFont | None = None) -> QFont:
 
 
 def local_time(value: datetime | None, seconds: bool = False) -> str:
-    if value is None:
-        return ""
-    if value.tzinfo is None:  # the database hands back naive UTC on SQLite
-        value = value.replace(tzinfo=UTC)
-    return value.astimezone(local_zone()).strftime("%Y-%m-%d %H:%M:%S" if seconds else "%Y-%m-%d %H:%M")
+    return local_text(value, seconds=seconds)
