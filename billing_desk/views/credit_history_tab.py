@@ -55,6 +55,7 @@ class CreditHistoryTab(CustomerTab):
         self.cancel_button.hide()
         self.cancel_button.clicked.connect(self.cancel_export)
         self._token: CancelToken | None = None
+        self._export_progress: Progress | None = None
         self._totals_for: HistoryFilter | None = None
         self._build()
         self.filters.changed.connect(self._on_filters_changed)
@@ -134,7 +135,7 @@ class CreditHistoryTab(CustomerTab):
         actor, cid, flt = self.ctx.actor, self.customer.id, self.filters.current()
         token, progress = CancelToken(), Progress(self)
         progress.changed.connect(self._on_export_progress)
-        self._token = token
+        self._token, self._export_progress = token, progress
         self._set_exporting(True)
         self.ctx.query(lambda: exports.export_credit_history(actor, cid, flt, path, None, progress, token),
                        self._on_exported, long=True).failure(self._on_export_failed).run()
@@ -157,6 +158,9 @@ class CreditHistoryTab(CustomerTab):
         self.export_button.setEnabled(not busy and self.ctx.can(Permission.EXPORT))
         if not busy:
             self._token = None
+            if self._export_progress is not None:  # one reporter per export, not one per export kept for ever
+                self._export_progress.deleteLater()
+                self._export_progress = None
 
     def _on_exported(self, result: ExportResult) -> None:
         self._set_exporting(False)
