@@ -34,10 +34,10 @@ from PySide6.QtCore import QEventLoop, QSettings, Qt, QTimer
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication
 
-from billing_desk.app import apply_look, build_desk, keep_event_loop_responsive
 from billing_desk.bootstrap import build_app
 from billing_desk.config import Settings
-from billing_desk.services.demo import DEMO_PASSWORD
+from billing_desk.services.demo.seed import DEMO_PASSWORD
+from billing_desk.views.app import apply_look, build_desk, keep_event_loop_responsive
 
 DEFAULT_DB = Path("/tmp/billing-desk-bench/bench.sqlite3")
 TICK_MS = 2

@@ -32,9 +32,9 @@ from billing_desk.database import upgrade
 from billing_desk.domain.enums import EntryStatus, LedgerKind, Role
 from billing_desk.domain.permissions import Actor
 from billing_desk.models import LedgerEntry
-from billing_desk.services import demo
-from billing_desk.services.ledger_dto import HistoryFilter
-from billing_desk.services.ledger_history import explain
+from billing_desk.services.demo import seed as demo
+from billing_desk.services.ledger.dtos import HistoryFilter
+from billing_desk.services.ledger.history import explain
 
 WORK = Path("/tmp/bench_ledger")
 PG_ADMIN = "postgresql+psycopg2://postgres@127.0.0.1:5432/postgres"

@@ -32,8 +32,8 @@ from billing_desk.database import upgrade
 from billing_desk.domain.enums import Role
 from billing_desk.domain.permissions import Actor
 from billing_desk.models import Payment, utcnow
-from billing_desk.services.gateways.sandbox import demo_gateway_settings, start_sandbox
-from billing_desk.services.payments_dto import PaymentCursor, PaymentFilters
+from billing_desk.sandbox import demo_gateway_settings, start_sandbox
+from billing_desk.services.payments.dtos import PaymentCursor, PaymentFilters
 
 PG_ADMIN = os.environ.get("BILLING_DESK_TEST_POSTGRES_URL", "postgresql+psycopg2://postgres@127.0.0.1:5432/postgres")
 ADMIN = Actor(1, "admin", Role.ADMIN)

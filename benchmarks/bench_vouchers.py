@@ -30,8 +30,8 @@ from billing_desk.database import upgrade
 from billing_desk.domain.errors import BillingDeskError
 from billing_desk.domain.money import Money
 from billing_desk.domain.permissions import SYSTEM_ACTOR
-from billing_desk.services.voucher_codes import generate_codes
-from billing_desk.services.voucher_dto import IssueRequest
+from billing_desk.services.vouchers.codes import generate_codes
+from billing_desk.services.vouchers.dtos import IssueRequest
 
 PG_ADMIN = os.environ.get("BILLING_DESK_TEST_POSTGRES_URL", "postgresql+psycopg2://postgres@127.0.0.1:5432/postgres")
 os.environ.setdefault("BILLING_DESK_VOUCHER_KEY", "benchmark-voucher-code-key-" + "b" * 20)

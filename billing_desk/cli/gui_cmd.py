@@ -18,6 +18,6 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
 
 
 def _gui(ctx: Context, args: argparse.Namespace) -> int:
-    from billing_desk.app import run_gui  # Qt loads only for this command
+    from billing_desk.views.app import run_gui  # Qt loads only for this command
 
     return run_gui(demo=args.demo)

@@ -16,7 +16,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
 
 
 def _run(ctx: Context, args: argparse.Namespace) -> int:
-    from billing_desk.services.gateways.sandbox import demo_config_toml, start_sandbox
+    from billing_desk.sandbox import demo_config_toml, start_sandbox
 
     handle = start_sandbox(args.host, args.port)
     print(f"Gateway sandbox listening on {handle.url} (Ctrl-C to stop).")

@@ -11,8 +11,8 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QShowEvent
 from PySide6.QtWidgets import QLabel, QStackedLayout, QWidget
 
-from billing_desk.events import Changes
-from billing_desk.services.dto import CustomerDTO
+from billing_desk.domain.changes import Changes
+from billing_desk.services.customers.dtos import CustomerDTO
 from billing_desk.views.context import ViewContext
 from billing_desk.views.formatting import tr
 

@@ -8,9 +8,10 @@ from typing import TYPE_CHECKING, TypeVar
 
 from PySide6.QtCore import QSettings
 
+from billing_desk.domain.changes import Changes
 from billing_desk.domain.permissions import Actor, Permission
-from billing_desk.events import ChangeBus, Changes
-from billing_desk.tasks import CollectionOp, QueryOp, TaskRunner
+from billing_desk.views.change_bus import ChangeBus
+from billing_desk.views.tasks import CollectionOp, QueryOp, TaskRunner
 
 if TYPE_CHECKING:  # the App type only; views reach services through it at run time
     from billing_desk.bootstrap import App

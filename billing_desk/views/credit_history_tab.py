@@ -21,20 +21,20 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from billing_desk.domain.changes import Changes
 from billing_desk.domain.errors import Cancelled
 from billing_desk.domain.permissions import Permission
-from billing_desk.events import Changes
-from billing_desk.export_process import ProcessExporter
 from billing_desk.resources import resource_path
-from billing_desk.services.ledger_dto import ExportResult, HistoryFilter, HistoryTotals
-from billing_desk.tasks import CancelToken, Progress
+from billing_desk.services.ledger.dtos import ExportResult, HistoryFilter, HistoryTotals
 from billing_desk.views.base_tab import CustomerTab
 from billing_desk.views.context import ViewContext
 from billing_desk.views.dialogs.error_dialog import show_error
+from billing_desk.views.export_process import ProcessExporter
 from billing_desk.views.formatting import money_text, tr
 from billing_desk.views.table_models.credit_history_model import CreditHistoryModel
 from billing_desk.views.table_models.paged_model import keyset_source
 from billing_desk.views.table_models.view_state import data_table, save_columns
+from billing_desk.views.tasks import CancelToken, Progress
 from billing_desk.views.widgets.customer_header import role_tooltip
 from billing_desk.views.widgets.history_filters import HistoryFilterBar
 

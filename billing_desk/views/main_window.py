@@ -7,9 +7,8 @@ from PySide6.QtCore import QByteArray, Qt, Signal
 from PySide6.QtGui import QCloseEvent, QKeySequence, QShortcut
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QMainWindow, QTabWidget, QVBoxLayout, QWidget
 
-from billing_desk.events import Changes
-from billing_desk.services.dto import CustomerDTO
-from billing_desk.tasks import QueryOp
+from billing_desk.domain.changes import Changes
+from billing_desk.services.customers.dtos import CustomerDTO
 from billing_desk.views.base_tab import CustomerTab
 from billing_desk.views.context import ViewContext
 from billing_desk.views.credit_history_tab import CreditHistoryTab
@@ -19,6 +18,7 @@ from billing_desk.views.overview_tab import OverviewTab
 from billing_desk.views.payment_history_tab import PaymentHistoryTab
 from billing_desk.views.plans_tab import PlansTab
 from billing_desk.views.settings_tab import SettingsTab
+from billing_desk.views.tasks import QueryOp
 from billing_desk.views.vouchers_tab import VouchersTab
 from billing_desk.views.widgets.customer_header import CustomerHeader
 from billing_desk.views.widgets.search_box import RecentCustomer, SearchBox

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from PySide6.QtWidgets import QGroupBox, QLabel, QVBoxLayout, QWidget
 
-from billing_desk.events import Changes
+from billing_desk.domain.changes import Changes
 from billing_desk.views.base_tab import CustomerTab
 from billing_desk.views.context import ViewContext
 from billing_desk.views.dialogs.error_dialog import show_error

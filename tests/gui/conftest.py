@@ -14,10 +14,10 @@ import pytest
 from PySide6.QtCore import QSettings
 from PySide6.QtWidgets import QWidget
 
-from billing_desk.app import Desk, build_desk
 from billing_desk.bootstrap import App
 from billing_desk.domain.permissions import Actor
-from billing_desk.services.dto import CustomerDTO
+from billing_desk.services.customers.dtos import CustomerDTO
+from billing_desk.views.app import Desk, build_desk
 from tests.conftest import StaffActors
 
 

@@ -12,10 +12,10 @@ from PySide6.QtWidgets import QMessageBox
 
 from billing_desk.bootstrap import App
 from billing_desk.domain.errors import Cancelled
-from billing_desk.export_process import ProcessExporter
-from billing_desk.services.dto import CustomerDTO
-from billing_desk.tasks import QueryOp
+from billing_desk.services.customers.dtos import CustomerDTO
 from billing_desk.views.credit_history_tab import CreditHistoryTab
+from billing_desk.views.export_process import ProcessExporter
+from billing_desk.views.tasks import QueryOp
 from tests.conftest import StaffActors
 from tests.gui.conftest import DeskFactory, open_customer, show_tab, wait_idle
 from tests.gui.test_table_models import _seed_history
@@ -123,7 +123,7 @@ def test_support_may_read_but_not_export(qtbot, make_desk: DeskFactory, staff: S
 
 def test_a_new_usage_refreshes_the_open_history(qtbot, make_desk: DeskFactory, staff: StaffActors,
                                                 customers: dict[str, CustomerDTO], desk_app: App) -> None:
-    from billing_desk.events import Changes
+    from billing_desk.domain.changes import Changes
 
     _seed_history(desk_app, staff, customers["lan"], 2)
     desk, tab = _history_tab(qtbot, make_desk, staff.manager, customers["lan"])

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from PySide6.QtCore import Qt
 
-from billing_desk.services.dto import CustomerDTO
+from billing_desk.services.customers.dtos import CustomerDTO
 from billing_desk.views.main_window import TAB_ORDER
 from tests.conftest import StaffActors
 from tests.gui.conftest import DeskFactory, open_customer

@@ -7,9 +7,9 @@ from datetime import date, datetime, timedelta
 from billing_desk.bootstrap import App
 from billing_desk.domain.dates import local_zone
 from billing_desk.domain.money import Money
-from billing_desk.services.dto import CustomerDTO
-from billing_desk.services.ledger_dto import DailySpending, ServiceSpending
-from billing_desk.services.voucher_dto import IssueRequest
+from billing_desk.services.customers.dtos import CustomerDTO
+from billing_desk.services.ledger.dtos import DailySpending, ServiceSpending
+from billing_desk.services.vouchers.dtos import IssueRequest
 from billing_desk.views.overview_tab import OverviewTab
 from billing_desk.views.widgets.spending_chart import SpendingChart
 from tests.conftest import StaffActors

@@ -7,8 +7,8 @@ from PySide6.QtCore import QModelIndex, Qt
 from PySide6.QtWidgets import QApplication
 
 from billing_desk.bootstrap import App
-from billing_desk.services.dto import CustomerDTO
-from billing_desk.services.gateways.sandbox import SandboxHandle
+from billing_desk.sandbox import SandboxHandle
+from billing_desk.services.customers.dtos import CustomerDTO
 from billing_desk.views.dialogs.add_credit_dialog import AddCreditDialog
 from billing_desk.views.payment_history_tab import PaymentHistoryTab
 from tests.conftest import StaffActors
@@ -122,7 +122,7 @@ def test_finance_sees_payments_but_cannot_top_up(qtbot, make_desk: DeskFactory, 
 def test_search_finds_a_customer_by_payment_reference_and_voucher_last_four(
         qtbot, make_desk: DeskFactory, staff: StaffActors, pay_app: App, sandbox: SandboxHandle) -> None:
     from billing_desk.domain.money import Money
-    from billing_desk.services.voucher_dto import IssueRequest
+    from billing_desk.services.vouchers.dtos import IssueRequest
 
     sato = pay_app.customers.create(staff.admin, name="Sato Vision K.K.", email="b@sato.example.jp", country="JP",
                                     billing_type="company", address="Tokyo", tax_code="JP1234567890")

@@ -8,7 +8,7 @@ from PySide6.QtWidgets import QMessageBox
 
 from billing_desk.bootstrap import App
 from billing_desk.domain.money import Money
-from billing_desk.services.dto import CustomerDTO
+from billing_desk.services.customers.dtos import CustomerDTO
 from billing_desk.views.plans_tab import PlansTab
 from tests.conftest import StaffActors
 from tests.gui.conftest import DeskFactory, open_customer, show_tab, wait_idle

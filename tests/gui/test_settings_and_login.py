@@ -6,12 +6,12 @@ from __future__ import annotations
 import pytest
 from PySide6.QtCore import Qt
 
-from billing_desk.app import NO_DISPLAY, has_display, run_gui
 from billing_desk.bootstrap import App
-from billing_desk.services.dto import CustomerDTO
-from billing_desk.tasks import TaskRunner
+from billing_desk.services.customers.dtos import CustomerDTO
+from billing_desk.views.app import NO_DISPLAY, has_display, run_gui
 from billing_desk.views.dialogs.login_dialog import LoginDialog
 from billing_desk.views.settings_tab import SettingsTab
+from billing_desk.views.tasks import TaskRunner
 from tests.conftest import STAFF_PASSWORD, StaffActors
 from tests.gui.conftest import DeskFactory, open_customer, show_tab, wait_idle
 

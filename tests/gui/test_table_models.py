@@ -14,12 +14,12 @@ from billing_desk.bootstrap import App
 from billing_desk.domain.enums import EntryStatus
 from billing_desk.domain.errors import ValidationError
 from billing_desk.domain.money import Money
-from billing_desk.services.dto import CustomerDTO
-from billing_desk.services.ledger_dto import HistoryFilter
-from billing_desk.tasks import TaskRunner
+from billing_desk.services.customers.dtos import CustomerDTO
+from billing_desk.services.ledger.dtos import HistoryFilter
 from billing_desk.views.formatting import NEGATIVE, POSITIVE
 from billing_desk.views.table_models.credit_history_model import CreditHistoryModel
 from billing_desk.views.table_models.paged_model import ROW_ROLE, SORT_ROLE, Column, PagedTableModel, keyset_source
+from billing_desk.views.tasks import TaskRunner
 from tests.conftest import StaffActors
 
 

@@ -7,9 +7,10 @@ import threading
 import pytest
 from PySide6.QtCore import QThread
 
+from billing_desk.domain.changes import Changes
 from billing_desk.domain.errors import Cancelled, ValidationError
-from billing_desk.events import ChangeBus, Changes
-from billing_desk.tasks import CancelToken, CollectionOp, Progress, QueryOp, TaskRunner
+from billing_desk.views.change_bus import ChangeBus
+from billing_desk.views.tasks import CancelToken, CollectionOp, Progress, QueryOp, TaskRunner
 
 
 @pytest.fixture

@@ -7,8 +7,8 @@ from PySide6.QtWidgets import QApplication
 
 from billing_desk.bootstrap import App
 from billing_desk.domain.money import Money
-from billing_desk.services.dto import CustomerDTO
-from billing_desk.services.voucher_dto import IssueRequest
+from billing_desk.services.customers.dtos import CustomerDTO
+from billing_desk.services.vouchers.dtos import IssueRequest
 from billing_desk.views.dialogs.add_voucher_dialog import AddVoucherDialog
 from billing_desk.views.vouchers_tab import VouchersTab
 from billing_desk.views.widgets.voucher_entry import normalise_as_typed

@@ -13,7 +13,7 @@ import requests
 from billing_desk.bootstrap import App, build_app
 from billing_desk.config import Settings
 from billing_desk.domain.permissions import Actor
-from billing_desk.services.gateways.sandbox import SandboxHandle, demo_gateway_settings, start_sandbox
+from billing_desk.sandbox import SandboxHandle, demo_gateway_settings, start_sandbox
 
 # Short timeouts and no waiting between retries keep misbehaviour tests quick.
 FAST = {"connect_timeout": 2.0, "read_timeout": 1.0, "max_retries": 1, "retry_base_delay": 0.01}
@@ -92,7 +92,7 @@ def with_fast_sections(text: str, **overrides: Any) -> str:
 
 def write_config(path: Any, url: str, **overrides: Any) -> Any:
     """A TOML config file whose gateway sections point at the sandbox (fast timeouts)."""
-    from billing_desk.services.gateways.sandbox import demo_config_toml
+    from billing_desk.sandbox import demo_config_toml
 
     path.write_text(with_fast_sections(demo_config_toml(url), **overrides), encoding="utf-8")
     return path

@@ -14,7 +14,7 @@ from sqlalchemy import insert
 from billing_desk.domain.enums import EntryStatus
 from billing_desk.domain.errors import Cancelled, PermissionDenied, ValidationError
 from billing_desk.models import LedgerEntry
-from billing_desk.services.ledger_dto import HistoryFilter
+from billing_desk.services.ledger.dtos import HistoryFilter
 from tests.integration.test_ledger_support import credit, make_customer
 
 NASTY = ["=HYPERLINK(\"http://evil.example\",\"x\")", "+1+2", "-2+3", "@SUM(A1:A2)", "\tcmd", "\rcmd",

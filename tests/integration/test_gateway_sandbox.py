@@ -12,10 +12,10 @@ from datetime import UTC, datetime, timedelta
 import requests
 
 from billing_desk.domain.money import Money
-from billing_desk.services.gateways.base import CheckoutRequest
-from billing_desk.services.gateways.sandbox import SandboxCredentials
-from billing_desk.services.gateways.stripe import API_VERSION
-from billing_desk.services.gateways.vnpay import VNPayGateway
+from billing_desk.sandbox import SandboxCredentials
+from billing_desk.services.payments.gateways.base import CheckoutRequest
+from billing_desk.services.payments.gateways.stripe import API_VERSION
+from billing_desk.services.payments.gateways.vnpay import VNPayGateway
 from tests.integration.payments_support import gateway_settings, sandbox  # noqa: F401
 
 CREDS = SandboxCredentials()
@@ -47,7 +47,7 @@ def test_vnpay_querydr_refuses_a_bad_checksum_and_a_reused_request_id(sandbox):
             "vnp_TxnRef": "x", "vnp_TransactionDate": "20260101070000", "vnp_CreateDate": "20260101070000",
             "vnp_IpAddr": "127.0.0.1", "vnp_OrderInfo": "q", "vnp_SecureHash": "0" * 128}
     assert requests.post(api, json=body, timeout=5).json()["vnp_ResponseCode"] == "97"
-    from billing_desk.services.gateways.vnpay import QUERYDR_REQUEST_ORDER, pipe_hash
+    from billing_desk.services.payments.gateways.vnpay import QUERYDR_REQUEST_ORDER, pipe_hash
 
     body["vnp_SecureHash"] = pipe_hash(CREDS.vnpay_hash_secret, body, QUERYDR_REQUEST_ORDER)
     assert requests.post(api, json=body, timeout=5).json()["vnp_ResponseCode"] == "91"

@@ -19,8 +19,8 @@ from billing_desk.domain.enums import CreditSource, EntryStatus, LedgerKind, Rol
 from billing_desk.domain.errors import InsufficientCredit
 from billing_desk.domain.money import Money
 from billing_desk.domain.permissions import Actor
-from billing_desk.services.ledger_dto import HistoryFilter
-from billing_desk.services.ledger_posting import Posting, post
+from billing_desk.services.ledger.dtos import HistoryFilter
+from billing_desk.services.ledger.posting import Posting, post
 from tests.integration.test_ledger_support import make_customer
 
 PROCESSES = 8

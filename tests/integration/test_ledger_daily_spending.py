@@ -19,9 +19,9 @@ from billing_desk.domain.errors import PermissionDenied, ValidationError
 from billing_desk.domain.money import Money
 from billing_desk.domain.permissions import ROLE_PERMISSIONS, Actor, Permission
 from billing_desk.models import LedgerEntry
-from billing_desk.services import ledger_spending
-from billing_desk.services.ledger_history import query_plan
-from billing_desk.services.ledger_posting import Posting, post
+from billing_desk.services.ledger import spending as ledger_spending
+from billing_desk.services.ledger.history import query_plan
+from billing_desk.services.ledger.posting import Posting, post
 from tests.integration.test_ledger_support import credit, make_customer
 
 HCM = ZoneInfo("Asia/Ho_Chi_Minh")

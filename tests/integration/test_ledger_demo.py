@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import random
 
-from billing_desk.services import demo
-from billing_desk.services.demo_history import seed_history
-from billing_desk.services.ledger_dto import HistoryFilter
+from billing_desk.services.demo import seed as demo
+from billing_desk.services.demo.history import seed_history
+from billing_desk.services.ledger.dtos import HistoryFilter
 
 
 def test_seeded_history_is_consistent_and_realistic(app, staff):

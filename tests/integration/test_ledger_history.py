@@ -11,8 +11,8 @@ from billing_desk.domain.enums import EntryStatus, LedgerKind
 from billing_desk.domain.errors import ValidationError
 from billing_desk.domain.money import Money
 from billing_desk.models import CustomerBalance, LedgerEntry
-from billing_desk.services import ledger_history
-from billing_desk.services.ledger_dto import HistoryCursor, HistoryFilter
+from billing_desk.services.ledger import history as ledger_history
+from billing_desk.services.ledger.dtos import HistoryCursor, HistoryFilter
 from tests.integration.test_ledger_support import make_customer
 
 SERVICES = ["AI Inference", "Storage", "GPU Container"]

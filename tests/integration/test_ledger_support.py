@@ -9,7 +9,7 @@ from billing_desk.bootstrap import App
 from billing_desk.domain.enums import LedgerKind
 from billing_desk.domain.money import Money
 from billing_desk.domain.permissions import Actor
-from billing_desk.services.ledger_posting import Posting, PostingResult, post
+from billing_desk.services.ledger.posting import Posting, PostingResult, post
 
 COUNTRY = {"VND": "VN", "JPY": "JP", "USD": "US", "EUR": "DE"}
 

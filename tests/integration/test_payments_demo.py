@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import func, select
 
 from billing_desk.models import LedgerEntry, Payment
-from billing_desk.services.demo import DemoService, SeedOptions
+from billing_desk.services.demo.seed import DemoService, SeedOptions
 
 
 def test_seeded_topups_have_their_payments(app, staff):

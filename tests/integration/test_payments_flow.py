@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 from billing_desk.domain.errors import NotFound, PermissionDenied, ValidationError
 from billing_desk.domain.money import Money
 from billing_desk.models import LedgerEntry
-from billing_desk.services.payments_dto import PaymentFilters
+from billing_desk.services.payments.dtos import PaymentFilters
 from tests.integration.payments_support import (  # noqa: F401  (fixtures)
     AMOUNTS,
     METHODS,

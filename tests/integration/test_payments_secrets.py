@@ -13,7 +13,7 @@ import pytest
 from sqlalchemy import MetaData, select
 
 from billing_desk.database import open_database
-from billing_desk.services.gateways.sandbox import SandboxCredentials, start_sandbox
+from billing_desk.sandbox import SandboxCredentials, start_sandbox
 from tests.integration.payments_support import clear_faults, cli_customer, fault, pay, with_fast_sections
 
 CANARY = f"canary{uuid.uuid4().hex}"

@@ -17,7 +17,7 @@ from billing_desk.config import Settings
 from billing_desk.domain.errors import BillingDeskError
 from billing_desk.domain.money import Money
 from billing_desk.domain.permissions import Actor
-from billing_desk.services.voucher_dto import IssueRequest
+from billing_desk.services.vouchers.dtos import IssueRequest
 from tests.integration.test_voucher_fixtures import make_customer, raw, voucher_key
 
 __all__ = ["voucher_key"]

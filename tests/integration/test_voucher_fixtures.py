@@ -14,7 +14,7 @@ from billing_desk.domain.enums import LedgerKind
 from billing_desk.domain.money import Money
 from billing_desk.domain.permissions import Actor
 from billing_desk.models import AuditEntry
-from billing_desk.services.ledger_posting import Posting, post
+from billing_desk.services.ledger.posting import Posting, post
 
 TEST_KEY = "test-voucher-code-key-" + "x" * 20
 

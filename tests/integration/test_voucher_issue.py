@@ -16,9 +16,9 @@ from billing_desk.domain.enums import VoucherStatus
 from billing_desk.domain.errors import Conflict, NotFound, PermissionDenied, ValidationError
 from billing_desk.domain.money import Money
 from billing_desk.models import Voucher, utcnow
-from billing_desk.services.voucher_codes import code_hash
-from billing_desk.services.voucher_dto import IssueRequest
-from billing_desk.services.vouchers import VoucherFilter
+from billing_desk.services.vouchers.codes import code_hash
+from billing_desk.services.vouchers.dtos import IssueRequest
+from billing_desk.services.vouchers.service import VoucherFilter
 from tests.integration.test_voucher_fixtures import TEST_KEY, audit_rows, make_customer, raw, run, voucher_key
 
 __all__ = ["voucher_key"]

@@ -13,9 +13,9 @@ from billing_desk.domain.enums import LedgerKind
 from billing_desk.domain.errors import Conflict, NotFound, PermissionDenied, ValidationError
 from billing_desk.domain.money import Money
 from billing_desk.models import Voucher, VoucherAttempt, utcnow
-from billing_desk.services.ledger_posting import Posting, post
-from billing_desk.services.voucher_dto import IssueRequest
-from billing_desk.services.vouchers import VoucherLocked
+from billing_desk.services.ledger.posting import Posting, post
+from billing_desk.services.vouchers.dtos import IssueRequest
+from billing_desk.services.vouchers.service import VoucherLocked
 from tests.integration.test_voucher_fixtures import audit_rows, make_customer, raw, run, voucher_key
 
 __all__ = ["voucher_key"]

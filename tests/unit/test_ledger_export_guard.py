@@ -9,9 +9,9 @@ from openpyxl.utils.escape import unescape
 
 from billing_desk.domain.enums import EntryStatus, LedgerKind
 from billing_desk.domain.errors import ValidationError
-from billing_desk.services.export_guard import csv_text, needs_guard, xml_safe
-from billing_desk.services.export_xlsx import currency_format
-from billing_desk.services.ledger_dto import HistoryCursor, HistoryFilter
+from billing_desk.services.exports.guard import csv_text, needs_guard, xml_safe
+from billing_desk.services.ledger.dtos import HistoryCursor, HistoryFilter
+from billing_desk.services.ledger.history_xlsx import currency_format
 
 
 @pytest.mark.parametrize("text", ["=1+1", "+1", "-1", "@SUM(A1)", "\tx", "\rx", "\nx", "\x00x", "\x1bx", "\x7fx"])

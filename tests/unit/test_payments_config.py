@@ -34,7 +34,7 @@ def test_keyring_fills_a_secret_the_file_leaves_out(tmp_path, monkeypatch):
 
 
 def test_minimums_and_currencies_from_the_config(tmp_path):
-    from billing_desk.services.payments import build_payment_service
+    from billing_desk.services.payments.service import build_payment_service
 
     env = _write(tmp_path, '[gateways.paypal]\ncurrencies = ["USD", "GBP"]\n[topup]\nminimums = { GBP = "30" }\n'
                            'expiry_margin_minutes = 5\n')

@@ -9,9 +9,9 @@ import pytest
 from billing_desk.domain.errors import GatewayDeclined, ValidationError
 from billing_desk.domain.money import Money
 from billing_desk.domain.topup_limits import check_amount, limits_for, method_for
-from billing_desk.services.gateways.paypal import approval_link, paypal_value
-from billing_desk.services.gateways.stripe import encode, stripe_amount
-from billing_desk.services.gateways.vnpay import (
+from billing_desk.services.payments.gateways.paypal import approval_link, paypal_value
+from billing_desk.services.payments.gateways.stripe import encode, stripe_amount
+from billing_desk.services.payments.gateways.vnpay import (
     QUERYDR_REQUEST_ORDER,
     ascii_text,
     hmac_sha512,
@@ -111,8 +111,8 @@ def test_routing_and_limits():
 
 
 def test_vnpay_refuses_amounts_outside_its_range():
-    from billing_desk.services.gateways.base import CheckoutRequest
-    from billing_desk.services.gateways.vnpay import VNPayGateway
+    from billing_desk.services.payments.gateways.base import CheckoutRequest
+    from billing_desk.services.payments.gateways.vnpay import VNPayGateway
 
     gateway = VNPayGateway({"tmn_code": "TESTCODE", "hash_secret": "s3cret", "return_url": "https://x/return"})
     now = datetime(2026, 1, 1, tzinfo=UTC)

@@ -12,8 +12,8 @@ import pytest
 
 from billing_desk.config import Secret, Settings
 from billing_desk.domain.errors import ConfigError, ValidationError
-from billing_desk.services import voucher_codes
-from billing_desk.services.voucher_codes import (
+from billing_desk.services.vouchers import codes as voucher_codes
+from billing_desk.services.vouchers.codes import (
     ALPHABET,
     CODE_LENGTH,
     code_bits,

@@ -15,11 +15,11 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from billing_desk.domain.changes import Changes
 from billing_desk.domain.errors import BillingDeskError
 from billing_desk.domain.topup_limits import TopUpLimits
-from billing_desk.events import Changes
-from billing_desk.services.dto import CustomerDTO
-from billing_desk.services.payments_dto import TopUpResult
+from billing_desk.services.customers.dtos import CustomerDTO
+from billing_desk.services.payments.dtos import TopUpResult
 from billing_desk.views.context import ViewContext
 from billing_desk.views.dialogs.error_dialog import show_error
 from billing_desk.views.formatting import add_currency_items, tr

@@ -21,8 +21,8 @@ from PySide6.QtCore import QAbstractTableModel, QModelIndex, QObject, QPersisten
 from PySide6.QtGui import QColor
 
 from billing_desk.domain.money import Money
-from billing_desk.tasks import QueryOp, TaskRunner
 from billing_desk.views.formatting import AMOUNT_ALIGN, money_text, tabular_font
+from billing_desk.views.tasks import QueryOp, TaskRunner
 
 ROW_ROLE = Qt.ItemDataRole.UserRole + 1
 SORT_ROLE = Qt.ItemDataRole.UserRole + 2

@@ -10,11 +10,11 @@ from PySide6.QtCore import Signal
 from PySide6.QtGui import QFont
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QLineEdit, QPushButton, QVBoxLayout, QWidget
 
+from billing_desk.domain.changes import Changes
 from billing_desk.domain.permissions import Permission
-from billing_desk.events import Changes
-from billing_desk.services.dto import CustomerDTO
-from billing_desk.services.voucher_codes import CODE_LENGTH, GROUP
-from billing_desk.services.voucher_dto import RedemptionResult
+from billing_desk.services.customers.dtos import CustomerDTO
+from billing_desk.services.vouchers.codes import CODE_LENGTH, GROUP
+from billing_desk.services.vouchers.dtos import RedemptionResult
 from billing_desk.views.context import ViewContext
 from billing_desk.views.dialogs.error_dialog import error_message
 from billing_desk.views.formatting import local_time, money_text, set_style_flag, tr

@@ -1,0 +1,87 @@
+"""ExportService: a customer's credit history to .xlsx or .csv, streamed, cancellable, audited.
+
+Rows stream from the database a keyset page at a time into a temporary file beside the
+target; only a finished export is renamed into place, so a cancelled or failed export leaves
+no partial file (and never clobbers an older export of the same name). Called from a GUI
+worker thread: ``progress(done, total)`` is invoked from that thread after each page, and
+``cancel()`` is polled at the same points.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterable
+from pathlib import Path
+
+from billing_desk.domain.dates import local_zone
+from billing_desk.domain.errors import Cancelled, ValidationError
+from billing_desk.domain.permissions import Actor, Permission
+from billing_desk.models import utcnow
+from billing_desk.services.audit import service as audit
+from billing_desk.services.customers.service import resolve_customer
+from billing_desk.services.exports.atomic_file import atomic_file
+from billing_desk.services.ledger import history
+from billing_desk.services.ledger.dtos import ExportResult, HistoryFilter, HistoryRow
+from billing_desk.services.ledger.history_csv import write_csv
+from billing_desk.services.ledger.history_xlsx import ExportMeta, write_xlsx
+from billing_desk.services.uow import UnitOfWorkFactory
+
+Progress = Callable[[int, int], None]
+CancelCheck = Callable[[], bool]
+FORMATS = ("xlsx", "csv")
+PAGE = 2000
+
+
+def export_format(path: Path, fmt: str | None) -> str:
+    chosen = (fmt or path.suffix.lstrip(".") or "xlsx").lower()
+    if chosen not in FORMATS:
+        raise ValidationError(f"Export format '{chosen}' is not offered; choose xlsx or csv.", field="format")
+    return chosen
+
+
+class ExportService:
+    def __init__(self, uow: UnitOfWorkFactory) -> None:
+        self._uow = uow
+
+    def export_credit_history(self, actor: Actor, customer_ref: str | int, filters: HistoryFilter | None,
+                              path: str | Path, fmt: str | None = None, progress: Progress | None = None,
+                              cancel: CancelCheck | None = None) -> ExportResult:
+        """Write the customer's filtered history to ``path`` (xlsx or csv); raises Cancelled
+        when ``cancel()`` turns true, leaving no file behind."""
+        actor.require(Permission.EXPORT)
+        target = Path(path).expanduser()
+        chosen = export_format(target, fmt)
+        if not target.parent.is_dir():
+            raise ValidationError(f"The folder {target.parent} does not exist.", field="path")
+        started = time.perf_counter()
+        with self._uow.read() as uow:
+            customer = resolve_customer(uow.session, customer_ref)
+            f = history.normalise_filter(uow.session, filters or HistoryFilter())
+            total = history.totals(uow.session, customer.id, customer.currency, f).count
+            meta = ExportMeta(f"{customer.name} ({customer.account})", customer.currency or "USD", f.describe(),
+                              utcnow(), f"{actor.name} ({actor.role.value})", local_zone(), total)
+
+            def on_rows(done: int) -> None:
+                if cancel is not None and cancel():
+                    raise Cancelled(f"Export cancelled after {done} of {total} rows; no file was written.")
+                if progress is not None:
+                    progress(done, total)
+
+            on_rows(0)
+            pages = history.iterate(uow.session, customer.id, f, PAGE)
+            rows = _write_atomically(target, chosen, meta, pages, on_rows)
+            customer_id, account = customer.id, customer.account
+        result = ExportResult(str(target), chosen, rows, time.perf_counter() - started)
+        with self._uow.write() as uow:
+            audit.record(uow.session, actor, "export.credit_history", "customer", customer_id,
+                         {"account": account, "filter": f.to_json(), "format": chosen, "rows": rows,
+                          "file": target.name})
+            uow.commit()
+        return result
+
+
+def _write_atomically(target: Path, fmt: str, meta: ExportMeta, pages: Iterable[list[HistoryRow]],
+                      on_rows: Callable[[int], None]) -> int:
+    writer = write_xlsx if fmt == "xlsx" else write_csv
+    with atomic_file(target) as temp:
+        return writer(temp, meta, pages, on_rows)

@@ -1,0 +1,170 @@
+"""Reconciliation: ask the gateway about each pending payment and settle it exactly once.
+
+Each payment is handled on its own: a read snapshot, the gateway call outside any
+transaction, then one short write. Crediting flips the row from pending with a conditional
+UPDATE; only the desk whose UPDATE changed the row posts the top-up (with the idempotency
+key ``payment-<id>`` as a second guard) and writes the audit row, so any number of desks
+and a scheduled job may run this at once. An unknown outcome leaves the payment pending;
+a payment the gateway still calls unpaid (or has never seen) past its expiry plus a margin
+fails. There is no pacing here: an explicit run asks about every pending payment.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import select, update
+
+from billing_desk.domain.enums import LedgerKind, PaymentMethod, PaymentStatus
+from billing_desk.domain.errors import BillingDeskError, GatewayDeclined
+from billing_desk.domain.money import Money
+from billing_desk.domain.permissions import Actor, Permission
+from billing_desk.models import Customer, Payment, utcnow
+from billing_desk.services.audit import service as audit
+from billing_desk.services.customers.service import resolve_customer
+from billing_desk.services.ledger.posting import Posting, post
+from billing_desk.services.payments.dtos import PaymentChange
+from billing_desk.services.payments.gateways.base import CheckoutRequest, Outcome, PaymentRef, StatusAnswer
+from billing_desk.services.uow import UnitOfWorkFactory
+
+if TYPE_CHECKING:
+    from billing_desk.services.payments.service import PaymentService
+
+log = logging.getLogger("billing_desk.payments")
+
+
+@dataclass(frozen=True, slots=True)
+class Pending:
+    """A snapshot of one pending payment, read before its gateway is asked."""
+
+    id: int
+    customer_id: int
+    account: str
+    name: str
+    email: str
+    amount: Money
+    method: PaymentMethod
+    key: str
+    reference: str | None
+    data: dict[str, Any]
+    created_by: int | None
+    created_at: datetime
+    expires_at: datetime | None
+
+    def ref(self) -> PaymentRef:
+        assert self.reference is not None
+        return PaymentRef(self.id, self.amount, self.key, self.reference, self.data, self.created_at, self.expires_at)
+
+    def checkout_request(self) -> CheckoutRequest:
+        assert self.expires_at is not None
+        return CheckoutRequest(self.id, self.amount, self.key, self.account, self.email, self.created_at,
+                               self.expires_at)
+
+
+class Reconciler:
+    def __init__(self, service: PaymentService, uow: UnitOfWorkFactory) -> None:
+        self._service = service
+        self._uow = uow
+
+    def run(self, actor: Actor, customer_ref: str | int | None,
+            progress: Callable[[int, int], None] | None, cancel: Callable[[], bool] | None) -> list[PaymentChange]:
+        actor.require(Permission.PAYMENT_RECONCILE if customer_ref is None else Permission.PAYMENT_REFRESH)
+        pending = self._pending(customer_ref)
+        changes: list[PaymentChange] = []
+        for done, payment in enumerate(pending, start=1):
+            if cancel is not None and cancel():
+                break
+            change = self._one(actor, payment)
+            if change is not None:
+                changes.append(change)
+            if progress is not None:
+                progress(done, len(pending))
+        return changes
+
+    def _pending(self, customer_ref: str | int | None) -> list[Pending]:
+        query = (select(Payment.id, Payment.customer_id, Customer.account, Customer.name, Customer.email,
+                        Payment.amount, Payment.currency, Payment.method, Payment.idempotency_key,
+                        Payment.gateway_reference, Payment.gateway_data, Payment.created_by, Payment.created_at,
+                        Payment.expires_at)
+                 .join(Customer, Customer.id == Payment.customer_id)
+                 .where(Payment.status == PaymentStatus.PENDING.value)
+                 .order_by(Payment.created_at, Payment.id))
+        with self._uow.read() as uow:
+            if customer_ref is not None:
+                query = query.where(Payment.customer_id == resolve_customer(uow.session, customer_ref).id)
+            return [Pending(r.id, r.customer_id, r.account, r.name, r.email, Money(int(r.amount), r.currency),
+                            PaymentMethod(r.method), r.idempotency_key, r.gateway_reference,
+                            json.loads(r.gateway_data or "{}"), r.created_by, r.created_at, r.expires_at)
+                    for r in uow.session.execute(query)]
+
+    def _one(self, actor: Actor, p: Pending) -> PaymentChange | None:
+        now = utcnow()
+        lapsed = p.expires_at is not None and now > p.expires_at + self._service.expiry_margin
+        try:
+            gateway = self._service.gateways.get(p.method)
+            if p.reference is None:
+                if lapsed:  # nobody ever had a link to pay with
+                    return self._finish(actor, p, PaymentStatus.FAILED, "expired: the gateway never gave a link")
+                checkout = gateway.create_checkout(p.checkout_request())
+                self._service.store_checkout(actor, p.id, checkout)
+                p = replace(p, reference=checkout.reference, data={**p.data, **checkout.data})
+            answer = gateway.fetch_status(p.ref())
+        except GatewayDeclined as exc:
+            return self._finish(actor, p, PaymentStatus.FAILED, exc.message)
+        except BillingDeskError as exc:  # unavailable, unknown, or a gateway not configured
+            self._touch(p, f"last check: {exc.message}")
+            return None
+        return self._apply(actor, p, answer, lapsed)
+
+    def _apply(self, actor: Actor, p: Pending, answer: StatusAnswer, lapsed: bool) -> PaymentChange | None:
+        if answer.outcome is Outcome.PAID:
+            return self._finish(actor, p, PaymentStatus.SUCCESS, None)
+        if answer.outcome is Outcome.FAILED:
+            return self._finish(actor, p, PaymentStatus.FAILED, answer.reason or "declined by the gateway")
+        if lapsed:
+            return self._finish(actor, p, PaymentStatus.FAILED,
+                                "expired: not paid before the checkout lapsed" + (f" ({answer.reason})"
+                                                                                  if answer.reason else ""))
+        self._touch(p, answer.reason)
+        return None
+
+    def _touch(self, p: Pending, note: str | None) -> None:
+        """Bookkeeping only (when it was last asked, and what the gateway said)."""
+        with self._uow.write() as uow:
+            uow.session.execute(
+                update(Payment).where(Payment.id == p.id, Payment.status == PaymentStatus.PENDING.value)
+                .values(last_checked_at=utcnow(), check_count=Payment.check_count + 1,
+                        reason=self._service.safe_text(note) if note else None)
+                .execution_options(synchronize_session=False))
+            uow.commit()
+
+    def _finish(self, actor: Actor, p: Pending, status: PaymentStatus, reason: str | None) -> PaymentChange | None:
+        reason = self._service.safe_text(reason) if reason else None
+        now = utcnow()
+        with self._uow.write() as uow:
+            session = uow.session
+            won = session.execute(
+                update(Payment).where(Payment.id == p.id, Payment.status == PaymentStatus.PENDING.value)
+                .values(status=status.value, reason=reason, settled_at=now, last_checked_at=now,
+                        check_count=Payment.check_count + 1)
+                .execution_options(synchronize_session=False)).rowcount  # type: ignore[attr-defined]
+            if won != 1:
+                return None  # another desk settled it first; leaving the block rolls back
+            summary: dict[str, Any] = {"status": status.value, "amount": p.amount.to_json(), "reason": reason}
+            if status is PaymentStatus.SUCCESS:
+                result = post(session, Posting(
+                    p.customer_id, LedgerKind.TOPUP, p.amount,
+                    description=f"Top-up via {p.method.label} (payment {p.id}, ref {p.reference})",
+                    payment_id=p.id, idempotency_key=f"payment-{p.id}", staff_id=p.created_by))
+                summary["ledger_entries"] = list(result.entry_ids)
+            audit.record(session, actor, f"payment.{'settle' if status is PaymentStatus.SUCCESS else 'fail'}",
+                         "payment", p.id, summary)
+            uow.commit()
+        log.info("payment %s: %s", p.id, status.value)
+        return PaymentChange(p.id, p.customer_id, p.name, p.amount, p.method.value, PaymentStatus.PENDING.value,
+                             status.value, reason, now)

@@ -1,0 +1,157 @@
+"""The plans catalog: reading it, and adding, editing and retiring plans (managers).
+
+A retired plan keeps its subscribers but takes no new ones. Prices are monthly, one per
+currency, in minor units.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Mapping, Sequence
+
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session
+
+from billing_desk.domain.errors import Conflict, NotFound, ValidationError
+from billing_desk.domain.money import Money
+from billing_desk.domain.permissions import Actor, Permission
+from billing_desk.models import Plan, PlanPrice, utcnow
+from billing_desk.services.audit import service as audit
+from billing_desk.services.plans.dtos import PlanRow
+from billing_desk.services.uow import UnitOfWorkFactory
+
+_CODE = re.compile(r"^[a-z0-9][a-z0-9-]{0,31}$")
+
+
+def plan_row(plan: Plan, prices: Mapping[str, int], currency: str | None) -> PlanRow:
+    money = {c: Money(v, c) for c, v in prices.items()}
+    return PlanRow(plan.id, plan.code, plan.name, tuple(json.loads(plan.features or "[]")), plan.rank,
+                   money.get(currency) if currency else None, money, plan.retired_at is not None)
+
+
+def prices_of(session: Session, plan_ids: Sequence[int]) -> dict[int, dict[str, int]]:
+    out: dict[int, dict[str, int]] = {i: {} for i in plan_ids}
+    if plan_ids:
+        for pid, cur, price in session.execute(
+                select(PlanPrice.plan_id, PlanPrice.currency, PlanPrice.monthly_price)
+                .where(PlanPrice.plan_id.in_(plan_ids))):
+            out[pid][cur] = int(price)
+    return out
+
+
+def load_plan_row(session: Session, plan_id: int, currency: str | None) -> PlanRow:
+    plan = session.get(Plan, plan_id)
+    assert plan is not None
+    return plan_row(plan, prices_of(session, [plan_id])[plan_id], currency)
+
+
+def find_plan(session: Session, code: str) -> Plan:
+    wanted = (code or "").strip().lower()
+    plan = session.scalar(select(Plan).where(Plan.code == wanted))
+    if plan is None:
+        codes = ", ".join(session.scalars(select(Plan.code).where(Plan.retired_at.is_(None)).order_by(Plan.rank)))
+        raise NotFound(f"No plan '{code}'; the plans are: {codes or '(none yet)'}.", field="plan")
+    return plan
+
+
+def catalog(uow: UnitOfWorkFactory, actor: Actor, currency: str | None = None,
+            include_retired: bool = False) -> list[PlanRow]:
+    actor.require(Permission.CUSTOMER_READ)
+    code = currency.strip().upper() if currency else None
+    with uow.read() as r:
+        query = select(Plan).order_by(Plan.rank, Plan.id)
+        if not include_retired:
+            query = query.where(Plan.retired_at.is_(None))
+        plans = list(r.session.scalars(query))
+        prices = prices_of(r.session, [p.id for p in plans])
+        return [plan_row(p, prices[p.id], code) for p in plans]
+
+
+def _validate(code: str | None, name: str | None, prices: Mapping[str, Money] | None,
+              features: Sequence[str] | None) -> None:
+    if code is not None and not _CODE.match(code):
+        raise ValidationError("A plan code is 1 to 32 lower-case letters, digits or dashes, e.g. 'pro'.", field="code")
+    if name is not None and not 1 <= len(name.strip()) <= 100:
+        raise ValidationError("A plan name has 1 to 100 characters.", field="name")
+    for cur, money in (prices or {}).items():
+        if money.currency != cur:
+            raise ValidationError(f"The {cur} price is given in {money.currency}.", field="prices")
+        if money.minor < 0:
+            raise ValidationError(f"The {cur} price cannot be negative.", field="prices")
+    if features is not None and (len(features) > 20 or any(not f.strip() or len(f) > 200 for f in features)):
+        raise ValidationError("List up to 20 features, each 1 to 200 characters.", field="features")
+
+
+def _set_prices(session: Session, plan_id: int, prices: Mapping[str, Money]) -> None:
+    session.execute(delete(PlanPrice).where(PlanPrice.plan_id == plan_id))
+    session.add_all(PlanPrice(plan_id=plan_id, currency=c, monthly_price=m.minor) for c, m in prices.items())
+
+
+def _prices_json(prices: Mapping[str, Money]) -> dict[str, int]:
+    return {c: m.minor for c, m in sorted(prices.items())}
+
+
+def add_plan(uow: UnitOfWorkFactory, actor: Actor, *, code: str, name: str, prices: Mapping[str, Money],
+             features: Sequence[str] = (), rank: int = 0) -> PlanRow:
+    actor.require(Permission.PLAN_MANAGE)
+    clean = (code or "").strip().lower()
+    _validate(clean, name, prices, features)
+    if not prices:
+        raise ValidationError("Give the plan at least one monthly price (e.g. --price USD:29).", field="prices")
+    with uow.write() as w:
+        if w.session.scalar(select(Plan.id).where(Plan.code == clean)) is not None:
+            raise Conflict(f"A plan with code '{clean}' already exists; edit it instead.", field="code")
+        plan = Plan(code=clean, name=name.strip(), features=json.dumps([f.strip() for f in features]), rank=rank,
+                    retired_at=None, created_at=utcnow())
+        w.session.add(plan)
+        w.session.flush()
+        _set_prices(w.session, plan.id, prices)
+        audit.record(w.session, actor, "plan.add", "plan", plan.id,
+                     {"after": {"code": clean, "name": plan.name, "rank": rank, "features": list(features),
+                                "prices": _prices_json(prices)}})
+        w.commit()
+        return load_plan_row(w.session, plan.id, None)
+
+
+def edit_plan(uow: UnitOfWorkFactory, actor: Actor, code: str, *, name: str | None = None,
+              prices: Mapping[str, Money] | None = None, features: Sequence[str] | None = None,
+              rank: int | None = None) -> PlanRow:
+    """Change what is given; ``prices`` replaces the given currencies and keeps the others."""
+    actor.require(Permission.PLAN_MANAGE)
+    _validate(None, name, prices, features)
+    with uow.write() as w:
+        plan = find_plan(w.session, code)
+        old_prices = prices_of(w.session, [plan.id])[plan.id]
+        before = {"name": plan.name, "rank": plan.rank, "features": json.loads(plan.features),
+                  "prices": dict(sorted(old_prices.items()))}
+        if name is not None:
+            plan.name = name.strip()
+        if rank is not None:
+            plan.rank = rank
+        if features is not None:
+            plan.features = json.dumps([f.strip() for f in features])
+        new_prices = old_prices | {c: m.minor for c, m in (prices or {}).items()}
+        if prices:
+            _set_prices(w.session, plan.id, {c: Money(v, c) for c, v in new_prices.items()})
+        w.session.flush()
+        after = {"name": plan.name, "rank": plan.rank, "features": json.loads(plan.features),
+                 "prices": dict(sorted(new_prices.items()))}
+        if after == before:
+            return load_plan_row(w.session, plan.id, None)
+        audit.record(w.session, actor, "plan.edit", "plan", plan.id, {"before": before, "after": after})
+        w.commit()
+        return load_plan_row(w.session, plan.id, None)
+
+
+def retire_plan(uow: UnitOfWorkFactory, actor: Actor, code: str) -> PlanRow:
+    actor.require(Permission.PLAN_MANAGE)
+    with uow.write() as w:
+        plan = find_plan(w.session, code)
+        if plan.retired_at is not None:
+            raise Conflict(f"Plan '{plan.code}' was already retired on {plan.retired_at:%Y-%m-%d}.")
+        plan.retired_at = utcnow()
+        audit.record(w.session, actor, "plan.retire", "plan", plan.id,
+                     {"before": {"retired": False}, "after": {"retired": True}})
+        w.commit()
+        return load_plan_row(w.session, plan.id, None)

@@ -1,0 +1,177 @@
+"""Staff accounts: adding, listing, disabling, passwords, and logging in.
+
+Passwords are Argon2id-hashed (argon2-cffi, OWASP's minimum of 19 MiB and 2 iterations),
+salted per user. Failed logins lock the account for a delay that doubles with each failure
+after the third, up to 15 minutes; the lock lives in the database, so it holds across desks.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from billing_desk.domain.enums import Role
+from billing_desk.domain.errors import AuthenticationFailed, Conflict, NotFound, PermissionDenied, ValidationError
+from billing_desk.domain.permissions import Actor, Permission
+from billing_desk.models import StaffUser, utcnow
+from billing_desk.services.audit import service as audit
+from billing_desk.services.staff.dtos import StaffDTO
+from billing_desk.services.uow import UnitOfWorkFactory
+
+_HASHER = PasswordHasher(time_cost=2, memory_cost=19 * 1024, parallelism=1)
+FREE_FAILURES = 3
+MAX_LOCK = timedelta(minutes=15)
+MIN_PASSWORD = 8
+
+
+def hash_password(password: str) -> str:
+    """An Argon2id hash with its own salt, in the encoded form stored in staff_users."""
+    return _HASHER.hash(password)
+
+
+def parse_role(value: str) -> Role:
+    try:
+        return Role(value.strip().lower())
+    except ValueError:
+        roles = ", ".join(r.value for r in Role)
+        raise ValidationError(f"Unknown role '{value}'; choose one of {roles}.", field="role") from None
+
+
+def _check_password(password: str) -> None:
+    if len(password) < MIN_PASSWORD:
+        raise ValidationError(f"The password needs at least {MIN_PASSWORD} characters.", field="password")
+
+
+def _check_name(name: str) -> str:
+    clean = name.strip()
+    if not clean or len(clean) > 64 or any(ch.isspace() for ch in clean):
+        raise ValidationError("A staff name is 1 to 64 characters without spaces, e.g. 'ana'.", field="name")
+    return clean
+
+
+def lock_delay(failures: int) -> timedelta:
+    if failures < FREE_FAILURES:
+        return timedelta(0)
+    return min(timedelta(seconds=2 ** (failures - FREE_FAILURES)), MAX_LOCK)
+
+
+def _dto(user: StaffUser) -> StaffDTO:
+    return StaffDTO(user.id, user.name, user.role, user.disabled, user.created_at)
+
+
+def _get(session: Session, name: str) -> StaffUser:
+    user = session.scalar(select(StaffUser).where(StaffUser.name == name))
+    if user is None:
+        raise NotFound(f"No staff member is called '{name}'.")
+    return user
+
+
+class StaffService:
+    def __init__(self, uow: UnitOfWorkFactory) -> None:
+        self._uow = uow
+
+    def has_staff(self) -> bool:
+        with self._uow.read() as uow:
+            return bool(uow.session.scalar(select(func.count()).select_from(StaffUser)))
+
+    def add(self, actor: Actor | None, name: str, role: str, password: str) -> StaffDTO:
+        """Add a staff member. With no staff yet, the first account must be an admin and
+        needs no login; after that only an admin may add staff."""
+        clean, parsed = _check_name(name), parse_role(role)
+        _check_password(password)
+        with self._uow.write() as uow:
+            first = not uow.session.scalar(select(func.count()).select_from(StaffUser))
+            if first and parsed is not Role.ADMIN:
+                raise ValidationError("The first staff account must be an admin: use --role admin.", field="role")
+            if not first:
+                if actor is None:
+                    raise PermissionDenied("Staff already exist: log in as an admin (--user NAME) to add staff.")
+                actor.require(Permission.STAFF_MANAGE)
+            if uow.session.scalar(select(StaffUser.id).where(StaffUser.name == clean)) is not None:
+                raise Conflict(f"A staff member called '{clean}' already exists.")
+            user = StaffUser(
+                name=clean,
+                role=parsed.value,
+                password_hash=hash_password(password),
+                disabled=False,
+                failed_logins=0,
+                created_at=utcnow(),
+            )
+            uow.session.add(user)
+            uow.session.flush()
+            by = actor or Actor(user.id, clean, Role.ADMIN)
+            audit.record(uow.session, by, "staff.add", "staff", user.id, {"name": clean, "role": parsed.value})
+            uow.commit()
+            return _dto(user)
+
+    def list(self, actor: Actor) -> list[StaffDTO]:
+        actor.require(Permission.STAFF_MANAGE)
+        with self._uow.read() as uow:
+            return [_dto(u) for u in uow.session.scalars(select(StaffUser).order_by(StaffUser.name))]
+
+    def disable(self, actor: Actor, name: str) -> StaffDTO:
+        actor.require(Permission.STAFF_MANAGE)
+        if name == actor.name:
+            raise Conflict("You cannot disable your own account; ask another admin.")
+        with self._uow.write() as uow:
+            user = _get(uow.session, name)
+            if user.disabled:
+                raise Conflict(f"'{name}' is already disabled.")
+            user.disabled = True
+            audit.record(
+                uow.session,
+                actor,
+                "staff.disable",
+                "staff",
+                user.id,
+                {"name": name, "before": {"disabled": False}, "after": {"disabled": True}},
+            )
+            uow.commit()
+            return _dto(user)
+
+    def set_password(self, actor: Actor, name: str, password: str) -> None:
+        if name != actor.name:
+            actor.require(Permission.STAFF_MANAGE)
+        _check_password(password)
+        with self._uow.write() as uow:
+            user = _get(uow.session, name)
+            user.password_hash = hash_password(password)
+            user.failed_logins = 0
+            user.locked_until = None
+            audit.record(uow.session, actor, "staff.set_password", "staff", user.id, {"name": name})
+            uow.commit()
+
+    def authenticate(self, name: str, password: str) -> Actor:
+        """Check a login; every failure is counted in the database and delays the next try."""
+        now = utcnow()
+        refused = AuthenticationFailed(f"Wrong name or password for '{name}'.")
+        with self._uow.write() as uow:
+            user = uow.session.scalar(select(StaffUser).where(StaffUser.name == name.strip()))
+            if user is None:
+                _HASHER.hash(password)  # same cost as a real check, so names cannot be probed by timing
+                raise refused
+            if user.locked_until and user.locked_until > now:
+                wait = int((user.locked_until - now).total_seconds()) + 1
+                raise AuthenticationFailed(f"Too many failed logins for '{name}': try again in {wait} s.")
+            try:
+                _HASHER.verify(user.password_hash, password)
+            except (VerificationError, InvalidHashError):
+                user.failed_logins += 1
+                user.last_failed_at = now
+                delay = lock_delay(user.failed_logins)
+                user.locked_until = now + delay if delay else None
+                uow.commit()
+                raise refused from None
+            if user.disabled:
+                raise AuthenticationFailed(f"The account '{name}' is disabled; ask an admin.")
+            if user.failed_logins or user.locked_until:
+                user.failed_logins = 0
+                user.locked_until = None
+            if _HASHER.check_needs_rehash(user.password_hash):
+                user.password_hash = hash_password(password)
+            uow.commit()
+            return Actor(user.id, user.name, Role(user.role))

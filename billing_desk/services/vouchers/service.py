@@ -1,0 +1,88 @@
+"""The voucher service: the one object the CLI and the GUI hold for everything voucher.
+
+It only gathers the use cases that live in their own modules (codes, issue and revoke,
+redeem, lists and expiry) behind one typed surface, with the code key resolved on first use.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import datetime
+from pathlib import Path
+
+from billing_desk.domain.permissions import Actor, Permission
+from billing_desk.services.audit import service as audit
+from billing_desk.services.uow import UnitOfWorkFactory
+from billing_desk.services.vouchers import export as voucher_export
+from billing_desk.services.vouchers import issue as voucher_issue
+from billing_desk.services.vouchers import lists as voucher_lists
+from billing_desk.services.vouchers import redeem as voucher_redeem
+from billing_desk.services.vouchers.codes import CodeKey
+from billing_desk.services.vouchers.dtos import (
+    CampaignRow,
+    CustomerVoucherRow,
+    ExpiryRun,
+    IssuedVouchers,
+    IssuePreview,
+    IssueRequest,
+    RedemptionResult,
+    RevokeResult,
+    VoucherRow,
+)
+from billing_desk.services.vouchers.lists import VoucherFilter, parse_status, search_by_last4
+from billing_desk.services.vouchers.redeem import VoucherLocked
+
+__all__ = ["VoucherFilter", "VoucherLocked", "VoucherService", "parse_status", "search_by_last4"]
+
+
+class VoucherService:
+    def __init__(self, uow: UnitOfWorkFactory, key: CodeKey) -> None:
+        self._uow = uow
+        self._key = key
+
+    def preview_issue(self, actor: Actor, request: IssueRequest) -> IssuePreview:
+        """The batch's total face value, to confirm before ``issue``."""
+        del actor  # a preview writes nothing; ``issue`` checks the permission
+        return voucher_issue.preview(request)
+
+    def issue(self, actor: Actor, request: IssueRequest) -> IssuedVouchers:
+        return voucher_issue.issue(self._uow, self._key, actor, request)
+
+    def revoke(self, actor: Actor, voucher_id: int, reason: str) -> RevokeResult:
+        return voucher_issue.revoke_voucher(self._uow, actor, voucher_id, reason)
+
+    def revoke_campaign(self, actor: Actor, campaign: str, reason: str) -> RevokeResult:
+        return voucher_issue.revoke_campaign(self._uow, actor, campaign, reason)
+
+    def redeem(self, actor: Actor, customer_ref: str | int, code: str) -> RedemptionResult:
+        return voucher_redeem.redeem(self._uow, self._key, actor, customer_ref, code)
+
+    def customer_vouchers(self, actor: Actor, customer_ref: str | int) -> list[CustomerVoucherRow]:
+        return voucher_lists.customer_vouchers(self._uow, actor, customer_ref)
+
+    def list_vouchers(self, actor: Actor, flt: VoucherFilter | None = None, *, before_id: int | None = None,
+             limit: int = 200) -> list[VoucherRow]:
+        return voucher_lists.list_vouchers(self._uow, actor, flt or VoucherFilter(), before_id=before_id, limit=limit)
+
+    def iter_all(self, actor: Actor, flt: VoucherFilter | None = None) -> Iterator[VoucherRow]:
+        return voucher_lists.iter_vouchers(self._uow, actor, flt or VoucherFilter())
+
+    def campaigns(self, actor: Actor) -> list[CampaignRow]:
+        return voucher_lists.campaigns(self._uow, actor)
+
+    def expire(self, actor: Actor, now: datetime | None = None) -> ExpiryRun:
+        return voucher_lists.expire_all(self._uow, actor, now)
+
+    def export_codes(self, issued: IssuedVouchers, path: str | Path) -> int:
+        """Write the plain codes just issued to a .csv or .xlsx file readable by its owner only."""
+        return voucher_export.export_codes(issued, path)
+
+    def export_list(self, actor: Actor, flt: VoucherFilter | None, path: str | Path) -> int:
+        actor.require(Permission.VOUCHER_LIST)
+        actor.require(Permission.EXPORT)
+        rows = voucher_export.export_list(self.iter_all(actor, flt), path)
+        with self._uow.write() as w:
+            audit.record(w.session, actor, "voucher.export", "voucher", "-",
+                         {"rows": rows, "file": Path(path).name, "filter": repr(flt or VoucherFilter())})
+            w.commit()
+        return rows
