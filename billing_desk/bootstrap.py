@@ -9,16 +9,14 @@ from dataclasses import dataclass, field
 
 from billing_desk.config import Settings, load_settings
 from billing_desk.database import Database, check_schema, open_database
-from billing_desk.services.audit.service import AuditService
-from billing_desk.services.customers.service import CustomerService
-from billing_desk.services.ledger.history_export import ExportService
-from billing_desk.services.ledger.service import LedgerService
-from billing_desk.services.payments.service import PaymentService, build_payment_service, payment_reference_source
-from billing_desk.services.plans.service import PlanService
-from billing_desk.services.staff.service import StaffService
+from billing_desk.services.audit import AuditService
+from billing_desk.services.customers import CustomerService
+from billing_desk.services.ledger import ExportService, LedgerService
+from billing_desk.services.payments import PaymentService, build_payment_service, payment_reference_source
+from billing_desk.services.plans import PlanService
+from billing_desk.services.staff import StaffService
 from billing_desk.services.uow import UnitOfWorkFactory
-from billing_desk.services.vouchers.codes import CodeKey
-from billing_desk.services.vouchers.service import VoucherService, search_by_last4
+from billing_desk.services.vouchers import CodeKey, VoucherService, search_by_last4
 
 
 @dataclass

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 
 from billing_desk.cli.common import Context, add_json, add_user, positive_int, print_json, print_table
-from billing_desk.services.customers.dtos import CustomerDTO
+from billing_desk.services.customers import CustomerDTO
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]

@@ -6,7 +6,7 @@ import argparse
 import time
 
 from billing_desk.cli.common import Context, add_json, print_json
-from billing_desk.services.demo.seed import DEMO_PASSWORD, DemoService, SeedOptions
+from billing_desk.services.demo import DEMO_PASSWORD, DemoService, SeedOptions
 
 
 def _count(text: str) -> int:

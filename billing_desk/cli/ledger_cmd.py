@@ -10,7 +10,7 @@ from billing_desk.cli.common import Context, add_json, add_user, positive_int, p
 from billing_desk.domain.dates import local_text, parse_day
 from billing_desk.domain.enums import CreditSource, EntryStatus, LedgerKind
 from billing_desk.domain.errors import BillingDeskError, ValidationError
-from billing_desk.services.ledger.dtos import HistoryCursor, HistoryFilter, PostingOutcome
+from billing_desk.services.ledger import HistoryCursor, HistoryFilter, PostingOutcome
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]

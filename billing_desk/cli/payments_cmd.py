@@ -10,14 +10,14 @@ from billing_desk.cli.common import Context, add_json, add_user, confirm, positi
 from billing_desk.domain.dates import day_range_utc, local_text, parse_day
 from billing_desk.domain.errors import Cancelled
 from billing_desk.domain.money import format_money
-from billing_desk.services.payments.dtos import (
+from billing_desk.services.payments import (
+    MAX_PAGE,
     NON_REFUNDABLE_NOTICE,
     PaymentChange,
     PaymentFilters,
     PaymentRow,
     TopUpResult,
 )
-from billing_desk.services.payments.service import MAX_PAGE
 
 NO_LINK_EXIT = 10  # the payment is pending but the gateway gave no link yet
 

@@ -7,7 +7,7 @@ import argparse
 from billing_desk.cli.common import Context, add_json, add_user, confirm, print_json, print_table
 from billing_desk.domain.errors import Cancelled, ValidationError
 from billing_desk.domain.money import Money, currency, parse_money
-from billing_desk.services.plans.dtos import PlanRow
+from billing_desk.services.plans import PlanRow
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]

@@ -10,8 +10,7 @@ from billing_desk.cli.common import Context, add_json, add_user, confirm, positi
 from billing_desk.domain.dates import day_start_utc, local_text, parse_day, parse_instant
 from billing_desk.domain.errors import Cancelled
 from billing_desk.domain.money import currency, parse_money
-from billing_desk.services.vouchers.dtos import IssueRequest
-from billing_desk.services.vouchers.service import VoucherFilter, parse_status
+from billing_desk.services.vouchers import IssueRequest, VoucherFilter, parse_status
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]

@@ -121,7 +121,7 @@ def demo_database_url() -> str:
 def prepare_demo_database(url: str) -> App:
     """Create, migrate and seed the demo database on first start; reuse it afterwards."""
     from billing_desk.database import upgrade
-    from billing_desk.services.demo.seed import DemoService, SeedOptions
+    from billing_desk.services.demo import DemoService, SeedOptions
 
     path = Path(url.removeprefix("sqlite:///"))
     first = not path.exists()
@@ -172,7 +172,7 @@ def run_gui(demo: bool = False) -> int:
     settings = user_settings()
     try:
         if demo:
-            from billing_desk.services.demo.seed import DEMO_PASSWORD
+            from billing_desk.services.demo import DEMO_PASSWORD
             app = prepare_demo_database(demo_database_url())
             actor: Actor | None = app.staff.authenticate("manager", DEMO_PASSWORD)
         else:

@@ -12,7 +12,7 @@ from PySide6.QtGui import QShowEvent
 from PySide6.QtWidgets import QLabel, QStackedLayout, QWidget
 
 from billing_desk.domain.changes import Changes
-from billing_desk.services.customers.dtos import CustomerDTO
+from billing_desk.services.customers import CustomerDTO
 from billing_desk.views.context import ViewContext
 from billing_desk.views.formatting import tr
 

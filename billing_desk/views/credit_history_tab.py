@@ -25,7 +25,7 @@ from billing_desk.domain.changes import Changes
 from billing_desk.domain.errors import Cancelled
 from billing_desk.domain.permissions import Permission
 from billing_desk.resources import resource_path
-from billing_desk.services.ledger.dtos import ExportResult, HistoryFilter, HistoryTotals
+from billing_desk.services.ledger import ExportResult, HistoryFilter, HistoryTotals
 from billing_desk.views.base_tab import CustomerTab
 from billing_desk.views.context import ViewContext
 from billing_desk.views.dialogs.error_dialog import show_error

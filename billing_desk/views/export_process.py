@@ -36,7 +36,7 @@ from typing import Any
 from billing_desk.domain import errors
 from billing_desk.domain.errors import BillingDeskError, Cancelled
 from billing_desk.domain.permissions import Actor
-from billing_desk.services.ledger.dtos import ExportResult, HistoryFilter
+from billing_desk.services.ledger import ExportResult, HistoryFilter
 
 log = logging.getLogger(__name__)
 Progress = Callable[[int, int], None]

@@ -8,7 +8,7 @@ from PySide6.QtGui import QCloseEvent, QKeySequence, QShortcut
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QMainWindow, QTabWidget, QVBoxLayout, QWidget
 
 from billing_desk.domain.changes import Changes
-from billing_desk.services.customers.dtos import CustomerDTO
+from billing_desk.services.customers import CustomerDTO
 from billing_desk.views.base_tab import CustomerTab
 from billing_desk.views.context import ViewContext
 from billing_desk.views.credit_history_tab import CreditHistoryTab

@@ -13,8 +13,8 @@ from PySide6.QtWidgets import (
 )
 
 from billing_desk.domain.changes import Changes
-from billing_desk.services.customers.dtos import CustomerDTO
-from billing_desk.services.plans.dtos import SubscriptionDTO
+from billing_desk.services.customers import CustomerDTO
+from billing_desk.services.plans import SubscriptionDTO
 from billing_desk.views.base_tab import CustomerTab
 from billing_desk.views.context import ViewContext
 from billing_desk.views.formatting import local_time, money_text, set_style_flag, tabular_font, tr

@@ -17,7 +17,7 @@ from PySide6.QtWidgets import (
 from billing_desk.domain.changes import Changes
 from billing_desk.domain.permissions import Permission
 from billing_desk.resources import resource_path
-from billing_desk.services.payments.dtos import PaymentChange, PaymentFilters, PaymentRow
+from billing_desk.services.payments import PaymentChange, PaymentFilters, PaymentRow
 from billing_desk.views.base_tab import CustomerTab
 from billing_desk.views.context import ViewContext
 from billing_desk.views.dialogs.error_dialog import show_error

@@ -18,7 +18,7 @@ from PySide6.QtWidgets import (
 
 from billing_desk.domain.changes import Changes
 from billing_desk.domain.permissions import Permission
-from billing_desk.services.plans.dtos import PlanChangePreview, PlanChangeResult, PlanRow, SubscriptionDTO
+from billing_desk.services.plans import PlanChangePreview, PlanChangeResult, PlanRow, SubscriptionDTO
 from billing_desk.views.base_tab import CustomerTab
 from billing_desk.views.context import ViewContext
 from billing_desk.views.dialogs.error_dialog import show_error

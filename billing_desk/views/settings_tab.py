@@ -17,7 +17,7 @@ from billing_desk.domain.changes import Changes
 from billing_desk.domain.errors import BillingDeskError
 from billing_desk.domain.money import CURRENCIES
 from billing_desk.domain.permissions import Permission
-from billing_desk.services.customers.dtos import CustomerDTO
+from billing_desk.services.customers import CustomerDTO
 from billing_desk.views.base_tab import CustomerTab
 from billing_desk.views.context import ViewContext
 from billing_desk.views.dialogs.error_dialog import show_error

@@ -1,0 +1,14 @@
+"""The audit domain: the append-only, hash-chained log of every staff write (``record`` is
+how every other domain writes its row), its reading and its verification.
+"""
+
+from __future__ import annotations
+
+from billing_desk.services.audit.service import AuditRow, AuditService, AuditVerification, record
+
+__all__ = [
+    "AuditRow",
+    "AuditService",
+    "AuditVerification",
+    "record",
+]

@@ -32,9 +32,16 @@ from billing_desk.models import (
     VoucherRedemption,
     utcnow,
 )
-from billing_desk.services.ledger.posting import Posting, post
-from billing_desk.services.vouchers.codes import ALPHABET, CODE_LENGTH, code_hash, format_code, last4, resolve_code_key
-from billing_desk.services.vouchers.issue import credit_expiry
+from billing_desk.services.ledger import Posting, post
+from billing_desk.services.vouchers import (
+    ALPHABET,
+    CODE_LENGTH,
+    code_hash,
+    credit_expiry,
+    format_code,
+    last4,
+    resolve_code_key,
+)
 
 SUBSCRIBED_CUSTOMERS = 5_000
 # Monthly prices in US cents, and a rough number of each currency's minor units per cent.

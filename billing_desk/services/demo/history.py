@@ -25,8 +25,7 @@ from sqlalchemy.orm import Session
 from billing_desk.domain.money import CURRENCIES, PAYPAL_CURRENCIES
 from billing_desk.domain.topup_limits import method_for
 from billing_desk.models import CustomerBalance, LedgerEntry, VoucherCreditLot, utcnow
-from billing_desk.services.customers.profile import Profile
-from billing_desk.services.customers.service import insert_customer
+from billing_desk.services.customers import Profile, insert_customer
 
 HISTORY_CUSTOMERS = 5_000
 WHALE_ROWS = 1_000_000

@@ -15,9 +15,8 @@ from billing_desk.domain.countries import allowed_currencies
 from billing_desk.domain.permissions import SYSTEM_ACTOR
 from billing_desk.models import Customer, CustomerBalance, StaffUser, utcnow
 from billing_desk.services.audit import service as audit
-from billing_desk.services.customers.profile import Profile
-from billing_desk.services.customers.service import account_number
-from billing_desk.services.staff.service import hash_password
+from billing_desk.services.customers import Profile, account_number
+from billing_desk.services.staff import hash_password
 from billing_desk.services.uow import UnitOfWorkFactory
 
 DEMO_PASSWORD = "demo-password"

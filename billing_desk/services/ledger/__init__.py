@@ -1,0 +1,36 @@
+"""The ledger domain: the credit ledger and the only way a balance moves (``post``), usage
+and adjustments, the history with its pages, totals and export, and ``ledger verify``.
+"""
+
+from __future__ import annotations
+
+from billing_desk.services.ledger.dtos import (
+    DailySpending,
+    ExportResult,
+    HistoryCursor,
+    HistoryFilter,
+    HistoryRow,
+    HistoryTotals,
+    PostingOutcome,
+    ServiceDTO,
+)
+from billing_desk.services.ledger.history_export import ExportService
+from billing_desk.services.ledger.posting import Posting, expire_voucher_credit, lock_balance, post
+from billing_desk.services.ledger.service import LedgerService
+
+__all__ = [
+    "DailySpending",
+    "ExportResult",
+    "ExportService",
+    "HistoryCursor",
+    "HistoryFilter",
+    "HistoryRow",
+    "HistoryTotals",
+    "LedgerService",
+    "Posting",
+    "PostingOutcome",
+    "ServiceDTO",
+    "expire_voucher_credit",
+    "lock_balance",
+    "post",
+]

@@ -14,7 +14,7 @@ from typing import Any
 from billing_desk.domain.enums import EntryStatus, LedgerKind
 from billing_desk.domain.errors import ValidationError
 from billing_desk.domain.money import Money
-from billing_desk.services.customers.dtos import Balance
+from billing_desk.services.customers import Balance
 
 
 @dataclass(frozen=True, slots=True)

@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 
 from billing_desk.domain.money import format_plain
-from billing_desk.services.exports.guard import csv_text
+from billing_desk.services.exports import csv_text
 from billing_desk.services.ledger.dtos import HistoryRow
 from billing_desk.services.ledger.history_xlsx import ExportMeta, status_text
 

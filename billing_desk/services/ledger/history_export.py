@@ -18,8 +18,8 @@ from billing_desk.domain.errors import Cancelled, ValidationError
 from billing_desk.domain.permissions import Actor, Permission
 from billing_desk.models import utcnow
 from billing_desk.services.audit import service as audit
-from billing_desk.services.customers.service import resolve_customer
-from billing_desk.services.exports.atomic_file import atomic_file
+from billing_desk.services.customers import resolve_customer
+from billing_desk.services.exports import atomic_file
 from billing_desk.services.ledger import history
 from billing_desk.services.ledger.dtos import ExportResult, HistoryFilter, HistoryRow
 from billing_desk.services.ledger.history_csv import write_csv

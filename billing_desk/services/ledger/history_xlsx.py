@@ -11,26 +11,20 @@ currency's number format (no decimals for VND and JPY).
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from copy import copy
 from dataclasses import dataclass
 from datetime import datetime, tzinfo
-from decimal import Decimal
 from pathlib import Path
-from typing import Any
 
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Font
-from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 
 from billing_desk.domain.enums import EntryStatus
-from billing_desk.domain.money import CURRENCIES
-from billing_desk.services.exports.guard import needs_guard, xml_safe
+from billing_desk.services.exports import SheetCells
 from billing_desk.services.ledger.dtos import HistoryRow
 
 HEADERS = ("Date", "Service", "Description", "Status", "Amount")
 WIDTHS = (20, 22, 60, 28, 18)
-DATE_FORMAT = "yyyy-mm-dd hh:mm:ss"
 DATA_SHEET = "Credit history"
 
 
@@ -49,66 +43,17 @@ class ExportMeta:
         return str(getattr(self.zone, "key", None) or self.zone)
 
 
-def currency_format(code: str) -> str:
-    exponent = CURRENCIES[code].exponent
-    digits = "#,##0" + ("." + "0" * exponent if exponent else "")
-    return f'{digits} "{code}";-{digits} "{code}"'
-
-
 def status_text(row: HistoryRow) -> str:
     if row.status is EntryStatus.SUCCESS:
         return "Success"
     return f"Failed ({row.failure_reason})" if row.failure_reason else "Failed"
 
 
-def text_cell(ws: WriteOnlyWorksheet, value: str | None) -> Any:
-    """A text value as a write-only sheet must hold it: exact, and never run as a formula."""
-    raw = value or ""
-    clean = xml_safe(raw)
-    if not needs_guard(raw):
-        return clean
-    cell = WriteOnlyCell(ws, value=clean)
-    cell.data_type = "s"  # never 'f': Excel must show it, not run it
-    cell.quotePrefix = True
-    return cell
-
-
-class _Cells:
-    """Cell factories for one sheet; style objects are built once, not per cell."""
-
-    def __init__(self, ws: WriteOnlyWorksheet, currency: str) -> None:
-        self.ws = ws
-        self.money_format = currency_format(currency)
-        self.exponent = CURRENCIES[currency].exponent
-        # Setting number_format looks the format up in the workbook's tables on every cell;
-        # copying a template cell's style array gives the same result for a fraction of it.
-        date_cell = WriteOnlyCell(ws)
-        date_cell.number_format = DATE_FORMAT
-        money_cell = WriteOnlyCell(ws)
-        money_cell.number_format = self.money_format
-        self._date_style = date_cell._style
-        self._money_style = money_cell._style
-
-    def text(self, value: str | None) -> Any:
-        return text_cell(self.ws, value)
-
-    def date(self, value: datetime) -> WriteOnlyCell:
-        cell = WriteOnlyCell(self.ws, value=value)
-        cell._style = copy(self._date_style)
-        return cell
-
-    def money(self, minor: int) -> WriteOnlyCell:
-        number: int | Decimal = minor if not self.exponent else Decimal(minor).scaleb(-self.exponent)
-        cell = WriteOnlyCell(self.ws, value=number)
-        cell._style = copy(self._money_style)
-        return cell
-
-
 def _about_sheet(wb: Workbook, meta: ExportMeta) -> None:
     ws = wb.create_sheet("About")
     ws.column_dimensions["A"].width = 16
     ws.column_dimensions["B"].width = 60
-    cells = _Cells(ws, meta.currency)
+    cells = SheetCells(ws, meta.currency)
     title = WriteOnlyCell(ws, value="Credit history export")
     title.font = Font(bold=True, size=14)
     ws.append([title])
@@ -136,7 +81,7 @@ def write_xlsx(path: Path, meta: ExportMeta, pages: Iterable[list[HistoryRow]],
         cell.font = bold
         header.append(cell)
     ws.append(header)
-    cells = _Cells(ws, meta.currency)
+    cells = SheetCells(ws, meta.currency)
     zone = meta.zone
     done = 0
     for page in pages:

@@ -22,7 +22,7 @@ from billing_desk.domain.enums import CreditSource, LedgerKind
 from billing_desk.domain.errors import BillingDeskError, Conflict, ValidationError
 from billing_desk.domain.money import Money, parse_money
 from billing_desk.models import Customer, UsageService, utcnow
-from billing_desk.services.customers.service import resolve_customer
+from billing_desk.services.customers import resolve_customer
 from billing_desk.services.ledger.dtos import ImportReport
 from billing_desk.services.ledger.posting import Posting, PostingResult, post
 

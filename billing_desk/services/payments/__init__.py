@@ -1,0 +1,31 @@
+"""The payments domain: top-ups through the gateways (``gateways/``), the payment rows,
+and reconciliation with the gateways.
+"""
+
+from __future__ import annotations
+
+from billing_desk.services.payments.dtos import (
+    NON_REFUNDABLE_NOTICE,
+    PaymentChange,
+    PaymentFilters,
+    PaymentRow,
+    TopUpResult,
+)
+from billing_desk.services.payments.service import (
+    MAX_PAGE,
+    PaymentService,
+    build_payment_service,
+    payment_reference_source,
+)
+
+__all__ = [
+    "MAX_PAGE",
+    "NON_REFUNDABLE_NOTICE",
+    "PaymentChange",
+    "PaymentFilters",
+    "PaymentRow",
+    "PaymentService",
+    "TopUpResult",
+    "build_payment_service",
+    "payment_reference_source",
+]

@@ -15,8 +15,8 @@ import json
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, replace
-from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import select, update
 
@@ -26,14 +26,13 @@ from billing_desk.domain.money import Money
 from billing_desk.domain.permissions import Actor, Permission
 from billing_desk.models import Customer, Payment, utcnow
 from billing_desk.services.audit import service as audit
-from billing_desk.services.customers.service import resolve_customer
-from billing_desk.services.ledger.posting import Posting, post
+from billing_desk.services.customers import resolve_customer
+from billing_desk.services.ledger import Posting, post
+from billing_desk.services.payments.checkouts import store_checkout
 from billing_desk.services.payments.dtos import PaymentChange
+from billing_desk.services.payments.gateways import Gateways
 from billing_desk.services.payments.gateways.base import CheckoutRequest, Outcome, PaymentRef, StatusAnswer
 from billing_desk.services.uow import UnitOfWorkFactory
-
-if TYPE_CHECKING:
-    from billing_desk.services.payments.service import PaymentService
 
 log = logging.getLogger("billing_desk.payments")
 
@@ -67,9 +66,10 @@ class Pending:
 
 
 class Reconciler:
-    def __init__(self, service: PaymentService, uow: UnitOfWorkFactory) -> None:
-        self._service = service
+    def __init__(self, uow: UnitOfWorkFactory, gateways: Gateways, expiry_margin: timedelta) -> None:
         self._uow = uow
+        self._gateways = gateways
+        self._expiry_margin = expiry_margin
 
     def run(self, actor: Actor, customer_ref: str | int | None,
             progress: Callable[[int, int], None] | None, cancel: Callable[[], bool] | None) -> list[PaymentChange]:
@@ -104,14 +104,14 @@ class Reconciler:
 
     def _one(self, actor: Actor, p: Pending) -> PaymentChange | None:
         now = utcnow()
-        lapsed = p.expires_at is not None and now > p.expires_at + self._service.expiry_margin
+        lapsed = p.expires_at is not None and now > p.expires_at + self._expiry_margin
         try:
-            gateway = self._service.gateways.get(p.method)
+            gateway = self._gateways.get(p.method)
             if p.reference is None:
                 if lapsed:  # nobody ever had a link to pay with
                     return self._finish(actor, p, PaymentStatus.FAILED, "expired: the gateway never gave a link")
                 checkout = gateway.create_checkout(p.checkout_request())
-                self._service.store_checkout(actor, p.id, checkout)
+                store_checkout(self._uow, actor, p.id, checkout)
                 p = replace(p, reference=checkout.reference, data={**p.data, **checkout.data})
             answer = gateway.fetch_status(p.ref())
         except GatewayDeclined as exc:
@@ -139,12 +139,12 @@ class Reconciler:
             uow.session.execute(
                 update(Payment).where(Payment.id == p.id, Payment.status == PaymentStatus.PENDING.value)
                 .values(last_checked_at=utcnow(), check_count=Payment.check_count + 1,
-                        reason=self._service.safe_text(note) if note else None)
+                        reason=self._gateways.safe_text(note) if note else None)
                 .execution_options(synchronize_session=False))
             uow.commit()
 
     def _finish(self, actor: Actor, p: Pending, status: PaymentStatus, reason: str | None) -> PaymentChange | None:
-        reason = self._service.safe_text(reason) if reason else None
+        reason = self._gateways.safe_text(reason) if reason else None
         now = utcnow()
         with self._uow.write() as uow:
             session = uow.session

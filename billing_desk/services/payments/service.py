@@ -10,7 +10,6 @@ only in reconciliation (payments_reconcile.py), exactly once per payment.
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime, timedelta
@@ -39,7 +38,8 @@ from billing_desk.domain.topup_limits import (
 )
 from billing_desk.models import Payment, utcnow
 from billing_desk.services.audit import service as audit
-from billing_desk.services.customers.service import customer_dto, resolve_customer
+from billing_desk.services.customers import customer_dto, resolve_customer
+from billing_desk.services.payments.checkouts import store_checkout
 from billing_desk.services.payments.dtos import (
     PaymentChange,
     PaymentCursor,
@@ -49,8 +49,9 @@ from billing_desk.services.payments.dtos import (
     TopUpResult,
 )
 from billing_desk.services.payments.gateways import Gateways
-from billing_desk.services.payments.gateways.base import Checkout, CheckoutRequest, scrub
+from billing_desk.services.payments.gateways.base import Checkout, CheckoutRequest
 from billing_desk.services.payments.queries import payment_rows, row_by_id
+from billing_desk.services.payments.reconcile import Reconciler
 from billing_desk.services.uow import UnitOfWorkFactory
 
 log = logging.getLogger("billing_desk.payments")
@@ -163,18 +164,7 @@ class PaymentService:
 
     def store_checkout(self, actor: Actor, payment_id: int, checkout: Checkout) -> bool:
         """Keep the gateway's reference and link; False if another desk stored them first."""
-        with self._uow.write() as uow:
-            result = uow.session.execute(
-                update(Payment).where(Payment.id == payment_id, Payment.gateway_reference.is_(None))
-                .values(gateway_reference=checkout.reference, checkout_url=checkout.url,
-                        gateway_data=json.dumps(checkout.data, sort_keys=True))
-                .execution_options(synchronize_session=False))
-            if result.rowcount != 1:  # type: ignore[attr-defined]
-                return False
-            audit.record(uow.session, actor, "payment.checkout", "payment", payment_id,
-                         {"gateway_reference": checkout.reference})
-            uow.commit()
-            return True
+        return store_checkout(self._uow, actor, payment_id, checkout)
 
     def _fail_unstarted(self, actor: Actor, payment_id: int, exc: BillingDeskError) -> None:
         reason = self.safe_text(f"not started: {exc.message}")
@@ -194,7 +184,7 @@ class PaymentService:
         return row
 
     def safe_text(self, text: str) -> str:
-        return scrub(text, self.gateways.secrets())[:500]
+        return self.gateways.safe_text(text)
 
     # -- reconciliation ------------------------------------------------------------------
     def reconcile(self, actor: Actor, customer_ref: str | int | None = None,
@@ -205,9 +195,7 @@ class PaymentService:
         Returns the payments whose status changed. ``progress(done, total)`` is called after
         each payment; when ``cancel()`` turns true the run stops and returns what it did.
         """
-        from billing_desk.services.payments.reconcile import Reconciler
-
-        return Reconciler(self, self._uow).run(actor, customer_ref, progress, cancel)
+        return Reconciler(self._uow, self.gateways, self.expiry_margin).run(actor, customer_ref, progress, cancel)
 
 
 def _no_currency(account: str) -> str:

@@ -15,9 +15,7 @@ from pathlib import Path
 from openpyxl import Workbook
 
 from billing_desk.domain.errors import ValidationError
-from billing_desk.services.exports.atomic_file import atomic_file
-from billing_desk.services.exports.guard import csv_text
-from billing_desk.services.ledger.history_xlsx import text_cell
+from billing_desk.services.exports import atomic_file, csv_text, text_cell
 from billing_desk.services.vouchers.dtos import IssuedVouchers, VoucherRow
 
 FORMATS = ("csv", "xlsx")

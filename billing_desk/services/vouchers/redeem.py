@@ -25,8 +25,8 @@ from billing_desk.domain.money import Money
 from billing_desk.domain.permissions import Actor, Permission
 from billing_desk.models import Customer, CustomerBalance, Voucher, VoucherAttempt, VoucherRedemption, utcnow
 from billing_desk.services.audit import service as audit
-from billing_desk.services.customers.service import resolve_customer
-from billing_desk.services.ledger.posting import Posting, lock_balance, post
+from billing_desk.services.customers import resolve_customer
+from billing_desk.services.ledger import Posting, lock_balance, post
 from billing_desk.services.uow import UnitOfWork, UnitOfWorkFactory
 from billing_desk.services.vouchers.codes import CodeKey, code_hash, normalise_code
 from billing_desk.services.vouchers.dtos import RedemptionResult

@@ -18,8 +18,8 @@ from PySide6.QtWidgets import (
 from billing_desk.domain.changes import Changes
 from billing_desk.domain.errors import BillingDeskError
 from billing_desk.domain.topup_limits import TopUpLimits
-from billing_desk.services.customers.dtos import CustomerDTO
-from billing_desk.services.payments.dtos import TopUpResult
+from billing_desk.services.customers import CustomerDTO
+from billing_desk.services.payments import TopUpResult
 from billing_desk.views.context import ViewContext
 from billing_desk.views.dialogs.error_dialog import show_error
 from billing_desk.views.formatting import add_currency_items, tr

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from PySide6.QtWidgets import QDialog, QDialogButtonBox, QLabel, QVBoxLayout, QWidget
 
-from billing_desk.services.customers.dtos import CustomerDTO
+from billing_desk.services.customers import CustomerDTO
 from billing_desk.views.context import ViewContext
 from billing_desk.views.formatting import tr
 from billing_desk.views.widgets.voucher_entry import VoucherEntry

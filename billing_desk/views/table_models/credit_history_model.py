@@ -6,7 +6,7 @@ from PySide6.QtCore import QObject
 from PySide6.QtGui import QColor
 
 from billing_desk.domain.enums import EntryStatus
-from billing_desk.services.ledger.dtos import HistoryRow
+from billing_desk.services.ledger import HistoryRow
 from billing_desk.views.formatting import MUTED, NEGATIVE, local_time, signed_money_color, tr
 from billing_desk.views.table_models.paged_model import Column, PagedTableModel, amount_column
 from billing_desk.views.tasks import TaskRunner

@@ -6,7 +6,7 @@ from PySide6.QtCore import QObject
 from PySide6.QtGui import QColor
 
 from billing_desk.domain.enums import PaymentMethod
-from billing_desk.services.payments.dtos import PaymentRow
+from billing_desk.services.payments import PaymentRow
 from billing_desk.views.formatting import MUTED, NEGATIVE, POSITIVE, local_time, tr
 from billing_desk.views.table_models.paged_model import Column, PagedTableModel, amount_column
 from billing_desk.views.tasks import TaskRunner

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from PySide6.QtCore import QObject
 
-from billing_desk.services.vouchers.dtos import CustomerVoucherRow
+from billing_desk.services.vouchers import CustomerVoucherRow
 from billing_desk.views.formatting import MUTED, POSITIVE, local_time, tr
 from billing_desk.views.table_models.paged_model import Column, PagedTableModel, amount_column
 from billing_desk.views.tasks import TaskRunner

@@ -8,7 +8,7 @@ from PySide6.QtWidgets import QFrame, QGridLayout, QHBoxLayout, QLabel, QPushBut
 
 from billing_desk.domain.countries import country_name
 from billing_desk.domain.permissions import Actor, Permission
-from billing_desk.services.customers.dtos import CustomerDTO
+from billing_desk.services.customers import CustomerDTO
 from billing_desk.views.formatting import money_text, set_style_flag, tabular_font, tr
 
 

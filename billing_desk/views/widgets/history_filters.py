@@ -10,7 +10,7 @@ from PySide6.QtCore import QDate, Qt, QTimer, Signal
 from PySide6.QtWidgets import QCheckBox, QComboBox, QDateEdit, QHBoxLayout, QLineEdit, QPushButton, QWidget
 
 from billing_desk.domain.enums import EntryStatus, LedgerKind
-from billing_desk.services.ledger.dtos import HistoryFilter, ServiceDTO
+from billing_desk.services.ledger import HistoryFilter, ServiceDTO
 from billing_desk.views.formatting import tr
 from billing_desk.views.table_models.credit_history_model import KIND_LABELS
 

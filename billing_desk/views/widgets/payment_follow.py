@@ -13,7 +13,7 @@ from PySide6.QtGui import QDesktopServices, QGuiApplication
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QLineEdit, QPushButton, QVBoxLayout, QWidget
 
 from billing_desk.domain.changes import Changes
-from billing_desk.services.payments.dtos import PaymentRow, TopUpResult
+from billing_desk.services.payments import PaymentRow, TopUpResult
 from billing_desk.views.context import ViewContext
 from billing_desk.views.formatting import money_text, tr
 from billing_desk.views.table_models.payment_model import payment_status_text

@@ -17,7 +17,7 @@ from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import QLineEdit, QListWidget, QListWidgetItem, QWidget
 
 from billing_desk.domain.errors import BillingDeskError
-from billing_desk.services.customers.dtos import CustomerMatch
+from billing_desk.services.customers import CustomerMatch
 from billing_desk.views.context import ViewContext
 from billing_desk.views.formatting import tr
 

@@ -11,7 +11,7 @@ import pyqtgraph as pg
 from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
 from billing_desk.domain.money import CURRENCIES, Money
-from billing_desk.services.ledger.dtos import DailySpending
+from billing_desk.services.ledger import DailySpending
 from billing_desk.views.formatting import money_text, tr
 
 PALETTE = ("#2563eb", "#d97706", "#059669", "#db2777", "#7c3aed", "#0891b2", "#65a30d", "#dc2626")

@@ -12,9 +12,8 @@ from PySide6.QtWidgets import QHBoxLayout, QLabel, QLineEdit, QPushButton, QVBox
 
 from billing_desk.domain.changes import Changes
 from billing_desk.domain.permissions import Permission
-from billing_desk.services.customers.dtos import CustomerDTO
-from billing_desk.services.vouchers.codes import CODE_LENGTH, GROUP
-from billing_desk.services.vouchers.dtos import RedemptionResult
+from billing_desk.services.customers import CustomerDTO
+from billing_desk.services.vouchers import CODE_LENGTH, GROUP, RedemptionResult
 from billing_desk.views.context import ViewContext
 from billing_desk.views.dialogs.error_dialog import error_message
 from billing_desk.views.formatting import local_time, money_text, set_style_flag, tr

@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from billing_desk.domain.enums import PaymentMethod
-from billing_desk.services.payments.gateways.base import PaymentGateway, reveal
+from billing_desk.services.payments.gateways.base import PaymentGateway, reveal, scrub
 
 SECRET_KEYS = {"vnpay": ("hash_secret",), "stripe": ("secret_key",), "paypal": ("client_secret",)}
 
@@ -44,6 +44,10 @@ class Gateways:
         """Every configured secret, so that callers can keep them out of stored text."""
         return [reveal(self._settings.get(gw, {}).get(key)).strip()
                 for gw, keys in SECRET_KEYS.items() for key in keys]
+
+    def safe_text(self, text: str) -> str:
+        """``text`` as it may be stored: every configured secret scrubbed, 500 characters at most."""
+        return scrub(text, self.secrets())[:500]
 
 
 __all__ = ["Gateways", "PaymentGateway"]
