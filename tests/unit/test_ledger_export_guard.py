@@ -10,8 +10,8 @@ from openpyxl.utils.escape import unescape
 from billing_desk.domain.enums import EntryStatus, LedgerKind
 from billing_desk.domain.errors import ValidationError
 from billing_desk.services.exports.guard import csv_text, needs_guard, xml_safe
-from billing_desk.services.ledger.dtos import HistoryCursor, HistoryFilter
 from billing_desk.services.exports.xlsx_cells import currency_format
+from billing_desk.services.ledger.dtos import HistoryCursor, HistoryFilter
 
 
 @pytest.mark.parametrize("text", ["=1+1", "+1", "-1", "@SUM(A1)", "\tx", "\rx", "\nx", "\x00x", "\x1bx", "\x7fx"])

@@ -14,7 +14,7 @@ from billing_desk.domain.errors import Conflict, NotFound, ValidationError
 from billing_desk.domain.money import CURRENCIES, Money
 from billing_desk.domain.permissions import Actor, Permission
 from billing_desk.models import Customer, CustomerBalance, utcnow
-from billing_desk.services.audit import service as audit
+from billing_desk.services import audit
 from billing_desk.services.customers.dtos import Balance, CustomerDTO, CustomerMatch
 from billing_desk.services.customers.profile import Profile, display_currency_choices, validate_profile
 from billing_desk.services.customers.search import search_customers

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from billing_desk.domain.countries import allowed_currencies
 from billing_desk.domain.permissions import SYSTEM_ACTOR
 from billing_desk.models import Customer, CustomerBalance, StaffUser, utcnow
-from billing_desk.services.audit import service as audit
+from billing_desk.services import audit
 from billing_desk.services.customers import Profile, account_number
 from billing_desk.services.staff import hash_password
 from billing_desk.services.uow import UnitOfWorkFactory

@@ -17,7 +17,7 @@ from billing_desk.domain.dates import local_zone
 from billing_desk.domain.errors import Cancelled, ValidationError
 from billing_desk.domain.permissions import Actor, Permission
 from billing_desk.models import utcnow
-from billing_desk.services.audit import service as audit
+from billing_desk.services import audit
 from billing_desk.services.customers import resolve_customer
 from billing_desk.services.exports import atomic_file
 from billing_desk.services.ledger import history

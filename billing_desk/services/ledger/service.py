@@ -27,7 +27,7 @@ from billing_desk.domain.errors import Conflict, InsufficientCredit, ValidationE
 from billing_desk.domain.money import Money
 from billing_desk.domain.permissions import Actor, Permission
 from billing_desk.models import UsageService, utcnow
-from billing_desk.services.audit import service as audit
+from billing_desk.services import audit
 from billing_desk.services.customers import Balance, balance_of, resolve_customer
 from billing_desk.services.ledger import history
 from billing_desk.services.ledger import spending as ledger_spending

@@ -25,7 +25,7 @@ from billing_desk.domain.errors import BillingDeskError, GatewayDeclined
 from billing_desk.domain.money import Money
 from billing_desk.domain.permissions import Actor, Permission
 from billing_desk.models import Customer, Payment, utcnow
-from billing_desk.services.audit import service as audit
+from billing_desk.services import audit
 from billing_desk.services.customers import resolve_customer
 from billing_desk.services.ledger import Posting, post
 from billing_desk.services.payments.checkouts import store_checkout

@@ -37,7 +37,7 @@ from billing_desk.domain.topup_limits import (
     limits_for,
 )
 from billing_desk.models import Payment, utcnow
-from billing_desk.services.audit import service as audit
+from billing_desk.services import audit
 from billing_desk.services.customers import customer_dto, resolve_customer
 from billing_desk.services.payments.checkouts import store_checkout
 from billing_desk.services.payments.dtos import (

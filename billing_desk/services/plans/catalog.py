@@ -17,7 +17,7 @@ from billing_desk.domain.errors import Conflict, NotFound, ValidationError
 from billing_desk.domain.money import Money
 from billing_desk.domain.permissions import Actor, Permission
 from billing_desk.models import Plan, PlanPrice, utcnow
-from billing_desk.services.audit import service as audit
+from billing_desk.services import audit
 from billing_desk.services.plans.dtos import PlanRow
 from billing_desk.services.uow import UnitOfWorkFactory
 

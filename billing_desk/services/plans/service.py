@@ -24,7 +24,7 @@ from billing_desk.domain.money import Money
 from billing_desk.domain.permissions import Actor, Permission
 from billing_desk.domain.proration import add_months, period_containing, prorated_charge
 from billing_desk.models import Customer, CustomerBalance, Plan, Subscription, utcnow
-from billing_desk.services.audit import service as audit
+from billing_desk.services import audit
 from billing_desk.services.customers import resolve_customer
 from billing_desk.services.ledger import Posting, lock_balance, post
 from billing_desk.services.plans import catalog as plan_catalog

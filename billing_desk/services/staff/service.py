@@ -18,7 +18,7 @@ from billing_desk.domain.enums import Role
 from billing_desk.domain.errors import AuthenticationFailed, Conflict, NotFound, PermissionDenied, ValidationError
 from billing_desk.domain.permissions import Actor, Permission
 from billing_desk.models import StaffUser, utcnow
-from billing_desk.services.audit import service as audit
+from billing_desk.services import audit
 from billing_desk.services.staff.dtos import StaffDTO
 from billing_desk.services.uow import UnitOfWorkFactory
 

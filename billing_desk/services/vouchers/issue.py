@@ -17,7 +17,7 @@ from billing_desk.domain.errors import Conflict, NotFound, ValidationError
 from billing_desk.domain.money import MAX_MINOR, Money
 from billing_desk.domain.permissions import Actor, Permission
 from billing_desk.models import Voucher, VoucherCampaign, utcnow
-from billing_desk.services.audit import service as audit
+from billing_desk.services import audit
 from billing_desk.services.customers import resolve_customer
 from billing_desk.services.uow import UnitOfWorkFactory
 from billing_desk.services.vouchers.codes import CodeKey, code_hash, generate_codes, last4

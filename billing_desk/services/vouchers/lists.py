@@ -21,7 +21,7 @@ from billing_desk.domain.errors import NotFound, ValidationError
 from billing_desk.domain.money import Money
 from billing_desk.domain.permissions import Actor, Permission
 from billing_desk.models import Voucher, VoucherCampaign, VoucherCreditLot, VoucherRedemption, utcnow
-from billing_desk.services.audit import service as audit
+from billing_desk.services import audit
 from billing_desk.services.customers import resolve_customer
 from billing_desk.services.ledger import expire_voucher_credit, lock_balance
 from billing_desk.services.uow import UnitOfWorkFactory

@@ -11,7 +11,7 @@ from datetime import datetime
 from pathlib import Path
 
 from billing_desk.domain.permissions import Actor, Permission
-from billing_desk.services.audit import service as audit
+from billing_desk.services import audit
 from billing_desk.services.uow import UnitOfWorkFactory
 from billing_desk.services.vouchers import export as voucher_export
 from billing_desk.services.vouchers import issue as voucher_issue
