@@ -31,6 +31,7 @@ from billing_desk.services import audit
 from billing_desk.services.customers import Balance, balance_of, resolve_customer
 from billing_desk.services.ledger import history
 from billing_desk.services.ledger import spending as ledger_spending
+from billing_desk.services.ledger.adjustments import adjustment_posting
 from billing_desk.services.ledger.dtos import (
     DailySpending,
     HistoryCursor,
@@ -44,7 +45,6 @@ from billing_desk.services.ledger.dtos import (
 )
 from billing_desk.services.ledger.posting import PostingResult, post
 from billing_desk.services.ledger.usage import (
-    adjustment_posting,
     parse_usage_file,
     post_usage,
     summarise,

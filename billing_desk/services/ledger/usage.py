@@ -1,4 +1,4 @@
-"""Usage charges and staff adjustments: validating what a person or the feed sent, then posting.
+"""Usage charges: validating what a person or the metering feed sent, then posting.
 
 Everything here runs inside the caller's write unit of work and goes through
 ``ledger_posting.post``, which alone moves balances. Validation happens before anything is
@@ -18,7 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from billing_desk.domain.dates import parse_instant
-from billing_desk.domain.enums import CreditSource, LedgerKind
+from billing_desk.domain.enums import LedgerKind
 from billing_desk.domain.errors import BillingDeskError, Conflict, ValidationError
 from billing_desk.domain.money import Money, parse_money
 from billing_desk.models import Customer, UsageService, utcnow
@@ -78,7 +78,7 @@ def check_description(text: str | None, fallback: str) -> str:
     return clean
 
 
-def _in_currency(amount: str | Money, account: str, currency: str) -> Money:
+def amount_in_currency(amount: str | Money, account: str, currency: str) -> Money:
     """What a person typed (either sign), or a Money, as an amount in the customer's currency."""
     if not isinstance(amount, Money):
         return parse_money(amount, currency, allow_negative=True)
@@ -93,7 +93,7 @@ def charge_amount(amount: str | Money, customer: Customer) -> Money:
     if customer.currency is None:
         raise Conflict(f"{customer.account} has no billing currency yet, so it cannot be charged.")
     try:
-        money = _in_currency(amount, customer.account, customer.currency)
+        money = amount_in_currency(amount, customer.account, customer.currency)
     except ValidationError as exc:
         raise ValidationError(exc.message, field="amount") from None
     if money.minor <= 0:
@@ -159,28 +159,6 @@ def _parse_line(session: Session, customers: dict[str, Customer], catalog: dict[
         return replace(parsed, line=number)
     except BillingDeskError as exc:
         raise type(exc)(f"Line {number}: {exc.message}", field=exc.field) from None
-
-
-def adjustment_posting(customer: Customer, amount: str | Money, reason: str, *, promotion: bool,
-                       source: CreditSource | None, key: str | None, staff_id: int | None) -> Posting:
-    if customer.currency is None:
-        raise Conflict(f"{customer.account} has no billing currency yet: choose one before adjusting credit.")
-    clean_reason = " ".join((reason or "").split())
-    if not clean_reason:
-        raise ValidationError("Give a reason for the adjustment; it is kept in the ledger and the audit log.",
-                              field="reason")
-    money = _in_currency(amount, customer.account, customer.currency)
-    if money.minor == 0:
-        raise ValidationError("The adjustment must not be zero.", field="amount")
-    if promotion and money.minor < 0:
-        raise ValidationError("A promotion gives credit: the amount must be positive.", field="amount")
-    kind = LedgerKind.PROMOTION if promotion else LedgerKind.ADJUSTMENT
-    # Promotional credit is free credit, so by default it sits with voucher credit (no expiry);
-    # other credits go to top-up credit; a negative adjustment draws like usage unless told.
-    if source is None and money.minor > 0:
-        source = CreditSource.VOUCHER if promotion else CreditSource.TOPUP
-    return Posting(customer_id=customer.id, kind=kind, amount=money, description=check_description(clean_reason, ""),
-                   idempotency_key=check_key(key), staff_id=staff_id, source=source)
 
 
 def summarise(results: Sequence[tuple[UsageLine, PostingResult]]) -> ImportReport:

@@ -21,11 +21,9 @@ from billing_desk.domain.errors import NotFound, ValidationError
 from billing_desk.domain.money import Money
 from billing_desk.domain.permissions import Actor, Permission
 from billing_desk.models import Voucher, VoucherCampaign, VoucherCreditLot, VoucherRedemption, utcnow
-from billing_desk.services import audit
 from billing_desk.services.customers import resolve_customer
-from billing_desk.services.ledger import expire_voucher_credit, lock_balance
 from billing_desk.services.uow import UnitOfWorkFactory
-from billing_desk.services.vouchers.dtos import CampaignRow, CustomerVoucherRow, ExpiryRun, VoucherRow
+from billing_desk.services.vouchers.dtos import CampaignRow, CustomerVoucherRow, VoucherRow
 
 MAX_PAGE = 5000
 
@@ -171,36 +169,3 @@ def search_by_last4(session: Session, query: str) -> Iterator[tuple[int, str]]:
     )
     for (customer_id,) in rows:
         yield int(customer_id), f"voucher ...{q}"
-
-
-def expire_all(uow: UnitOfWorkFactory, actor: Actor, now: datetime | None = None) -> ExpiryRun:
-    """Write off expired, unused voucher credit for every customer.
-
-    One short transaction per customer; the ledger's idempotency key per lot makes a second
-    run, or two runs at once, write nothing twice.
-    """
-    actor.require(Permission.VOUCHER_ISSUE)
-    at = now or utcnow()
-    with uow.read() as r:
-        customer_ids = list(r.session.scalars(
-            select(VoucherCreditLot.customer_id).distinct()
-            .where(VoucherCreditLot.remaining > 0, VoucherCreditLot.expires_at.is_not(None),
-                   VoucherCreditLot.expires_at <= at)))
-    lots = 0
-    totals: dict[str, int] = defaultdict(int)
-    customers = 0
-    for customer_id in customer_ids:
-        with uow.write() as w:
-            balance = lock_balance(w.session, customer_id)
-            before = balance.voucher
-            written = expire_voucher_credit(w.session, balance, at)
-            if not written:
-                continue  # another run or a posting got there first
-            amount = before - balance.voucher
-            audit.record(w.session, actor, "voucher.expire_credit", "customer", customer_id,
-                         {"lots": len(written), "amount": Money(amount, balance.currency).to_json()})
-            totals[balance.currency] += amount
-            w.commit()
-        lots += len(written)
-        customers += 1
-    return ExpiryRun(customers, lots, tuple(Money(v, c) for c, v in sorted(totals.items())))

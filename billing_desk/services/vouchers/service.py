@@ -13,6 +13,7 @@ from pathlib import Path
 from billing_desk.domain.permissions import Actor, Permission
 from billing_desk.services import audit
 from billing_desk.services.uow import UnitOfWorkFactory
+from billing_desk.services.vouchers import expiry as voucher_expiry
 from billing_desk.services.vouchers import export as voucher_export
 from billing_desk.services.vouchers import issue as voucher_issue
 from billing_desk.services.vouchers import lists as voucher_lists
@@ -71,7 +72,7 @@ class VoucherService:
         return voucher_lists.campaigns(self._uow, actor)
 
     def expire(self, actor: Actor, now: datetime | None = None) -> ExpiryRun:
-        return voucher_lists.expire_all(self._uow, actor, now)
+        return voucher_expiry.expire_all(self._uow, actor, now)
 
     def export_codes(self, issued: IssuedVouchers, path: str | Path) -> int:
         """Write the plain codes just issued to a .csv or .xlsx file readable by its owner only."""
