@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import logging
 import threading
-import time
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any, Generic, TypeVar
@@ -25,6 +24,7 @@ from PySide6.QtCore import QObject, Signal
 
 from billing_desk.domain.changes import Changes
 from billing_desk.domain.errors import Cancelled
+from billing_desk.domain.progress import DEFAULT_INTERVAL, ThrottledProgress
 from billing_desk.views.change_bus import ChangeBus
 
 log = logging.getLogger(__name__)
@@ -51,21 +51,18 @@ class CancelToken:
 class Progress(QObject):
     """A thread-safe progress reporter: call it from the task, connect ``changed`` in the GUI.
 
-    Reports are throttled to about 20 a second so a tight loop cannot flood the event loop.
+    The domain's ``ThrottledProgress`` decides which reports pass (about 20 a second, the
+    last one always) so a tight loop cannot flood the event loop; the signal carries them.
     """
 
     changed = Signal(int, int)  # done, total (total 0 = unknown)
 
-    def __init__(self, parent: QObject | None = None, interval: float = 0.05) -> None:
+    def __init__(self, parent: QObject | None = None, interval: float = DEFAULT_INTERVAL) -> None:
         super().__init__(parent)
-        self._interval = interval
-        self._last = 0.0
+        self._throttle = ThrottledProgress(self.changed.emit, interval)
 
     def __call__(self, done: int, total: int = 0) -> None:
-        now = time.monotonic()
-        if now - self._last >= self._interval or (total and done >= total):
-            self._last = now
-            self.changed.emit(int(done), int(total))
+        self._throttle(int(done), int(total))
 
 
 class _Relay(QObject):
