@@ -93,7 +93,9 @@ def build_desk(app: App, actor: Actor, settings: QSettings | None = None,
     runner = runner or TaskRunner()
     bus = ChangeBus()
     ctx = ViewContext(app=app, actor=actor, runner=runner, bus=bus, settings=settings or user_settings())
-    return Desk(app, runner, bus, MainWindow(ctx))
+    window = MainWindow(ctx)
+    runner.default_failure = window.show_failure  # this desk's errors open over this desk's window
+    return Desk(app, runner, bus, window)
 
 
 def keep_event_loop_responsive() -> None:
