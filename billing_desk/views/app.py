@@ -27,6 +27,7 @@ from billing_desk.resources import resource_path
 from billing_desk.views.change_bus import ChangeBus
 from billing_desk.views.context import ViewContext
 from billing_desk.views.dialogs.login_dialog import LoginDialog
+from billing_desk.views.export_process import ProcessExporter
 from billing_desk.views.main_window import MainWindow
 from billing_desk.views.tasks import TaskRunner
 
@@ -92,7 +93,8 @@ def build_desk(app: App, actor: Actor, settings: QSettings | None = None,
                runner: TaskRunner | None = None) -> Desk:
     runner = runner or TaskRunner()
     bus = ChangeBus()
-    ctx = ViewContext(app=app, actor=actor, runner=runner, bus=bus, settings=settings or user_settings())
+    ctx = ViewContext(app=app, actor=actor, runner=runner, bus=bus, settings=settings or user_settings(),
+                      exporter=ProcessExporter(app.settings.database_url))
     window = MainWindow(ctx)
     runner.default_failure = window.show_failure  # this desk's errors open over this desk's window
     return Desk(app, runner, bus, window)

@@ -29,7 +29,6 @@ from billing_desk.services.ledger.dtos import ExportResult, HistoryFilter, Histo
 from billing_desk.views.base_tab import CustomerTab
 from billing_desk.views.context import ViewContext
 from billing_desk.views.dialogs.error_dialog import show_error
-from billing_desk.views.export_process import ProcessExporter
 from billing_desk.views.formatting import money_text, tr
 from billing_desk.views.table_models.credit_history_model import CreditHistoryModel
 from billing_desk.views.table_models.paged_model import keyset_source
@@ -129,9 +128,9 @@ class CreditHistoryTab(CustomerTab):
     def export_to(self, path: str) -> None:
         if self.customer is None or self._token is not None:
             return
-        # A child process writes the file: in a thread of this process it would hold the GIL
-        # against the GUI thread for the whole export (issue 6).
-        exports = ProcessExporter(self.ctx.app.settings.database_url)
+        # A child process writes the file (the context's exporter): in a thread of this process
+        # it would hold the GIL against the GUI thread for the whole export (issue 6).
+        exports = self.ctx.exporter
         actor, cid, flt = self.ctx.actor, self.customer.id, self.filters.current()
         token, progress = CancelToken(), Progress(self)
         progress.changed.connect(self._on_export_progress)
