@@ -77,7 +77,8 @@ class CreditHistoryTab(CustomerTab):
         layout.addWidget(self.filters)
         layout.addWidget(self.table, 1)
         layout.addLayout(bottom)
-        self.set_content(content, tr("credit transactions"))
+        self.set_content(content, tr("Find a customer with the search box above (Ctrl+K) to see their "
+                                     "credit transactions here."))
 
     def wants(self, changes: Changes) -> bool:
         return changes.balance
@@ -109,9 +110,12 @@ class CreditHistoryTab(CustomerTab):
     def _show_totals(self, flt: HistoryFilter, totals: HistoryTotals) -> None:
         if flt is not self._totals_for:
             return  # totals of a filter that has since changed
-        text = tr("{count} transactions").format(count=f"{totals.count:,}")
-        if totals.total is not None:
-            text += tr("  ·  net {sum} (successful rows)").format(sum=money_text(totals.total))
+        count = f"{totals.count:,}"
+        if totals.total is None:
+            text = tr("{count} transactions").format(count=count)
+        else:
+            text = tr("{count} transactions  ·  net {sum} (successful rows)").format(
+                count=count, sum=money_text(totals.total))
         self.totals_label.setText(text)
 
     # --- export ---------------------------------------------------------------------------
