@@ -20,7 +20,7 @@ from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import ArgumentError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
-from billing_desk.domain.errors import ConfigError, DatabaseUnavailable, SchemaMismatch
+from billing_desk.domain.errors import ConfigError, DatabaseUnavailable, SchemaBehind, SchemaMismatch
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 SQLITE_BUSY_TIMEOUT_MS = 30_000
@@ -128,21 +128,19 @@ def _first_line(exc: OperationalError) -> str:
 
 
 def check_schema(engine: Engine) -> None:
-    """Refuse to work on a schema older or newer than this code, saying what to run."""
+    """Refuse to work on a schema older or newer than this code. An older one raises
+    ``SchemaBehind``, which each front door follows with its own way to upgrade."""
     current = current_revision(engine)
     head = head_revision()
     if current == head:
         return
     where = safe_url(str(engine.url))
     if current is None:
-        raise SchemaMismatch(f"The database at {where} has no Billing Desk schema yet: run `billing-desk db upgrade`.")
+        raise SchemaBehind(f"The database at {where} has no Billing Desk schema yet.")
     script = ScriptDirectory.from_config(alembic_config(str(engine.url)))
     known = {rev.revision for rev in script.walk_revisions()}
     if current in known:
-        raise SchemaMismatch(
-            f"The database at {where} is at schema {current}, older than this Billing Desk ({head}): "
-            "run `billing-desk db upgrade`."
-        )
+        raise SchemaBehind(f"The database at {where} is at schema {current}, older than this Billing Desk ({head}).")
     raise SchemaMismatch(
         f"The database at {where} is at schema {current}, newer than this Billing Desk ({head}): "
         "install the newer Billing Desk that migrated it."

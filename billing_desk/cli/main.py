@@ -25,6 +25,7 @@ from billing_desk.cli import (
     voucher_cmd,
 )
 from billing_desk.cli.common import Context
+from billing_desk.cli.hints import error_text
 from billing_desk.domain.errors import BillingDeskError
 
 # Each capability adds its module here; a module has `register(subparsers)`.
@@ -98,7 +99,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         code = args.handler(ctx, args)
         return int(code or 0)
     except BillingDeskError as exc:
-        sys.stderr.write(f"billing-desk: {exc.message}\n")
+        sys.stderr.write(f"billing-desk: {error_text(exc)}\n")
         return exc.exit_code
     except KeyboardInterrupt:
         sys.stderr.write("billing-desk: interrupted\n")

@@ -7,6 +7,7 @@ import sys
 import time
 
 from billing_desk.cli.common import Context, add_json, add_user, confirm, positive_int, print_json, print_table
+from billing_desk.cli.hints import topup_problem
 from billing_desk.domain.dates import day_range_utc, local_text, parse_day
 from billing_desk.domain.errors import Cancelled
 from billing_desk.domain.money import format_money
@@ -63,24 +64,25 @@ def _create(ctx: Context, args: argparse.Namespace) -> int:
     if not args.json and not confirm(f"Start a top-up of {args.amount} for {args.customer}? {NON_REFUNDABLE_NOTICE}"):
         raise Cancelled("Nothing was started.")
     result = ctx.app.payments.create_topup(actor, args.customer, args.amount)
+    problem = topup_problem(result)
     if args.json:
-        print_json(result.to_json())
-        for line in filter(None, (result.warning, result.problem)):
+        print_json({**result.to_json(), "problem": problem})
+        for line in filter(None, (result.warning, problem)):
             sys.stderr.write(f"billing-desk: {line}\n")
     else:
-        _print_topup(result)
+        _print_topup(result, problem)
     return NO_LINK_EXIT if result.payment.checkout_url is None else 0
 
 
-def _print_topup(result: TopUpResult) -> None:
+def _print_topup(result: TopUpResult, problem: str | None) -> None:
     p = result.payment
     if result.warning:
         print(f"Warning: {result.warning}")
     print(f"Payment {p.id}: {format_money(p.amount)} for {p.customer_account} through {p.method}, {p.status}.")
     if p.checkout_url:
         print(f"Send this link to the customer: {p.checkout_url}")
-    if result.problem:
-        print(f"Problem: {result.problem}")
+    if problem:
+        print(f"Problem: {problem}")
     print(result.notice)
 
 

@@ -60,6 +60,14 @@ class SchemaMismatch(BillingDeskError):
     exit_code = 9
 
 
+class SchemaBehind(SchemaMismatch):
+    """The database has no schema yet, or an older one: upgrading it brings it up to date.
+
+    The message says so in words any front door can show; the CLI adds the command to run
+    (``billing_desk.cli.hints``), the GUI its own advice.
+    """
+
+
 class GatewayError(BillingDeskError):
     exit_code = 10
 

@@ -26,7 +26,9 @@ from billing_desk.domain.permissions import Actor
 from billing_desk.resources import resource_path
 from billing_desk.views.change_bus import ChangeBus
 from billing_desk.views.context import ViewContext
+from billing_desk.views.dialogs.error_dialog import error_message
 from billing_desk.views.dialogs.login_dialog import LoginDialog
+from billing_desk.views.export_process import ProcessExporter
 from billing_desk.views.main_window import MainWindow
 from billing_desk.views.tasks import TaskRunner
 
@@ -92,8 +94,11 @@ def build_desk(app: App, actor: Actor, settings: QSettings | None = None,
                runner: TaskRunner | None = None) -> Desk:
     runner = runner or TaskRunner()
     bus = ChangeBus()
-    ctx = ViewContext(app=app, actor=actor, runner=runner, bus=bus, settings=settings or user_settings())
-    return Desk(app, runner, bus, MainWindow(ctx))
+    ctx = ViewContext(app=app, actor=actor, runner=runner, bus=bus, settings=settings or user_settings(),
+                      exporter=ProcessExporter(app.settings.database_url))
+    window = MainWindow(ctx)
+    runner.default_failure = window.show_failure  # this desk's errors open over this desk's window
+    return Desk(app, runner, bus, window)
 
 
 def keep_event_loop_responsive() -> None:
@@ -161,6 +166,8 @@ def _login(app: App, runner: TaskRunner, settings: QSettings) -> Actor | None:
 
 
 def run_gui(demo: bool = False) -> int:
+    """Run the desk until its window closes; the exit code. A domain error before the window
+    opens (no database, an old schema) is shown in a box and raised on to `billing-desk gui`."""
     if not has_display():
         sys.stderr.write(NO_DISPLAY)
         return 1
@@ -179,10 +186,9 @@ def run_gui(demo: bool = False) -> int:
             app = build_app(load_settings())
             actor = _login(app, runner, settings)
     except BillingDeskError as exc:
-        QMessageBox.critical(None, "Billing Desk", exc.message)
-        sys.stderr.write(f"billing-desk: {exc.message}\n")
+        QMessageBox.critical(None, "Billing Desk", error_message(exc))
         runner.shutdown()
-        return exc.exit_code
+        raise  # the command line prints it too (with its own hint, such as the command to run) and exits
     if actor is None:
         runner.shutdown()
         app.close()

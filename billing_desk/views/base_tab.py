@@ -14,7 +14,6 @@ from PySide6.QtWidgets import QLabel, QStackedLayout, QWidget
 from billing_desk.domain.changes import Changes
 from billing_desk.services.customers import CustomerDTO
 from billing_desk.views.context import ViewContext
-from billing_desk.views.formatting import tr
 
 
 class Placeholder(QLabel):
@@ -53,11 +52,11 @@ class CustomerTab(QWidget):
         if self.isVisible():
             self._load()
 
-    def set_content(self, content: QWidget, what: str) -> None:
-        """Two pages: a placeholder saying the tab will show the customer's ``what``, and ``content``
-        (shown whenever a customer is open)."""
+    def set_content(self, content: QWidget, placeholder: str) -> None:
+        """Two pages: ``placeholder``, the whole sentence saying what the tab will show once a
+        customer is open, and ``content`` (shown whenever a customer is open)."""
         self.stack = QStackedLayout(self)
-        self.stack.addWidget(Placeholder(no_customer_text(what)))
+        self.stack.addWidget(Placeholder(placeholder))
         self.stack.addWidget(content)
 
     def save_state(self) -> None:
@@ -93,9 +92,3 @@ class CustomerTab(QWidget):
         if self.isVisible():
             self._load()
 
-
-NO_CUSTOMER = "Find a customer with the search box above (Ctrl+K) to see their {what} here."
-
-
-def no_customer_text(what: str) -> str:
-    return tr(NO_CUSTOMER).format(what=what)

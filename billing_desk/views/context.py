@@ -1,4 +1,5 @@
-"""What every view receives: the services, the logged-in staff member, the task runner and the bus."""
+"""What every view receives: the services, the logged-in staff member, the task runner, the bus
+and the launcher of exports in a child process, all built once by the composition root."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from PySide6.QtCore import QSettings
 from billing_desk.domain.changes import Changes
 from billing_desk.domain.permissions import Actor, Permission
 from billing_desk.views.change_bus import ChangeBus
+from billing_desk.views.export_process import ProcessExporter
 from billing_desk.views.tasks import CollectionOp, QueryOp, TaskRunner
 
 if TYPE_CHECKING:  # the App type only; views reach services through it at run time
@@ -26,6 +28,7 @@ class ViewContext:
     runner: TaskRunner
     bus: ChangeBus
     settings: QSettings
+    exporter: ProcessExporter  # credit-history exports, each in a child process on this desk's database
 
     def can(self, permission: Permission) -> bool:
         return self.actor.can(permission)

@@ -29,7 +29,6 @@ from billing_desk.services.ledger import ExportResult, HistoryFilter, HistoryTot
 from billing_desk.views.base_tab import CustomerTab
 from billing_desk.views.context import ViewContext
 from billing_desk.views.dialogs.error_dialog import show_error
-from billing_desk.views.export_process import ProcessExporter
 from billing_desk.views.formatting import money_text, tr
 from billing_desk.views.table_models.credit_history_model import CreditHistoryModel
 from billing_desk.views.table_models.paged_model import keyset_source
@@ -78,7 +77,8 @@ class CreditHistoryTab(CustomerTab):
         layout.addWidget(self.filters)
         layout.addWidget(self.table, 1)
         layout.addLayout(bottom)
-        self.set_content(content, tr("credit transactions"))
+        self.set_content(content, tr("Find a customer with the search box above (Ctrl+K) to see their "
+                                     "credit transactions here."))
 
     def wants(self, changes: Changes) -> bool:
         return changes.balance
@@ -110,9 +110,12 @@ class CreditHistoryTab(CustomerTab):
     def _show_totals(self, flt: HistoryFilter, totals: HistoryTotals) -> None:
         if flt is not self._totals_for:
             return  # totals of a filter that has since changed
-        text = tr("{count} transactions").format(count=f"{totals.count:,}")
-        if totals.total is not None:
-            text += tr("  ·  net {sum} (successful rows)").format(sum=money_text(totals.total))
+        count = f"{totals.count:,}"
+        if totals.total is None:
+            text = tr("{count} transactions").format(count=count)
+        else:
+            text = tr("{count} transactions  ·  net {sum} (successful rows)").format(
+                count=count, sum=money_text(totals.total))
         self.totals_label.setText(text)
 
     # --- export ---------------------------------------------------------------------------
@@ -129,9 +132,9 @@ class CreditHistoryTab(CustomerTab):
     def export_to(self, path: str) -> None:
         if self.customer is None or self._token is not None:
             return
-        # A child process writes the file: in a thread of this process it would hold the GIL
-        # against the GUI thread for the whole export (issue 6).
-        exports = ProcessExporter(self.ctx.app.settings.database_url)
+        # A child process writes the file (the context's exporter): in a thread of this process
+        # it would hold the GIL against the GUI thread for the whole export (issue 6).
+        exports = self.ctx.exporter
         actor, cid, flt = self.ctx.actor, self.customer.id, self.filters.current()
         token, progress = CancelToken(), Progress(self)
         progress.changed.connect(self._on_export_progress)

@@ -36,6 +36,7 @@ from typing import Any
 from billing_desk.domain import errors
 from billing_desk.domain.errors import BillingDeskError, Cancelled
 from billing_desk.domain.permissions import Actor
+from billing_desk.domain.progress import ThrottledProgress
 from billing_desk.services.ledger import ExportResult, HistoryFilter
 
 log = logging.getLogger(__name__)
@@ -170,18 +171,9 @@ def _remove_new_parts(path: str, before: set[Path]) -> None:
 
 
 # --- the child's side ---------------------------------------------------------------------------
-class _Reporter:
+def _pipe_reporter(writer: Connection) -> ThrottledProgress:
     """Sends (done, total) through the pipe, at most every REPORT_INTERVAL, and the last one always."""
-
-    def __init__(self, writer: Connection) -> None:
-        self._writer = writer
-        self._last = 0.0
-
-    def __call__(self, done: int, total: int) -> None:
-        now = time.monotonic()
-        if now - self._last >= REPORT_INTERVAL or done >= total:
-            self._last = now
-            self._writer.send(("progress", done, total))
+    return ThrottledProgress(lambda done, total: writer.send(("progress", done, total)), REPORT_INTERVAL)
 
 
 def _lower_priority() -> None:
@@ -203,7 +195,7 @@ def child_main(job: ExportJob, writer: Connection, stop: Event) -> None:
         app = build_app(Settings(database_url=job.database_url, config_path=None))
         try:
             result = app.exports.export_credit_history(job.actor, job.customer_ref, job.filters, job.path,
-                                                       job.fmt, _Reporter(writer), stop.is_set)
+                                                       job.fmt, _pipe_reporter(writer), stop.is_set)
         finally:
             app.close()
         writer.send(("done", result))

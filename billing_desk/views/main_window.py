@@ -18,7 +18,6 @@ from billing_desk.views.overview_tab import OverviewTab
 from billing_desk.views.payment_history_tab import PaymentHistoryTab
 from billing_desk.views.plans_tab import PlansTab
 from billing_desk.views.settings_tab import SettingsTab
-from billing_desk.views.tasks import QueryOp
 from billing_desk.views.vouchers_tab import VouchersTab
 from billing_desk.views.widgets.customer_header import CustomerHeader
 from billing_desk.views.widgets.search_box import RecentCustomer, SearchBox
@@ -43,7 +42,6 @@ class MainWindow(QMainWindow):
         self.customer: CustomerDTO | None = None
         self.setObjectName("mainWindow")
         self.setWindowTitle(tr("Billing Desk"))
-        QueryOp.default_failure = staticmethod(lambda e: show_error(self, e))
         self.search = SearchBox(ctx)
         self.header = CustomerHeader(ctx.actor)
         self.tabs = QTabWidget()
@@ -92,6 +90,10 @@ class MainWindow(QMainWindow):
         QShortcut(QKeySequence("Ctrl+T"), self, self.add_credit)
         QShortcut(QKeySequence("Ctrl+U"), self, self.add_voucher)
         QShortcut(QKeySequence("F5"), self, self.refresh_customer)
+
+    def show_failure(self, error: BaseException) -> None:
+        """The error dialog over this window: the default for operations with no failure callback."""
+        show_error(self, error)
 
     def focus_search(self) -> None:
         self.search.setFocus(Qt.FocusReason.ShortcutFocusReason)

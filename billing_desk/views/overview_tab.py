@@ -74,7 +74,8 @@ class OverviewTab(CustomerTab):
         layout.addLayout(top)
         layout.addWidget(chart, 1)
         layout.addWidget(recent, 1)
-        self.set_content(content, tr("balance, plan, spending and recent activity"))
+        self.set_content(content, tr("Find a customer with the search box above (Ctrl+K) to see their "
+                                     "balance, plan, spending and recent activity here."))
 
     def wants(self, changes: Changes) -> bool:
         return False  # every change that matters here also refreshes the customer record
@@ -114,8 +115,15 @@ class OverviewTab(CustomerTab):
 
     def _show_plan(self, sub: SubscriptionDTO) -> None:
         self.plan_label.setText(sub.plan.name if sub.plan else tr("Free (no plan)"))
-        text = tr("until {end}").format(end=local_time(sub.period_end)) if sub.period_end else ""
-        if sub.scheduled_plan:
-            text += "  " + tr("then {plan}").format(plan=sub.scheduled_plan.name)
+        end = local_time(sub.period_end) if sub.period_end else None
+        then = sub.scheduled_plan.name if sub.scheduled_plan else None
+        if end and then:
+            text = tr("until {end}  then {plan}").format(end=end, plan=then)
+        elif end:
+            text = tr("until {end}").format(end=end)
+        elif then:
+            text = tr("then {plan}").format(plan=then)
+        else:
+            text = ""
         self.plan_period.setText(text)
 

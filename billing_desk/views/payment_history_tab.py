@@ -59,7 +59,8 @@ class PaymentHistoryTab(CustomerTab):
         layout = QVBoxLayout(content)
         layout.addWidget(self.table, 1)
         layout.addLayout(bar)
-        self.set_content(content, tr("top-up payments"))
+        self.set_content(content, tr("Find a customer with the search box above (Ctrl+K) to see their "
+                                     "top-up payments here."))
 
     def wants(self, changes: Changes) -> bool:
         return changes.payments

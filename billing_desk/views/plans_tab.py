@@ -25,7 +25,29 @@ from billing_desk.views.dialogs.error_dialog import show_error
 from billing_desk.views.formatting import local_time, money_text, tr
 from billing_desk.views.widgets.customer_header import role_tooltip
 
-KIND_VERB = {"upgrade": "Upgrade", "downgrade": "Downgrade", "cancel_downgrade": "Keep this plan"}
+# Per kind of change: the confirmation's title and its OK button, each a whole phrase to translate.
+CONFIRM_WORDS = {
+    "upgrade": ("Upgrade plan?", "Upgrade"),
+    "downgrade": ("Downgrade plan?", "Downgrade"),
+    "cancel_downgrade": ("Keep this plan?", "Keep this plan"),
+}
+
+
+def confirm_text(p: PlanChangePreview) -> str:
+    """What the change will do, one whole template per case (an unaffordable upgrade included)."""
+    if p.kind == "upgrade":
+        figures = {"plan": p.to_plan.name, "end": local_time(p.period_end), "charge": money_text(p.charge),
+                   "balance": money_text(p.balance), "after": money_text(p.balance_after)}
+        if p.affordable:
+            return tr("Upgrade to {plan} now.\n\nProrated charge until {end}: {charge}\nBalance now: {balance}\n"
+                      "Balance after: {after}").format(**figures)
+        return tr("Upgrade to {plan} now.\n\nProrated charge until {end}: {charge}\nBalance now: {balance}\n"
+                  "Balance after: {after}\n\nThe balance is {short} short: add credit first.").format(
+                      short=money_text(p.shortfall), **figures)
+    if p.kind == "downgrade":
+        return tr("Downgrade to {plan} at the end of the current period ({day}). Nothing is charged or "
+                  "refunded now.").format(plan=p.to_plan.name, day=local_time(p.effective_at))
+    return tr("Cancel the scheduled downgrade and keep {plan}.").format(plan=p.to_plan.name)
 
 
 class PlanCard(QGroupBox):
@@ -88,7 +110,8 @@ class PlansTab(CustomerTab):
         layout.addWidget(current)
         layout.addWidget(catalog, 1)
         layout.addWidget(self.status_label)
-        self.set_content(content, tr("current plan and the plans catalog"))
+        self.set_content(content, tr("Find a customer with the search box above (Ctrl+K) to see their "
+                                     "current plan and the plans catalog here."))
 
     # Prices follow the customer's currency: reload with the fresh record after any change.
     reload_on_refreshed_customer = True
@@ -152,21 +175,8 @@ class PlansTab(CustomerTab):
                        ).failure(lambda e: show_error(self, e)).run()
 
     def _confirm(self, p: PlanChangePreview) -> None:
-        verb = tr(KIND_VERB.get(p.kind, p.kind))
-        if p.kind == "upgrade":
-            text = tr("Upgrade to {plan} now.\n\nProrated charge until {end}: {charge}\nBalance now: {balance}\n"
-                      "Balance after: {after}").format(plan=p.to_plan.name, end=local_time(p.period_end),
-                                                      charge=money_text(p.charge), balance=money_text(p.balance),
-                                                      after=money_text(p.balance_after))
-            if not p.affordable:
-                text += "\n\n" + tr("The balance is {short} short: add credit first.").format(
-                    short=money_text(p.shortfall))
-        elif p.kind == "downgrade":
-            text = tr("Downgrade to {plan} at the end of the current period ({day}). Nothing is charged or "
-                      "refunded now.").format(plan=p.to_plan.name, day=local_time(p.effective_at))
-        else:
-            text = tr("Cancel the scheduled downgrade and keep {plan}.").format(plan=p.to_plan.name)
-        box = QMessageBox(QMessageBox.Icon.Question, tr("{verb} plan?").format(verb=verb), text,
+        title, verb = (tr(words) for words in CONFIRM_WORDS[p.kind])
+        box = QMessageBox(QMessageBox.Icon.Question, title, confirm_text(p),
                           QMessageBox.StandardButton.Ok | QMessageBox.StandardButton.Cancel, self)
         box.button(QMessageBox.StandardButton.Ok).setText(verb)
         box.button(QMessageBox.StandardButton.Ok).setEnabled(p.kind != "upgrade" or p.affordable)

@@ -80,7 +80,8 @@ class SettingsTab(CustomerTab):
         layout.addWidget(currency)
         layout.addWidget(display)
         layout.addStretch(1)
-        self.set_content(content, tr("billing profile, currency and display preferences"))
+        self.set_content(content, tr("Find a customer with the search box above (Ctrl+K) to see their "
+                                     "billing profile, currency and display preferences here."))
 
     def _apply_roles(self) -> None:
         allowed = self.ctx.can(Permission.CUSTOMER_WRITE)

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import logging
 import threading
-import time
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any, Generic, TypeVar
@@ -25,10 +24,12 @@ from PySide6.QtCore import QObject, Signal
 
 from billing_desk.domain.changes import Changes
 from billing_desk.domain.errors import Cancelled
+from billing_desk.domain.progress import DEFAULT_INTERVAL, ThrottledProgress
 from billing_desk.views.change_bus import ChangeBus
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
+FailureHandler = Callable[[BaseException], None]
 
 
 class CancelToken:
@@ -51,21 +52,18 @@ class CancelToken:
 class Progress(QObject):
     """A thread-safe progress reporter: call it from the task, connect ``changed`` in the GUI.
 
-    Reports are throttled to about 20 a second so a tight loop cannot flood the event loop.
+    The domain's ``ThrottledProgress`` decides which reports pass (about 20 a second, the
+    last one always) so a tight loop cannot flood the event loop; the signal carries them.
     """
 
     changed = Signal(int, int)  # done, total (total 0 = unknown)
 
-    def __init__(self, parent: QObject | None = None, interval: float = 0.05) -> None:
+    def __init__(self, parent: QObject | None = None, interval: float = DEFAULT_INTERVAL) -> None:
         super().__init__(parent)
-        self._interval = interval
-        self._last = 0.0
+        self._throttle = ThrottledProgress(self.changed.emit, interval)
 
     def __call__(self, done: int, total: int = 0) -> None:
-        now = time.monotonic()
-        if now - self._last >= self._interval or (total and done >= total):
-            self._last = now
-            self.changed.emit(int(done), int(total))
+        self._throttle(int(done), int(total))
 
 
 class _Relay(QObject):
@@ -83,13 +81,24 @@ class _Relay(QObject):
         callback(value, error)
 
 
+def _log_unexpected(error: BaseException) -> None:
+    log.error("Unexpected error in a background task", exc_info=error)
+
+
 class TaskRunner(QObject):
-    """Owns the executors. ``pending`` counts tasks not yet delivered (tests wait on ``idle``)."""
+    """Owns the executors. ``pending`` counts tasks not yet delivered (tests wait on ``idle``).
+
+    ``default_failure`` handles the errors of operations that set no failure callback of their
+    own. It belongs to this runner, not to a class, so two desks in one process (tests build
+    several) each show their errors over their own window: the composition root hands the
+    window's error dialog to the runner it builds the window with. Until then errors are logged.
+    """
 
     idle = Signal()
 
-    def __init__(self, gateway_workers: int = 3) -> None:
+    def __init__(self, gateway_workers: int = 3, default_failure: FailureHandler | None = None) -> None:
         super().__init__()
+        self.default_failure: FailureHandler = default_failure or _log_unexpected
         self._db = ThreadPoolExecutor(max_workers=1, thread_name_prefix="bd-db")
         self._gateway = ThreadPoolExecutor(max_workers=gateway_workers, thread_name_prefix="bd-gw")
         self._long = ThreadPoolExecutor(max_workers=1, thread_name_prefix="bd-long")
@@ -144,18 +153,12 @@ class TaskRunner(QObject):
         self._long.shutdown(wait=True, cancel_futures=True)
 
 
-def _log_unexpected(error: BaseException) -> None:
-    log.error("Unexpected error in a background task", exc_info=error)
-
-
 class QueryOp(Generic[T]):
     """A read: ``QueryOp(runner, fn, on_success).failure(cb).run()``.
 
-    Without a failure callback, errors go to ``on_error`` of the runner's default handler
-    (the error dialog), which the main window installs.
+    Without a failure callback, errors go to the default handler of the runner the operation
+    runs on (for a desk, the error dialog over its window).
     """
-
-    default_failure: Callable[[BaseException], None] = staticmethod(_log_unexpected)
 
     def __init__(self, runner: TaskRunner, op: Callable[[], T], success: Callable[[T], None],
                  *, gateway: bool = False, long: bool = False) -> None:
@@ -163,16 +166,16 @@ class QueryOp(Generic[T]):
         self._long = long
         self._op = op
         self._success = success
-        self._failure: Callable[[BaseException], None] | None = None
+        self._failure: FailureHandler | None = None
         self._gateway = gateway
 
-    def failure(self, callback: Callable[[BaseException], None]) -> QueryOp[T]:
+    def failure(self, callback: FailureHandler) -> QueryOp[T]:
         self._failure = callback
         return self
 
     def _done(self, value: T | None, error: BaseException | None) -> None:
         if error is not None:
-            (self._failure or QueryOp.default_failure)(error)
+            (self._failure or self._runner.default_failure)(error)
         else:
             self._success(value)  # type: ignore[arg-type]
 

@@ -35,7 +35,8 @@ class VouchersTab(CustomerTab):
         layout = QVBoxLayout(content)
         layout.addWidget(apply_box)
         layout.addWidget(list_box, 1)
-        self.set_content(content, tr("Voucher List and Apply Code"))
+        self.set_content(content, tr("Find a customer with the search box above (Ctrl+K) to see their "
+                                     "Voucher List and Apply Code here."))
 
     def wants(self, changes: Changes) -> bool:
         return changes.vouchers or changes.ledger

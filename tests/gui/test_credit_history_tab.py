@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -12,7 +13,9 @@ from PySide6.QtWidgets import QMessageBox
 
 from billing_desk.bootstrap import App
 from billing_desk.domain.errors import Cancelled
+from billing_desk.domain.permissions import Actor
 from billing_desk.services.customers.dtos import CustomerDTO
+from billing_desk.services.ledger.dtos import ExportResult
 from billing_desk.views.credit_history_tab import CreditHistoryTab
 from billing_desk.views.export_process import ProcessExporter
 from billing_desk.views.tasks import QueryOp
@@ -83,6 +86,36 @@ def test_cancel_stops_the_export_and_leaves_no_file(qtbot, make_desk: DeskFactor
     qtbot.waitUntil(lambda: not tab.progress.isVisibleTo(tab), timeout=30000)
     assert "cancelled" in tab.totals_label.text() and "no file was written" in tab.totals_label.text()
     assert not target.exists() and list(tmp_path.glob("*.part")) == []
+
+
+class RecordingExporter:
+    """Stands in for the launcher the composition root hands the tab: writes nothing, says 3 rows."""
+
+    def __init__(self) -> None:
+        self.calls: list[tuple[object, ...]] = []
+
+    def export_credit_history(self, actor: Actor, customer_ref: str | int, filters: object, path: str | Path,
+                              fmt: str | None = None, progress: Callable[[int, int], None] | None = None,
+                              cancel: object = None) -> ExportResult:
+        self.calls.append((actor.name, customer_ref, str(path)))
+        if progress is not None:
+            progress(3, 3)
+        return ExportResult(str(path), "xlsx", 3, 0.0)
+
+
+def test_the_tab_exports_through_the_launcher_it_was_handed(qtbot, make_desk: DeskFactory, staff: StaffActors,
+                                                            customers: dict[str, CustomerDTO],
+                                                            tmp_path: Path) -> None:
+    desk, tab = _history_tab(qtbot, make_desk, staff.finance, customers["lan"])
+    assert isinstance(desk.window.ctx.exporter, ProcessExporter)  # built once by build_desk
+    fake = RecordingExporter()
+    desk.window.ctx.exporter = fake  # type: ignore[assignment]
+    target = tmp_path / "handed.xlsx"
+    tab.export_to(str(target))
+    qtbot.waitUntil(lambda: not tab.progress.isVisibleTo(tab), timeout=5000)
+    assert fake.calls == [("finance", customers["lan"].id, str(target))]
+    assert tab.totals_label.text() == f"Exported 3 rows to {target}"
+    wait_idle(qtbot, desk)
 
 
 def test_a_stuck_export_process_is_ended_and_leaves_no_file(desk_app: App, staff: StaffActors,

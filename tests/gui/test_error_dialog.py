@@ -6,8 +6,8 @@ import logging
 
 import pytest
 
-from billing_desk.domain.errors import GatewayUnavailable, PermissionDenied
-from billing_desk.views.dialogs.error_dialog import show_error
+from billing_desk.domain.errors import GatewayUnavailable, PermissionDenied, SchemaBehind
+from billing_desk.views.dialogs.error_dialog import error_message, show_error
 
 
 def test_a_domain_error_shows_its_own_message(qtbot) -> None:
@@ -29,3 +29,9 @@ def test_an_unexpected_error_is_logged_not_shown(qtbot, caplog: pytest.LogCaptur
     assert "Traceback" not in box.text() and "KeyError" not in box.text() and "balance_row" not in box.text()
     assert "try again" in box.text()
     assert any("Unexpected error" in r.message for r in caplog.records)
+
+
+def test_an_old_database_gets_the_desks_advice_not_a_command(qtbot) -> None:
+    text = error_message(SchemaBehind("The database at sqlite:///x has no Billing Desk schema yet."))
+    assert text.startswith("The database at sqlite:///x has no Billing Desk schema yet. Ask whoever looks after")
+    assert "billing-desk" not in text and "`" not in text

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QMessageBox
 
+from billing_desk.domain.errors import ValidationError
 from billing_desk.services.customers.dtos import CustomerDTO
 from billing_desk.views.main_window import TAB_ORDER
+from billing_desk.views.tasks import QueryOp
 from tests.conftest import StaffActors
-from tests.gui.conftest import DeskFactory, open_customer
+from tests.gui.conftest import DeskFactory, open_customer, wait_idle
 
 
 def test_header_shows_staff_role_and_database(make_desk: DeskFactory, staff: StaffActors) -> None:
@@ -105,3 +108,20 @@ def test_alt_number_switches_tabs(qtbot, make_desk: DeskFactory, staff: StaffAct
     window.activateWindow()
     qtbot.keyClick(window, Qt.Key.Key_5, Qt.KeyboardModifier.AltModifier)
     assert window.tabs.currentIndex() == 4
+
+
+def test_two_windows_show_their_own_errors(qtbot, make_desk: DeskFactory, staff: StaffActors) -> None:
+    """Each desk's unhandled errors open over its own window, not over the desk built last."""
+    first, second = make_desk(staff.support), make_desk(staff.finance)
+    for desk, other, text in ((first, second, "Asked on the first desk."), (second, first, "Asked on the second.")):
+
+        def boom(text: str = text) -> None:
+            raise ValidationError(text)
+
+        QueryOp(desk.runner, boom, lambda _v: None).run()
+        wait_idle(qtbot, desk)
+        box = desk.window.findChild(QMessageBox, "errorDialog")
+        assert box is not None and box.text() == text
+        assert other.window.findChild(QMessageBox, "errorDialog") is None
+        box.close()
+        box.setParent(None)  # gone from the window, so the next round looks at a clean slate

@@ -48,6 +48,7 @@ def test_upgrade_shows_the_charge_and_balance_after(qtbot, make_desk: DeskFactor
     qtbot.waitUntil(lambda: tab.confirm_box is not None and tab.confirm_box.isVisible(), timeout=5000)
     text = tab.confirm_box.text()
     assert "Upgrade to Pro now" in text and "Balance now: 3,000,000 ₫" in text and "Balance after:" in text
+    assert tab.confirm_box.windowTitle() == "Upgrade plan?"
     with qtbot.waitSignal(desk.window.customer_opened, timeout=5000):  # the balance moved
         tab.confirm_box.button(QMessageBox.StandardButton.Ok).click()
     wait_idle(qtbot, desk)
@@ -60,9 +61,17 @@ def test_upgrade_shows_the_charge_and_balance_after(qtbot, make_desk: DeskFactor
     _card(tab, "Starter").button.click()
     qtbot.waitUntil(lambda: tab.confirm_box is not None and "Downgrade to Starter" in tab.confirm_box.text(),
                     timeout=5000)
+    assert tab.confirm_box.windowTitle() == "Downgrade plan?"
     tab.confirm_box.button(QMessageBox.StandardButton.Ok).click()
     qtbot.waitUntil(lambda: tab.scheduled_label.text().startswith("Scheduled: downgrade to Starter"), timeout=5000)
     assert _card(tab, "Pro").button.text() == "Keep this plan"
+    _card(tab, "Pro").button.click()
+    qtbot.waitUntil(lambda: tab.confirm_box is not None and "Cancel the scheduled downgrade" in tab.confirm_box.text(),
+                    timeout=5000)
+    assert tab.confirm_box.windowTitle() == "Keep this plan?"  # one phrase, not "{verb} plan?" around a verb
+    assert tab.confirm_box.button(QMessageBox.StandardButton.Ok).text() == "Keep this plan"
+    tab.confirm_box.reject()
+    wait_idle(qtbot, desk)
 
 
 def test_a_short_balance_cannot_confirm(qtbot, make_desk: DeskFactory, staff: StaffActors, plans: None,

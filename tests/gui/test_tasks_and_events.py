@@ -87,6 +87,43 @@ def test_a_failed_write_publishes_nothing(qtbot, runner: TaskRunner) -> None:
     assert len(events) == 1 and isinstance(events[0], ValidationError)
 
 
+def test_each_runner_keeps_its_own_default_failure_handler(qtbot) -> None:  # type: ignore[no-untyped-def]
+    """Two desks in one process: an operation with no failure callback reaches the handler of
+    the runner it ran on, whichever runner was built last."""
+    first_seen: list[BaseException] = []
+    second_seen: list[BaseException] = []
+    first = TaskRunner(default_failure=first_seen.append)
+    second = TaskRunner(default_failure=second_seen.append)
+
+    def fail(message: str):  # type: ignore[no-untyped-def]
+        def op() -> int:
+            raise ValidationError(message)
+        return op
+
+    try:
+        with qtbot.waitSignal(first.idle, timeout=3000):
+            QueryOp(first, fail("read on the first"), lambda _v: None).run()
+        with qtbot.waitSignal(second.idle, timeout=3000):
+            CollectionOp(second, ChangeBus(), fail("write on the second"), lambda cid: Changes.for_customer(cid)).run()
+        with qtbot.waitSignal(first.idle, timeout=3000):
+            CollectionOp(first, ChangeBus(), fail("write on the first"), lambda cid: Changes.for_customer(cid)).run()
+    finally:
+        first.shutdown()
+        second.shutdown()
+    assert [str(e) for e in first_seen] == ["read on the first", "write on the first"]
+    assert [str(e) for e in second_seen] == ["write on the second"]
+
+
+def test_without_a_handler_a_runner_logs_the_error(qtbot, runner: TaskRunner,  # type: ignore[no-untyped-def]
+                                                   caplog: pytest.LogCaptureFixture) -> None:
+    def boom() -> None:
+        raise KeyError("balance_row")
+
+    with qtbot.waitSignal(runner.idle, timeout=3000):
+        QueryOp(runner, boom, lambda _v: None).run()
+    assert "Unexpected error in a background task" in caplog.text
+
+
 def test_cancel_token_and_progress(qtbot, runner: TaskRunner) -> None:
     token = CancelToken()
     progress = Progress(interval=0)

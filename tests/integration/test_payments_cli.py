@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from tests.integration.payments_support import cli_customer, pay, sandbox, write_config  # noqa: F401
+from tests.integration.payments_support import cli_customer, fault, pay, sandbox, write_config  # noqa: F401
 
 
 @pytest.fixture
@@ -79,6 +79,20 @@ def test_no_link_when_the_gateway_is_down(cli, tmp_path):
     assert r.code == 10 and "could not be reached" in r.err
     shown = json.loads(cli("payments", "list", "--json", "--user", "support").out)
     assert [(p["status"], p["reason"][:11]) for p in shown] == [("failed", "not started")]
+
+
+def test_no_link_yet_names_the_command_that_gets_it(pay_cli, sandbox):
+    """The service's problem leaves the command out (the desk shows it too); the CLI adds it."""
+    cli = pay_cli
+    account = cli_customer(cli, "JP", "JPY", "lost@example.com")
+    hint = "No link yet: run `payments reconcile` (or refresh the customer) in a minute to get it."
+    fault(sandbox, "error500", "/stripe/v1/checkout/sessions", method="POST")
+    r = cli("topup", "create", account, "3000", "--json", "--user", "support")
+    assert r.code == 10 and json.loads(r.out)["problem"].endswith(hint)
+    assert r.err.startswith("billing-desk: ") and r.err.endswith(hint + "\n")
+    text = cli("topup", "create", account, "3000", "--user", "support")
+    problems = [line for line in text.out.splitlines() if line.startswith("Problem: ")]
+    assert text.code == 10 and len(problems) == 1 and problems[0].endswith(hint)
 
 
 def test_list_by_dates(pay_cli):

@@ -1,5 +1,6 @@
-"""DESIGN.md's import rule: views never import sqlalchemy, requests or billing_desk.models;
-domain and models never import Qt."""
+"""DESIGN.md's import rules: views never import sqlalchemy, requests or billing_desk.models;
+only billing_desk/views/ imports Qt (PySide6, shiboken6) or pyqtgraph, so the CLI, the services,
+the domain, the models and the export child stay loadable without a GUI stack."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ import billing_desk
 
 PACKAGE = Path(billing_desk.__file__).resolve().parent
 VIEWS_FORBIDDEN = ("sqlalchemy", "requests", "billing_desk.models", "psycopg2")
+GUI_LIBRARIES = ("PySide6", "shiboken6", "pyqtgraph")
 
 
 def _imports(path: Path) -> list[tuple[int, str]]:
@@ -25,12 +27,23 @@ def _imports(path: Path) -> list[tuple[int, str]]:
 
 
 def _violations(folder: Path, forbidden: tuple[str, ...]) -> list[str]:
+    return _violations_in(sorted(folder.rglob("*.py")), forbidden)
+
+
+def _violations_in(paths: list[Path], forbidden: tuple[str, ...]) -> list[str]:
     bad = []
-    for path in sorted(folder.rglob("*.py")):
+    for path in paths:
+        where = path.relative_to(PACKAGE) if PACKAGE in path.parents else path.name
         for line, name in _imports(path):
             if any(name == f or name.startswith(f + ".") for f in forbidden):
-                bad.append(f"{path.relative_to(PACKAGE)}:{line} imports {name}")
+                bad.append(f"{where}:{line} imports {name}")
     return bad
+
+
+def _outside_views() -> list[Path]:
+    """Every module of billing_desk that is not under views/ (including those at its top level)."""
+    views = PACKAGE / "views"
+    return [path for path in sorted(PACKAGE.rglob("*.py")) if views not in path.parents]
 
 
 def test_views_do_not_import_database_or_http_libraries() -> None:
@@ -43,7 +56,25 @@ def test_domain_and_models_do_not_import_qt() -> None:
         assert _violations(PACKAGE / layer, ("PySide6", "pyqtgraph")) == [], layer
 
 
+def test_only_views_import_qt_or_pyqtgraph() -> None:
+    modules = _outside_views()
+    names = {path.relative_to(PACKAGE).as_posix() for path in modules}
+    # the walk reaches every layer outside views/, top-level modules included
+    assert {"bootstrap.py", "cli/main.py", "domain/progress.py", "services/uow.py", "sandbox/server.py"} <= names
+    assert not any(name.startswith("views/") for name in names)
+    assert _violations_in(modules, GUI_LIBRARIES) == []
+
+
 def test_the_checker_catches_a_forbidden_import(tmp_path: Path) -> None:
     (tmp_path / "bad_view.py").write_text("import os\nfrom sqlalchemy import select\nimport billing_desk.models\n")
     names = [name for _line, name in _imports(tmp_path / "bad_view.py")]
     assert "sqlalchemy" in names and "billing_desk.models" in names
+
+
+def test_the_checker_catches_every_gui_library(tmp_path: Path) -> None:
+    (tmp_path / "bad_service.py").write_text(
+        "import os\nimport PySide6.QtCore\nfrom shiboken6 import isValid\n\n\ndef plot():\n"
+        "    import pyqtgraph as pg\n    return pg\n")
+    bad = _violations_in([tmp_path / "bad_service.py"], GUI_LIBRARIES)
+    assert [line.split(" imports ")[1] for line in bad] == ["PySide6.QtCore", "shiboken6", "shiboken6.isValid",
+                                                            "pyqtgraph"]

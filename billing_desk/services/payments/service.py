@@ -124,8 +124,8 @@ class PaymentService:
             raise
         except OutcomeUnknown as exc:
             log.warning("payment %s: create outcome unknown: %s", payment_id, exc.message)
-            return TopUpResult(self._row(payment_id), warning, problem=exc.message + " No link yet: run "
-                               "`payments reconcile` (or refresh the customer) in a minute to get it.")
+            # No command in the text: the GUI shows it too (the CLI adds how to ask for the link).
+            return TopUpResult(self._row(payment_id), warning, problem=f"{exc.message} No link yet.")
         self.store_checkout(actor, payment_id, checkout)
         return TopUpResult(self._row(payment_id), warning)
 

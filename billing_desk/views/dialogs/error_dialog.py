@@ -1,7 +1,8 @@
 """Errors shown to a person: a domain error's own message, never a traceback.
 
 An unexpected exception is logged with its traceback (for the developers) and the person
-sees a short apology with what to try.
+sees a short apology with what to try. Where the domain leaves the remedy to each front door
+(an out-of-date database: the CLI names its command), the desk adds its own advice here.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from billing_desk.domain.errors import (
     GatewayError,
     NotFound,
     PermissionDenied,
+    SchemaBehind,
     ValidationError,
 )
 from billing_desk.views.formatting import tr
@@ -44,6 +46,9 @@ def error_title(error: BaseException) -> str:
 
 
 def error_message(error: BaseException) -> str:
+    if isinstance(error, SchemaBehind):
+        return tr("{problem} Ask whoever looks after the Billing Desk database to upgrade it, then start "
+                  "the desk again.").format(problem=error.message)
     if isinstance(error, BillingDeskError):
         return error.message
     log.error("Unexpected error", exc_info=error)

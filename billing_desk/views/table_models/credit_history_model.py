@@ -20,7 +20,9 @@ KIND_LABELS = {
 def status_text(row: HistoryRow) -> str:
     if row.status == EntryStatus.SUCCESS:
         return tr("Success")
-    return tr("Failed") + (f": {row.failure_reason}" if row.failure_reason else "")
+    if row.failure_reason:
+        return tr("Failed: {reason}").format(reason=row.failure_reason)
+    return tr("Failed")
 
 
 def _amount_color(row: HistoryRow) -> QColor | None:

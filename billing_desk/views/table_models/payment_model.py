@@ -16,8 +16,9 @@ STATUS_COLORS = {"success": POSITIVE, "pending": QColor("#b45309"), "failed": NE
 
 
 def payment_status_text(row: PaymentRow) -> str:
-    label = tr(STATUS_LABELS.get(row.status, row.status))
-    return f"{label}: {row.reason}" if row.reason and row.status == "failed" else label
+    if row.reason and row.status == "failed":
+        return tr("Failed: {reason}").format(reason=row.reason)
+    return tr(STATUS_LABELS.get(row.status, row.status))
 
 
 def payment_columns() -> list[Column]:

@@ -73,7 +73,8 @@ class PaymentFollow(QWidget):
 
     def copy_link(self) -> None:
         QGuiApplication.clipboard().setText(self.link_edit.text())
-        self.status_label.setText(self.status_label.text().split("\n")[0] + "\n" + tr("Link copied."))
+        status = self.status_label.text().split("\n")[0]  # the status line, without an earlier "copied"
+        self.status_label.setText(tr("{status}\nLink copied.").format(status=status))
 
     def open_link(self) -> None:
         QDesktopServices.openUrl(QUrl(self.link_edit.text()))
@@ -110,10 +111,12 @@ class PaymentFollow(QWidget):
             why=getattr(error, "message", type(error).__name__)))
 
     def _show(self, row: PaymentRow) -> None:
-        text = tr("Status: {status}").format(status=payment_status_text(row))
+        status = payment_status_text(row)
         if row.status == "pending":
-            text += "  " + tr("(checking every few seconds)")
+            text = tr("Status: {status}  (checking every few seconds)").format(status=status)
         elif row.status == "success":
-            text += "  " + tr("The credit has been added to the balance.")
+            text = tr("Status: {status}  The credit has been added to the balance.").format(status=status)
+        else:
+            text = tr("Status: {status}").format(status=status)
         self.status_label.setText(text)
         self.status_seen.emit(row.status)

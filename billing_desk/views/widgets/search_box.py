@@ -88,8 +88,9 @@ class SearchBox(QLineEdit):
             return
         if not current.strip():
             return
-        self._fill([(m.id, f"{m.name}   {m.account}", f"{m.email} · {m.country} · "
-                     + tr("matched {what}").format(what=m.matched)) for m in matches],
+        self._fill([(m.id, f"{m.name}   {m.account}",
+                     tr("{email} · {country} · matched {what}").format(email=m.email, country=m.country,
+                                                                     what=m.matched)) for m in matches],
                    tr("No customer matches '{q}'.").format(q=current.strip()))
 
     def _on_failed(self, error: BaseException) -> None:

@@ -78,7 +78,10 @@ class SpendingChart(QWidget):
             return ""
         parts = [f"{s.service} {money_text(Money(s.per_day[index], data.currency))}" for s in data.services
                  if s.per_day[index] and data.currency]
-        return f"{data.days[index].isoformat()}: " + (", ".join(parts) if parts else tr("no spending"))
+        day = data.days[index].isoformat()
+        if not parts:
+            return tr("{day}: no spending").format(day=day)
+        return tr("{day}: {spending}").format(day=day, spending=", ".join(parts))
 
     def _on_mouse_moved(self, pos: object) -> None:
         if not self._xs or not self.plot.sceneBoundingRect().contains(pos):  # type: ignore[arg-type]

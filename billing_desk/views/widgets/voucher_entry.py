@@ -85,11 +85,14 @@ class VoucherEntry(QWidget):
     def _on_redeemed(self, result: RedemptionResult) -> None:
         self.apply_button.setEnabled(True)
         self.code_edit.clear()
-        text = tr("Voucher …{last4} added {amount}. Voucher credit is now {voucher}; total balance {total}.").format(
-            last4=result.last4, amount=money_text(result.amount), voucher=money_text(result.balance_voucher),
-            total=money_text(result.balance_total))
+        figures = {"last4": result.last4, "amount": money_text(result.amount),
+                   "voucher": money_text(result.balance_voucher), "total": money_text(result.balance_total)}
         if result.credit_expires_at:
-            text += " " + tr("This credit expires on {day}.").format(day=local_time(result.credit_expires_at))
+            text = tr("Voucher …{last4} added {amount}. Voucher credit is now {voucher}; total balance {total}. "
+                      "This credit expires on {day}.").format(day=local_time(result.credit_expires_at), **figures)
+        else:
+            text = tr("Voucher …{last4} added {amount}. Voucher credit is now {voucher}; "
+                      "total balance {total}.").format(**figures)
         set_style_flag(self.result_label, "ok", True)
         self.result_label.setText(text)
         self.redeemed.emit(result)
