@@ -26,8 +26,8 @@ from billing_desk.domain.permissions import Actor
 from billing_desk.resources import resource_path
 from billing_desk.views.change_bus import ChangeBus
 from billing_desk.views.context import ViewContext
-from billing_desk.views.dialogs.error_dialog import error_message
 from billing_desk.views.dialogs.login_dialog import LoginDialog
+from billing_desk.views.error_text import error_message
 from billing_desk.views.export_process import ProcessExporter
 from billing_desk.views.main_window import MainWindow
 from billing_desk.views.tasks import TaskRunner

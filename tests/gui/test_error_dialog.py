@@ -7,7 +7,8 @@ import logging
 import pytest
 
 from billing_desk.domain.errors import GatewayUnavailable, PermissionDenied, SchemaBehind
-from billing_desk.views.dialogs.error_dialog import error_message, show_error
+from billing_desk.views.dialogs.error_dialog import show_error
+from billing_desk.views.error_text import error_message
 
 
 def test_a_domain_error_shows_its_own_message(qtbot) -> None:

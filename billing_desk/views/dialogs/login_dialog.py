@@ -9,7 +9,7 @@ from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QDialog, QDialogButtonBox, QFormLayout, QLabel, QLineEdit, QVBoxLayout, QWidget
 
 from billing_desk.domain.permissions import Actor
-from billing_desk.views.dialogs.error_dialog import error_message
+from billing_desk.views.error_text import error_message
 from billing_desk.views.formatting import tr
 from billing_desk.views.tasks import QueryOp, TaskRunner
 

@@ -15,7 +15,7 @@ from billing_desk.domain.permissions import Permission
 from billing_desk.services.customers import CustomerDTO
 from billing_desk.services.vouchers import CODE_LENGTH, GROUP, RedemptionResult
 from billing_desk.views.context import ViewContext
-from billing_desk.views.dialogs.error_dialog import error_message
+from billing_desk.views.error_text import error_message
 from billing_desk.views.formatting import local_time, money_text, set_style_flag, tr
 from billing_desk.views.widgets.customer_header import role_tooltip
 
