@@ -21,34 +21,11 @@ import platformdirs
 
 from billing_desk.domain.countries import DEFAULT_PAYPAL_CURRENCIES
 from billing_desk.domain.errors import ConfigError
+from billing_desk.domain.secret import Secret
+
+__all__ = ["Secret", "Settings", "load_settings"]  # Secret's home is domain/secret.py; kept importable here
 
 APP_NAME = "billing-desk"
-
-
-class Secret:
-    """A string that refuses to show itself in repr, str, logs or tracebacks."""
-
-    __slots__ = ("_value",)
-
-    def __init__(self, value: str) -> None:
-        self._value = value
-
-    def reveal(self) -> str:
-        return self._value
-
-    def __bool__(self) -> bool:
-        return bool(self._value)
-
-    def __repr__(self) -> str:
-        return "Secret('********')"
-
-    __str__ = __repr__
-
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, Secret) and other._value == self._value
-
-    def __hash__(self) -> int:
-        return hash(self._value)
 
 
 @dataclass(frozen=True)

@@ -23,8 +23,9 @@ import unicodedata
 from collections.abc import Callable
 from pathlib import Path
 
-from billing_desk.config import Secret, Settings, user_data_dir
+from billing_desk.config import Settings, user_data_dir
 from billing_desk.domain.errors import ConfigError, ValidationError
+from billing_desk.domain.secret import Secret
 
 ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
 GROUP = 4
