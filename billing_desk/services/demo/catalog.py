@@ -174,7 +174,8 @@ def seed_catalog(session: Session, rng: random.Random, options: Any, customer_id
     subscribed = _seed_subscriptions(session, local, plans, customer_ids, now)
     parts = [f"plans: {len(plans)} with prices in {len(CURRENCIES)} currencies; {subscribed:,} paid subscriptions"]
     try:
-        key = resolve_code_key(load_settings())
+        settings = load_settings()
+        key = resolve_code_key(settings.vouchers.key, settings.vouchers.key_file)
     except ConfigError as exc:
         return "; ".join([*parts, f"vouchers skipped ({exc.message})"])
     samples = _seed_vouchers(session, key, local, customer_ids, now)
