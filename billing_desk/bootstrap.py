@@ -32,6 +32,8 @@ class App:
     ledger: LedgerService = field(init=False)
     exports: ExportService = field(init=False)
     vouchers: VoucherService = field(init=False)
+    # The key the vouchers service checks codes with, for the demo seed to hash its codes with.
+    voucher_key: CodeKey = field(init=False)
     plans: PlanService = field(init=False)
     payments: PaymentService = field(init=False)
 
@@ -61,8 +63,8 @@ def _wire_capabilities(app: App) -> None:
     """Build the services of each capability. Each line is one capability's entry point."""
     app.ledger = LedgerService(app.uow)
     app.exports = ExportService(app.uow)
-    app.vouchers = VoucherService(app.uow, CodeKey.from_source(app.settings.vouchers.key,
-                                                               app.settings.vouchers.key_file))
+    app.voucher_key = CodeKey.from_source(app.settings.vouchers.key, app.settings.vouchers.key_file)
+    app.vouchers = VoucherService(app.uow, app.voucher_key)
     app.customers.add_search_source(search_by_last4)
     app.plans = PlanService(app.uow)
     topup = app.settings.topup
