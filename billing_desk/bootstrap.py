@@ -1,6 +1,7 @@
 """The composition root: settings → database → services, for the GUI and the CLI alike.
 
 Nothing connects or reads configuration at import time; ``build_app`` does it on request.
+The services get typed values from the checked ``Settings``, never the settings themselves.
 """
 
 from __future__ import annotations
@@ -31,6 +32,8 @@ class App:
     ledger: LedgerService = field(init=False)
     exports: ExportService = field(init=False)
     vouchers: VoucherService = field(init=False)
+    # The key the vouchers service checks codes with, for the demo seed to hash its codes with.
+    voucher_key: CodeKey = field(init=False)
     plans: PlanService = field(init=False)
     payments: PaymentService = field(init=False)
 
@@ -60,8 +63,11 @@ def _wire_capabilities(app: App) -> None:
     """Build the services of each capability. Each line is one capability's entry point."""
     app.ledger = LedgerService(app.uow)
     app.exports = ExportService(app.uow)
-    app.vouchers = VoucherService(app.uow, CodeKey.from_settings(app.settings))
+    app.voucher_key = CodeKey.from_source(app.settings.vouchers.key, app.settings.vouchers.key_file)
+    app.vouchers = VoucherService(app.uow, app.voucher_key)
     app.customers.add_search_source(search_by_last4)
     app.plans = PlanService(app.uow)
-    app.payments = build_payment_service(app.uow, app.settings)
+    topup = app.settings.topup
+    app.payments = build_payment_service(app.uow, app.settings.gateways, app.settings.paypal_currencies,
+                                         topup.minimums, topup.expiry_margin)
     app.customers.add_search_source(payment_reference_source)

@@ -1,71 +1,57 @@
-"""Where settings come from: environment, then a TOML file, then defaults.
+"""The one reading of the configuration: environment, then a TOML file, then defaults.
 
-The database URL is ``BILLING_DESK_DATABASE_URL``, else ``database.url`` in the config file
-(``BILLING_DESK_CONFIG``, else ``config.toml`` in the user config folder), else an SQLite file
-in the user data folder. Gateway sections are read here too; a secret may come from the
-environment instead of the file (or, for a configured gateway, from the OS keyring when the
-optional ``keyring`` package is installed), and is held in ``Secret`` so that it never prints.
-Nothing here runs at import time.
+``load_settings`` reads the config file (``BILLING_DESK_CONFIG``, else ``config.toml`` in the
+user config folder) and the environment once, checks every key it uses and returns typed
+``Settings``: the database URL (``BILLING_DESK_DATABASE_URL``, else ``[database] url``, else
+an SQLite file in the user data folder), the ``[gateways.*]`` tables, the ``[topup]`` limits
+and where the voucher code key comes from. A wrong value is a ``ConfigError`` naming the file
+(or the variable), the key and what is expected, raised before anything connects. Secrets
+(from the file, the environment or, for a configured gateway, the OS keyring when the
+optional ``keyring`` package is installed) are held in ``Secret`` so that they never print.
+
+Services never import this module: the composition root (``bootstrap.py``) hands them the
+typed values. Nothing here runs at import time.
 """
 
 from __future__ import annotations
 
+import json
+import math
 import os
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
-from typing import Any
+from types import MappingProxyType
+from typing import Any, NoReturn
 
 import platformdirs
 
 from billing_desk.domain.countries import DEFAULT_PAYPAL_CURRENCIES
-from billing_desk.domain.errors import ConfigError
+from billing_desk.domain.errors import ConfigError, ValidationError
+from billing_desk.domain.money import CURRENCIES, PAYPAL_CURRENCIES, Money, parse_money
+from billing_desk.domain.secret import Secret
+from billing_desk.domain.topup_limits import limits_for
+
+__all__ = [
+    "Secret",  # its home is domain/secret.py; kept importable from here for existing callers
+    "Settings",
+    "TopUpSettings",
+    "VoucherKeySettings",
+    "config_file_path",
+    "load_settings",
+    "user_config_dir",
+    "user_data_dir",
+]
 
 APP_NAME = "billing-desk"
-
-
-class Secret:
-    """A string that refuses to show itself in repr, str, logs or tracebacks."""
-
-    __slots__ = ("_value",)
-
-    def __init__(self, value: str) -> None:
-        self._value = value
-
-    def reveal(self) -> str:
-        return self._value
-
-    def __bool__(self) -> bool:
-        return bool(self._value)
-
-    def __repr__(self) -> str:
-        return "Secret('********')"
-
-    __str__ = __repr__
-
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, Secret) and other._value == self._value
-
-    def __hash__(self) -> int:
-        return hash(self._value)
-
-
-@dataclass(frozen=True)
-class Settings:
-    database_url: str
-    config_path: Path | None
-    gateways: dict[str, dict[str, Any]] = field(default_factory=dict)
-    raw: dict[str, Any] = field(default_factory=dict, repr=False)  # may hold secrets
-
-    def gateway(self, name: str) -> dict[str, Any]:
-        return self.gateways.get(name, {})
-
-    @property
-    def paypal_currencies(self) -> tuple[str, ...]:
-        """The PayPal currencies this desk offers: ``[gateways.paypal] currencies``, else USD and EUR."""
-        configured = self.gateway("paypal").get("currencies")
-        return tuple(str(c).upper() for c in configured) if configured else DEFAULT_PAYPAL_CURRENCIES
+DATABASE_URL_ENV = "BILLING_DESK_DATABASE_URL"
+VOUCHER_KEY_ENV = "BILLING_DESK_VOUCHER_KEY"
+VOUCHER_KEY_FILE_NAME = "voucher-code.key"
+MIN_VOUCHER_KEY_LENGTH = 32
+DEFAULT_EXPIRY_MARGIN = timedelta(minutes=30)
+MAX_RETRIES = 10  # with backoff capped at 5 s, more would hold a top-up for minutes
 
 
 def user_data_dir() -> Path:
@@ -85,12 +71,139 @@ def config_file_path(env: Mapping[str, str] | None = None) -> Path:
     return Path(explicit) if explicit else user_config_dir() / "config.toml"
 
 
+# -- the typed settings -----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class TopUpSettings:
+    """``[topup]``: minimums per currency that override the built-in ones, and how long past
+    its checkout's expiry a pending payment is still asked about before it is failed."""
+
+    minimums: Mapping[str, Money] = field(default_factory=lambda: MappingProxyType({}))
+    expiry_margin: timedelta = DEFAULT_EXPIRY_MARGIN
+
+
+@dataclass(frozen=True)
+class VoucherKeySettings:
+    """Where the voucher code key comes from: ``key`` when one is configured
+    (``BILLING_DESK_VOUCHER_KEY``, else ``[vouchers] code_key``; 32 characters or more), else
+    ``key_file``, which the vouchers service creates on first use."""
+
+    key: Secret | None = None
+    key_file: Path = field(default_factory=lambda: user_data_dir() / VOUCHER_KEY_FILE_NAME)
+
+    @classmethod
+    def from_environment(cls, env: Mapping[str, str] | None = None) -> VoucherKeySettings:
+        """The key source of a desk without a config file: the variable, else the key file.
+
+        It is also the default of ``Settings`` built in code (tests, the export's child
+        process), so that they honour ``BILLING_DESK_VOUCHER_KEY`` as a configured desk does.
+        """
+        return _voucher_key(_Checker(None), {}, dict(os.environ if env is None else env))
+
+
+@dataclass(frozen=True)
+class Settings:
+    """The configuration, checked. ``gateways`` holds one table per ``[gateways.<name>]`` with
+    its values checked and its secrets as ``Secret``; the adapters read them."""
+
+    database_url: str
+    config_path: Path | None
+    gateways: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    topup: TopUpSettings = field(default_factory=TopUpSettings)
+    vouchers: VoucherKeySettings = field(default_factory=VoucherKeySettings.from_environment)
+
+    def gateway(self, name: str) -> Mapping[str, Any]:
+        return self.gateways.get(name, {})
+
+    @property
+    def paypal_currencies(self) -> tuple[str, ...]:
+        """The PayPal currencies this desk offers: ``[gateways.paypal] currencies``, else USD and EUR."""
+        configured = self.gateway("paypal").get("currencies")
+        return tuple(str(c).upper() for c in configured) if configured else DEFAULT_PAYPAL_CURRENCIES
+
+
+# -- reading and checking ---------------------------------------------------------------------
+
+
+def _shown(value: object) -> str:
+    """A wrong value as the person wrote it in TOML, short enough for a one-line message."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, dict):
+        return "a table"
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, str):
+        return json.dumps(value if len(value) <= 40 else value[:37] + "...", ensure_ascii=False)
+    return str(value)
+
+
+class _Checker:
+    """Builds the errors of one config file: each names the file, the key and what is expected."""
+
+    def __init__(self, path: Path | None) -> None:
+        self.path = path
+
+    def fail(self, key: str, problem: str) -> NoReturn:
+        raise ConfigError(f"In the config file {self.path}, {key} {problem.rstrip('.')}.", field=key)
+
+    def wrong(self, key: str, expected: str, value: object, *, secret: bool = False, detail: str = "") -> NoReturn:
+        found = "" if secret else f", not {_shown(value)}"
+        self.fail(key, f"must be {expected}{found}" + (f" ({detail.rstrip('.')})" if detail else ""))
+
+    def table(self, parent: Mapping[str, Any], name: str, key: str) -> dict[str, Any]:
+        value = parent.get(name, {})
+        if not isinstance(value, dict):
+            self.wrong(key, f"a table (a {key} heading with its keys below it)", value)
+        return value
+
+    def number(self, key: str, value: object, expected: str, *, minimum: float, above: bool = False) -> float:
+        """A TOML integer or float (not a quoted number: that is text) at or above ``minimum``."""
+        if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+            self.wrong(key, expected, value)
+        number = float(value)
+        if number < minimum or (above and number == minimum):
+            self.wrong(key, expected, value)
+        return number
+
+    def text(self, key: str, value: object, *, secret: bool = False) -> str:
+        # An unquoted number (a merchant code of digits) is taken as its text.
+        if isinstance(value, bool) or not isinstance(value, str | int):
+            self.wrong(key, "text in quotes", value, secret=secret)
+        return str(value)
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    try:
+        with path.open("rb") as fh:
+            return tomllib.load(fh)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"The config file {path} is not valid TOML: {exc}.") from None
+    except OSError as exc:
+        raise ConfigError(f"Cannot read the config file {path}: {exc.strerror}.") from None
+
+
+def _database_url(check: _Checker, raw: dict[str, Any], env: Mapping[str, str]) -> str:
+    url = check.table(raw, "database", "[database]").get("url")
+    if url is not None and not isinstance(url, str):
+        check.wrong("[database] url", 'a database URL in quotes, like "postgresql+psycopg2://user@host/db"', url)
+    return env.get(DATABASE_URL_ENV) or url or default_sqlite_url()
+
+
+# -- [gateways.<name>] ------------------------------------------------------------------------
+
 _SECRET_ENV = {
     ("vnpay", "hash_secret"): "BILLING_DESK_VNPAY_HASH_SECRET",
     ("stripe", "secret_key"): "BILLING_DESK_STRIPE_SECRET_KEY",
     ("paypal", "client_secret"): "BILLING_DESK_PAYPAL_CLIENT_SECRET",
 }
-
+# The text keys each adapter reads; other keys are left as written (no adapter reads them).
+_GATEWAY_TEXT = {
+    "vnpay": ("tmn_code", "return_url", "payment_url", "api_url", "locale", "ip_addr"),
+    "stripe": ("success_url", "cancel_url", "api_base"),
+    "paypal": ("client_id", "return_url", "cancel_url", "api_base", "brand_name"),
+}
 
 KEYRING_SERVICE = APP_NAME
 
@@ -109,48 +222,133 @@ def keyring_secret(gateway: str, key: str) -> str | None:
     return str(value) if value else None
 
 
-def _read_toml(path: Path) -> dict[str, Any]:
+def _http_values(check: _Checker, where: str, values: dict[str, Any]) -> None:
+    """The timeouts and retries every adapter's HTTP caller takes, as numbers."""
+    for key in ("connect_timeout", "read_timeout"):
+        if key in values:
+            values[key] = check.number(f"{where} {key}", values[key], "a number of seconds above 0, like 5",
+                                       minimum=0, above=True)
+    if "retry_base_delay" in values:
+        values["retry_base_delay"] = check.number(f"{where} retry_base_delay", values["retry_base_delay"],
+                                                  "a number of seconds, 0 or more, like 0.5", minimum=0)
+    if "max_retries" in values:
+        count = values["max_retries"]
+        if isinstance(count, bool) or not isinstance(count, int) or not 0 <= count <= MAX_RETRIES:
+            check.wrong(f"{where} max_retries", f"a whole number from 0 to {MAX_RETRIES}, like 2", count)
+
+
+def _paypal_currencies(check: _Checker, value: object) -> list[str]:
+    key, expected = "[gateways.paypal] currencies", 'a list of currency codes PayPal takes, like ["USD", "EUR"]'
+    if not isinstance(value, list) or not all(isinstance(c, str) for c in value):
+        check.wrong(key, expected, value)
+    unknown = [c for c in value if c.upper() not in PAYPAL_CURRENCIES]
+    if unknown:
+        check.fail(key, f"names {_shown(unknown[0])}, which is not a currency PayPal takes here "
+                        f"({', '.join(sorted(PAYPAL_CURRENCIES))})")
+    return [c.upper() for c in value]
+
+
+def _gateway(check: _Checker, name: str, table: dict[str, Any], env: Mapping[str, str]) -> dict[str, Any]:
+    where = f"[gateways.{name}]"
+    values = dict(table)
+    for key in _GATEWAY_TEXT.get(name, ()):
+        if key in values:
+            values[key] = check.text(f"{where} {key}", values[key])
+    _http_values(check, where, values)
+    if name == "paypal" and "currencies" in values:
+        values["currencies"] = _paypal_currencies(check, values["currencies"])
+    for (gw, key), var in _SECRET_ENV.items():
+        if gw != name:
+            continue
+        if key in values:
+            values[key] = check.text(f"{where} {key}", values[key], secret=True)
+        if env.get(var):
+            values[key] = env[var]
+        elif not values.get(key) and values:
+            values[key] = keyring_secret(gw, key) or values.get(key)
+        if isinstance(values.get(key), str):
+            values[key] = Secret(values[key].strip())  # §1.8 of the VNPay guide: whitespace breaks a hash
+    return values
+
+
+def _gateways(check: _Checker, raw: dict[str, Any], env: Mapping[str, str]) -> dict[str, dict[str, Any]]:
+    section = check.table(raw, "gateways", "[gateways]")
+    return {name: _gateway(check, name, check.table(section, name, f"[gateways.{name}]"), env)
+            for name in dict.fromkeys(("vnpay", "stripe", "paypal", *section))}
+
+
+# -- [topup] ----------------------------------------------------------------------------------
+
+
+def _minimum(check: _Checker, code: str, value: object) -> Money:
+    key, upper = f"[topup] minimums.{code}", code.upper()
+    if upper not in CURRENCIES:
+        check.fail("[topup] minimums", f"names {_shown(code)}, which is not a currency code this desk knows "
+                                       "(an ISO code such as VND, JPY, USD or EUR)")
+    expected = f'an amount of {upper}, like "{limits_for(upper, PAYPAL_CURRENCIES).minimum.as_decimal()}"'
+    if isinstance(value, bool) or not isinstance(value, str | int | float):
+        check.wrong(key, expected, value)
     try:
-        with path.open("rb") as fh:
-            return tomllib.load(fh)
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"The config file {path} is not valid TOML: {exc}.") from None
-    except OSError as exc:
-        raise ConfigError(f"Cannot read the config file {path}: {exc.strerror}.") from None
+        # A TOML float prints as the shortest text that reads back the same: what was written.
+        money = parse_money(str(value), upper)
+    except ValidationError as exc:
+        check.wrong(key, expected, value, detail=exc.message)
+    maximum = limits_for(money.currency, PAYPAL_CURRENCIES).maximum
+    if not 0 < money.minor <= maximum.minor:
+        check.fail(key, f"must be above 0 and at most the top-up maximum {maximum}, not {_shown(value)}")
+    return money
 
 
-def _gateways(raw: dict[str, Any], env: dict[str, str]) -> dict[str, dict[str, Any]]:
-    section = raw.get("gateways", {})
-    if not isinstance(section, dict):
-        raise ConfigError("[gateways] in the config file must be a table.")
-    result: dict[str, dict[str, Any]] = {}
-    for name in ("vnpay", "stripe", "paypal", *section.keys()):
-        values = dict(section.get(name, {}))
-        for (gw, key), var in _SECRET_ENV.items():
-            if gw == name:
-                if env.get(var):
-                    values[key] = env[var]
-                elif not values.get(key) and values:
-                    values[key] = keyring_secret(gw, key) or values.get(key)
-                if isinstance(values.get(key), str):
-                    values[key] = Secret(values[key].strip())
-        result[name] = values
-    return result
+def _topup(check: _Checker, raw: dict[str, Any]) -> TopUpSettings:
+    section = check.table(raw, "topup", "[topup]")
+    minimums = section.get("minimums", {})
+    if not isinstance(minimums, dict):
+        check.wrong("[topup] minimums", 'a table of amounts by currency, like { VND = "500000", USD = "25" }',
+                    minimums)
+    parsed = {code.upper(): _minimum(check, code, value) for code, value in minimums.items()}
+    margin = DEFAULT_EXPIRY_MARGIN
+    if "expiry_margin_minutes" in section:
+        margin = timedelta(minutes=check.number("[topup] expiry_margin_minutes", section["expiry_margin_minutes"],
+                                                "a number of minutes, 0 or more, like 30", minimum=0))
+    return TopUpSettings(MappingProxyType(parsed), margin)
 
 
-def load_settings(env: dict[str, str] | None = None) -> Settings:
+# -- [vouchers] -------------------------------------------------------------------------------
+
+
+def _voucher_key(check: _Checker, raw: dict[str, Any], env: Mapping[str, str]) -> VoucherKeySettings:
+    configured = check.table(raw, "vouchers", "[vouchers]").get("code_key")
+    key: Secret | None = None
+    if configured is not None:
+        if not isinstance(configured, str):
+            check.wrong("[vouchers] code_key", "text in quotes", configured, secret=True)
+        if len(configured.strip()) < MIN_VOUCHER_KEY_LENGTH:
+            check.fail("[vouchers] code_key", f"is too short: use at least {MIN_VOUCHER_KEY_LENGTH} random "
+                                              "characters, the same on every desk")
+        key = Secret(configured.strip())
+    if env.get(VOUCHER_KEY_ENV):
+        value = env[VOUCHER_KEY_ENV].strip()
+        if len(value) < MIN_VOUCHER_KEY_LENGTH:
+            raise ConfigError(f"The voucher code key in {VOUCHER_KEY_ENV} is too short: use at least "
+                              f"{MIN_VOUCHER_KEY_LENGTH} characters.", field=VOUCHER_KEY_ENV)
+        key = Secret(value)
+    return VoucherKeySettings(key=key)
+
+
+def load_settings(env: Mapping[str, str] | None = None) -> Settings:
+    """Read the environment and the config file once; every key used is checked here."""
     env = dict(os.environ if env is None else env)
     path = config_file_path(env)
-    explicit = "BILLING_DESK_CONFIG" in env
     raw: dict[str, Any] = {}
     if path.exists():
         raw = _read_toml(path)
-    elif explicit:
+    elif "BILLING_DESK_CONFIG" in env:
         raise ConfigError(f"BILLING_DESK_CONFIG names {path}, which does not exist.")
-    url = env.get("BILLING_DESK_DATABASE_URL") or raw.get("database", {}).get("url") or default_sqlite_url()
+    check = _Checker(path)
     return Settings(
-        database_url=str(url),
+        database_url=_database_url(check, raw, env),
         config_path=path if path.exists() else None,
-        gateways=_gateways(raw, env),
-        raw=raw,
+        gateways=_gateways(check, raw, env),
+        topup=_topup(check, raw),
+        vouchers=_voucher_key(check, raw, env),
     )

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from billing_desk.bootstrap import App, build_app
+from billing_desk.config import Settings, load_settings
 from billing_desk.domain.errors import AuthenticationFailed, ValidationError
 from billing_desk.domain.permissions import Actor
 
@@ -25,15 +26,25 @@ Handler = Callable[["Context", argparse.Namespace], int | None]
 
 @dataclass
 class Context:
-    """Lazily built per command: the app (with the schema gate) and the logged-in staff member."""
+    """Lazily built per command: the settings, the app (with the schema gate) and the
+    logged-in staff member."""
 
     check_schema: bool = True
+    _settings: Settings | None = field(default=None, repr=False)
     _app: App | None = field(default=None, repr=False)
+
+    @property
+    def settings(self) -> Settings:
+        """The configuration, read and checked when a command first needs it, before anything
+        connects: a bad value stops the command with one line naming the file and the key."""
+        if self._settings is None:
+            self._settings = load_settings()
+        return self._settings
 
     @property
     def app(self) -> App:
         if self._app is None:
-            self._app = build_app(check=self.check_schema)
+            self._app = build_app(self.settings, check=self.check_schema)
         return self._app
 
     def actor(self, args: argparse.Namespace) -> Actor:

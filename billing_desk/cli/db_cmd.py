@@ -7,7 +7,6 @@ import argparse
 from sqlalchemy.exc import OperationalError
 
 from billing_desk.cli.common import Context, add_json, print_json
-from billing_desk.config import load_settings
 from billing_desk.database import current_revision, head_revision, open_database, safe_url, upgrade
 from billing_desk.domain.errors import DatabaseUnavailable
 
@@ -23,7 +22,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
 
 
 def _upgrade(ctx: Context, args: argparse.Namespace) -> int:
-    url = load_settings().database_url
+    url = ctx.settings.database_url
     before = _revision(url)
     try:
         upgrade(url)
@@ -45,7 +44,7 @@ def _revision(url: str) -> str | None:
 
 
 def _current(ctx: Context, args: argparse.Namespace) -> int:
-    url = load_settings().database_url
+    url = ctx.settings.database_url
     current = _revision(url)
     head = head_revision()
     if args.json:

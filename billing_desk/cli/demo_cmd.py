@@ -29,7 +29,8 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
 
 def _seed(ctx: Context, args: argparse.Namespace) -> int:
     started = time.perf_counter()
-    report = DemoService(ctx.app.uow).seed(SeedOptions(customers=args.customers, seed=args.seed, whale=args.whale))
+    options = SeedOptions(customers=args.customers, seed=args.seed, whale=args.whale, voucher_key=ctx.app.voucher_key)
+    report = DemoService(ctx.app.uow).seed(options)
     seconds = round(time.perf_counter() - started, 2)
     if args.json:
         print_json(

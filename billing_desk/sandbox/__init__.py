@@ -11,7 +11,7 @@ import threading
 from dataclasses import dataclass
 from typing import Any
 
-from billing_desk.config import Secret
+from billing_desk.domain.secret import Secret
 from billing_desk.sandbox.server import SandboxServer
 from billing_desk.sandbox.state import SandboxCredentials, SandboxState
 

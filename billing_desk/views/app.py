@@ -11,7 +11,7 @@ import gc
 import logging
 import os
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +20,7 @@ from PySide6.QtGui import QColor, QIcon, QPalette
 from PySide6.QtWidgets import QApplication, QMessageBox
 
 from billing_desk.bootstrap import App, build_app
-from billing_desk.config import Settings, load_settings, user_data_dir
+from billing_desk.config import load_settings, user_data_dir
 from billing_desk.domain.errors import BillingDeskError
 from billing_desk.domain.permissions import Actor
 from billing_desk.resources import resource_path
@@ -128,13 +128,17 @@ def prepare_demo_database(url: str) -> App:
     from billing_desk.database import upgrade
     from billing_desk.services.demo import DemoService, SeedOptions
 
+    # The desk's configuration, checked before the demo database is touched, with the demo
+    # database and the sandbox gateways in place of its own; the voucher code key stays, so
+    # the seed's sample codes redeem at this desk.
+    settings = load_settings()
     path = Path(url.removeprefix("sqlite:///"))
     first = not path.exists()
     path.parent.mkdir(parents=True, exist_ok=True)
     upgrade(url)  # also brings an older demo database up to date
-    app = build_app(Settings(database_url=url, config_path=None, gateways=_demo_gateways()))
+    app = build_app(replace(settings, database_url=url, gateways=_demo_gateways()))
     if first:
-        DemoService(app.uow).seed(SeedOptions(customers=300, seed=1))
+        DemoService(app.uow).seed(SeedOptions(customers=300, seed=1, voucher_key=app.voucher_key))
     return app
 
 

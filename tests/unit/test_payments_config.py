@@ -38,7 +38,9 @@ def test_minimums_and_currencies_from_the_config(tmp_path):
 
     env = _write(tmp_path, '[gateways.paypal]\ncurrencies = ["USD", "GBP"]\n[topup]\nminimums = { GBP = "30" }\n'
                            'expiry_margin_minutes = 5\n')
-    service = build_payment_service(None, load_settings(env))  # type: ignore[arg-type]
+    settings = load_settings(env)
+    service = build_payment_service(None, settings.gateways, settings.paypal_currencies,  # type: ignore[arg-type]
+                                    settings.topup.minimums, settings.topup.expiry_margin)
     assert service.expiry_margin.total_seconds() == 300
     assert service._minimums["GBP"].minor == 3000
     assert service._paypal_currencies == ("USD", "GBP")

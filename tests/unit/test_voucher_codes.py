@@ -10,9 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from billing_desk.config import Secret, Settings
+from billing_desk.config import Secret, VoucherKeySettings, load_settings
 from billing_desk.domain.errors import ConfigError, ValidationError
-from billing_desk.services.vouchers import codes as voucher_codes
 from billing_desk.services.vouchers.codes import (
     ALPHABET,
     CODE_LENGTH,
@@ -93,31 +92,37 @@ def test_hash_is_keyed_and_deterministic() -> None:
     assert last4(plain) == "TUVW"
 
 
-def _settings(raw: dict[str, object] | None = None) -> Settings:
-    return Settings(database_url="sqlite://", config_path=None, raw=raw or {})
+def _settings(tmp_path: Path, code_key: str | None = None, **env: str) -> VoucherKeySettings:
+    """The key source as the configuration reads it from a file with ``code_key`` and ``env``."""
+    cfg = tmp_path / "config.toml"
+    cfg.write_text(f'[vouchers]\ncode_key = "{code_key}"\n' if code_key else "", encoding="utf-8")
+    return load_settings({"BILLING_DESK_CONFIG": str(cfg), **env}).vouchers
 
 
-def test_key_from_environment_wins() -> None:
-    key = resolve_code_key(_settings({"vouchers": {"code_key": "c" * 40}}), {"BILLING_DESK_VOUCHER_KEY": "e" * 40})
+def _key(source: VoucherKeySettings) -> bytes:
+    return resolve_code_key(source.key, source.key_file)
+
+
+def test_key_from_environment_wins(tmp_path: Path) -> None:
+    key = _key(_settings(tmp_path, "c" * 40, BILLING_DESK_VOUCHER_KEY="e" * 40))
     assert key == b"e" * 40
 
 
-def test_key_from_config_file_section() -> None:
-    assert resolve_code_key(_settings({"vouchers": {"code_key": "c" * 40}}), {}) == b"c" * 40
-    assert resolve_code_key(_settings({"vouchers": {"code_key": Secret("s" * 40)}}), {}) == b"s" * 40
+def test_key_from_config_file_section(tmp_path: Path) -> None:
+    assert _key(_settings(tmp_path, "c" * 40)) == b"c" * 40
+    assert resolve_code_key(Secret("s" * 40), tmp_path / "unused.key") == b"s" * 40
 
 
 def test_short_key_is_refused() -> None:
     with pytest.raises(ConfigError, match="too short"):
-        resolve_code_key(_settings(), {"BILLING_DESK_VOUCHER_KEY": "short"})
+        VoucherKeySettings.from_environment({"BILLING_DESK_VOUCHER_KEY": "short"})
 
 
-def test_key_file_is_created_once_private_and_reused(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(voucher_codes, "user_data_dir", lambda: tmp_path / "data")
-    first = resolve_code_key(_settings(), {})
-    path = tmp_path / "data" / voucher_codes.KEY_FILE_NAME
+def test_key_file_is_created_once_private_and_reused(tmp_path: Path) -> None:
+    path = tmp_path / "data" / "voucher-code.key"
+    first = resolve_code_key(None, path)
     assert path.exists()
     assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
     assert len(first) >= 32
-    assert resolve_code_key(_settings(), {}) == first
+    assert resolve_code_key(None, path) == first
     assert len(first) == 64

@@ -3,8 +3,9 @@ monthly price in every currency, subscriptions for the new customers, and vouche
 (some redeemed, one revoked, one expired, one scheduled).
 
 Demo codes come from the seed, not from ``secrets``, so a seed gives the same codes; they
-are hashed with the desk's real code key so that the sample codes printed by
-``demo seed`` can be redeemed. Never use demo codes outside a demo database.
+are hashed with the desk's own code key (``SeedOptions.voucher_key``, which the front door
+takes from the app the composition root built) so that the sample codes printed by
+``demo seed`` redeem at that desk. Never use demo codes outside a demo database.
 """
 
 from __future__ import annotations
@@ -17,7 +18,6 @@ from typing import Any
 from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
-from billing_desk.config import load_settings
 from billing_desk.domain.enums import CreditSource, LedgerKind
 from billing_desk.domain.errors import ConfigError
 from billing_desk.domain.money import CURRENCIES, Money
@@ -40,7 +40,6 @@ from billing_desk.services.vouchers import (
     credit_expiry,
     format_code,
     last4,
-    resolve_code_key,
 )
 
 SUBSCRIBED_CUSTOMERS = 5_000
@@ -173,8 +172,11 @@ def seed_catalog(session: Session, rng: random.Random, options: Any, customer_id
     plans = _seed_plans(session, now)
     subscribed = _seed_subscriptions(session, local, plans, customer_ids, now)
     parts = [f"plans: {len(plans)} with prices in {len(CURRENCIES)} currencies; {subscribed:,} paid subscriptions"]
+    voucher_key = getattr(options, "voucher_key", None)
+    if voucher_key is None:
+        return "; ".join([*parts, "vouchers skipped (no voucher code key given)"])
     try:
-        key = resolve_code_key(load_settings())
+        key = voucher_key()
     except ConfigError as exc:
         return "; ".join([*parts, f"vouchers skipped ({exc.message})"])
     samples = _seed_vouchers(session, key, local, customer_ids, now)

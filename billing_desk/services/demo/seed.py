@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import random
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 
 from sqlalchemy import func, insert, select, text
@@ -28,6 +28,9 @@ class SeedOptions:
     customers: int = 200
     seed: int = 1
     whale: bool = False
+    # The desk's voucher code key (the app's ``voucher_key``): demo codes are hashed with it so
+    # that they redeem at that desk; without it no voucher campaigns are seeded.
+    voucher_key: Callable[[], bytes] | None = field(default=None, repr=False, compare=False)
 
 
 @dataclass(frozen=True, slots=True)

@@ -13,12 +13,12 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime, timedelta
+from typing import Any
 from uuid import uuid4
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from billing_desk.config import Settings
 from billing_desk.domain.enums import PaymentMethod, PaymentStatus
 from billing_desk.domain.errors import (
     BillingDeskError,
@@ -228,13 +228,12 @@ def _check_filters(filters: PaymentFilters) -> None:
         raise ValidationError("The date range ends before it starts.", field="to")
 
 
-def build_payment_service(uow: UnitOfWorkFactory, settings: Settings) -> PaymentService:
-    """The service as the composition root builds it from the config file's sections."""
-    topup = settings.raw.get("topup", {}) if isinstance(settings.raw.get("topup", {}), dict) else {}
-    minimums = {code.upper(): parse_money(str(value), code.upper())
-                for code, value in (topup.get("minimums") or {}).items()}
-    margin = timedelta(minutes=float(topup.get("expiry_margin_minutes", 30)))
-    return PaymentService(uow, Gateways(settings.gateways), settings.paypal_currencies, minimums, margin)
+def build_payment_service(uow: UnitOfWorkFactory, gateways: Mapping[str, Mapping[str, Any]],
+                          paypal_currencies: Sequence[str], minimums: Mapping[str, Money],
+                          expiry_margin: timedelta) -> PaymentService:
+    """The service as the composition root builds it from the checked configuration: the
+    ``[gateways.<name>]`` tables, the PayPal currencies and the ``[topup]`` limits."""
+    return PaymentService(uow, Gateways(gateways), paypal_currencies, minimums, expiry_margin)
 
 
 __all__ = ["PaymentService", "build_payment_service", "payment_reference_source"]

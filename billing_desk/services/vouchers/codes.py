@@ -5,11 +5,12 @@ about 99 bits from ``secrets``, shown as five groups of four (XXXX-XXXX-XXXX-XXX
 The database stores only HMAC-SHA256(key, normalised code) and the last four characters,
 so someone who can read the database cannot redeem a code.
 
-The key is a secret shared by every desk that uses the same database. It comes from
-``BILLING_DESK_VOUCHER_KEY``, else ``[vouchers] code_key`` in the config file, else a key
-file created once in the user data folder (``voucher-code.key``); desks sharing a database
-must be given the same key (copy that file or set the variable), or codes issued on one
-desk will not redeem on another.
+The key is a secret shared by every desk that uses the same database. The configuration
+says where it comes from (``BILLING_DESK_VOUCHER_KEY``, else ``[vouchers] code_key`` in the
+config file, else a key file in the user data folder, ``voucher-code.key``) and the
+composition root hands that here; this module creates the key file once and reads it.
+Desks sharing a database must be given the same key (copy that file or set the variable),
+or codes issued on one desk will not redeem on another.
 """
 
 from __future__ import annotations
@@ -23,15 +24,13 @@ import unicodedata
 from collections.abc import Callable
 from pathlib import Path
 
-from billing_desk.config import Secret, Settings, user_data_dir
 from billing_desk.domain.errors import ConfigError, ValidationError
+from billing_desk.domain.secret import Secret
 
 ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
 GROUP = 4
 GROUPS = 5
 CODE_LENGTH = GROUP * GROUPS
-KEY_ENV = "BILLING_DESK_VOUCHER_KEY"
-KEY_FILE_NAME = "voucher-code.key"
 _ALLOWED = frozenset(ALPHABET)
 # Separators people type or paste between groups; all are dropped before hashing.
 _SEPARATORS = str.maketrans("", "", " -_.\t\u00a0\u2010\u2011\u2012\u2013\u2014")
@@ -132,18 +131,11 @@ def _key_file(path: Path) -> bytes:
         raise ConfigError(f"Cannot read the voucher code key file {path}: {exc.strerror}.") from None
 
 
-def resolve_code_key(settings: Settings, env: dict[str, str] | None = None) -> bytes:
-    """The HMAC key: environment, then config file, then the key file (created once)."""
-    env = dict(os.environ if env is None else env)
-    if env.get(KEY_ENV):
-        return _key_bytes(env[KEY_ENV], KEY_ENV)
-    section = settings.raw.get("vouchers", {})
-    configured = section.get("code_key") if isinstance(section, dict) else None
-    if isinstance(configured, Secret):
-        configured = configured.reveal()
-    if isinstance(configured, str) and configured:
-        return _key_bytes(configured, "[vouchers] code_key in the config file")
-    return _key_file(user_data_dir() / KEY_FILE_NAME)
+def resolve_code_key(key: Secret | None, key_file: Path) -> bytes:
+    """The HMAC key: the configured ``key``, else the one in ``key_file`` (created once)."""
+    if key:
+        return _key_bytes(key.reveal(), "the configuration")
+    return _key_file(key_file)
 
 
 class CodeKey:
@@ -162,5 +154,6 @@ class CodeKey:
         return "CodeKey('********')"
 
     @classmethod
-    def from_settings(cls, settings: Settings) -> CodeKey:
-        return cls(lambda: resolve_code_key(settings))
+    def from_source(cls, key: Secret | None, key_file: Path) -> CodeKey:
+        """The key as the configuration gives it: ``key`` when configured, else ``key_file``."""
+        return cls(lambda: resolve_code_key(key, key_file))

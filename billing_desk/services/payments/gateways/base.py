@@ -8,8 +8,8 @@ jitter that honours ``Retry-After`` and Stripe's ``Stripe-Should-Retry``, and on
 transport failures to the domain errors: ``GatewayUnavailable`` when nothing can have
 happened, ``OutcomeUnknown`` when the request may have taken effect.
 
-Secrets are held as ``config.Secret`` and revealed only into a request; ``scrub`` removes
-them from any text that could reach a message, a log or the database.
+Secrets are held as ``domain.secret.Secret`` and revealed only into a request; ``scrub``
+removes them from any text that could reach a message, a log or the database.
 """
 
 from __future__ import annotations
@@ -27,10 +27,10 @@ from typing import Any, Protocol
 import requests
 import urllib3.exceptions
 
-from billing_desk.config import Secret
 from billing_desk.domain.enums import PaymentMethod
 from billing_desk.domain.errors import ConfigError, GatewayUnavailable, OutcomeUnknown
 from billing_desk.domain.money import Money
+from billing_desk.domain.secret import Secret
 
 log = logging.getLogger("billing_desk.gateways")
 
