@@ -207,3 +207,17 @@ class CliRunner:
 def cli(db_url: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> CliRunner:
     monkeypatch.setenv("HOME", str(tmp_path))
     return CliRunner(db_url, monkeypatch)
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption("--long", action="store_true", help="also run tests marked long (e.g. 1,000 audit tamperings)")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    # Long runs are opt-in so the normal suite stays within minutes on a 2-core machine.
+    if config.getoption("--long"):
+        return
+    skip = pytest.mark.skip(reason="long run: pass --long")
+    for item in items:
+        if "long" in item.keywords:
+            item.add_marker(skip)

@@ -16,7 +16,13 @@ class AuditBroken(BillingDeskError):
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     audit = sub.add_parser("audit", help="the audit log")
     au = audit.add_subparsers(dest="audit_command", metavar="ACTION", required=True)
-    verify = au.add_parser("verify", help="check the hash chain")
+    verify = au.add_parser("verify", help="check the hash chain and its head")
+    verify.add_argument(
+        "--expect-head",
+        metavar="HASH",
+        help="a head hash printed by an earlier verify and kept outside the database: "
+        "fails if the log was cut back or rewritten since",
+    )
     add_user(verify)
     add_json(verify)
     verify.set_defaults(handler=_verify)
@@ -31,18 +37,32 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
 
 
 def _verify(ctx: Context, args: argparse.Namespace) -> int:
-    result = ctx.app.audit.verify(ctx.actor(args))
+    result = ctx.app.audit.verify(ctx.actor(args), expect_head=args.expect_head)
     if args.json:
         print_json(
-            {"ok": result.ok, "checked": result.checked, "broken_id": result.broken_id, "problem": result.problem}
+            {
+                "ok": result.ok,
+                "checked": result.checked,
+                "broken_id": result.broken_id,
+                "problem": result.problem,
+                "head": result.head.to_json() if result.head else None,
+                "recorded_head_id": result.recorded_head_id,
+            }
         )
         return 0 if result.ok else 1
     if not result.ok:
+        if result.broken_id is None:  # the head, or the recorded head, does not match
+            raise AuditBroken(f"Audit chain broken: {result.problem} ({result.checked} rows checked).")
         raise AuditBroken(
             f"Audit chain broken at row {result.broken_id}: {result.problem} "
             f"({result.checked} rows before it are intact)."
         )
     print(f"Audit chain intact: {result.checked} rows checked.")
+    if result.head is not None:
+        # Printed so that an operator can keep it outside the database for --expect-head.
+        print(f"Head: row {result.head.last_id}, hash {result.head.last_hash}")
+    if result.recorded_head_id is not None:
+        print(f"The recorded head {args.expect_head.strip().lower()} is row {result.recorded_head_id} of the chain.")
     return 0
 
 

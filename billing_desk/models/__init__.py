@@ -1,6 +1,6 @@
 """Database tables. Importing this package registers every table on ``Base.metadata``."""
 
-from billing_desk.models.audit import AuditEntry
+from billing_desk.models.audit import AuditEntry, AuditHead
 from billing_desk.models.base import Base, utcnow
 from billing_desk.models.currency import CurrencyRow
 from billing_desk.models.customer import Customer, CustomerBalance
@@ -12,7 +12,7 @@ from billing_desk.models.staff import StaffUser
 from billing_desk.models.voucher import Voucher, VoucherAttempt, VoucherCampaign, VoucherRedemption
 
 __all__ = [
-    "AppSetting", "AuditEntry", "Base", "CurrencyRow", "Customer", "CustomerBalance",
+    "AppSetting", "AuditEntry", "AuditHead", "Base", "CurrencyRow", "Customer", "CustomerBalance",
     "LedgerEntry", "Payment", "Plan", "PlanPrice", "StaffUser", "Subscription",
     "UsageService", "Voucher", "VoucherAttempt", "VoucherCampaign", "VoucherCreditLot",
     "VoucherRedemption", "utcnow",

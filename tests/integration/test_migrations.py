@@ -3,8 +3,11 @@ and the database-level guards (append-only audit log, locked currency)."""
 
 from __future__ import annotations
 
+import hashlib
+import json
 import re
 import warnings
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from alembic.autogenerate import compare_metadata
@@ -115,3 +118,67 @@ def test_app_on_a_bad_url_is_a_config_error() -> None:
 
     with pytest.raises(ConfigError, match="not a database URL"):
         build_app(Settings(database_url="not a url", config_path=None))
+
+
+def _v1_hash(prev: str, at: datetime, staff_name: str, action: str, entity: str, entity_id: str,
+             summary: str, reason: str | None) -> str:
+    """The hash audit rows carried before 0005 (frozen here: those rows must verify for ever)."""
+    payload = json.dumps([prev, at.isoformat(), staff_name, action, entity, entity_id, summary, reason],
+                         sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
+    return hashlib.sha256(payload.encode("utf-8")).hexdigest()
+
+
+def _write_v1_rows(url: str, ids: list[int]) -> list[str]:
+    """Audit rows as 0004's code wrote them, with a gap in the ids (a PostgreSQL sequence
+    skips the values of rolled-back transactions)."""
+    engine = create_engine(url)
+    prev, hashes = "0" * 64, []
+    start = datetime(2025, 1, 1, 8, 30, 0, 123456, tzinfo=UTC)
+    with engine.begin() as conn:
+        for n, row_id in enumerate(ids):
+            at = start + timedelta(minutes=n)
+            summary = json.dumps({"n": n}, separators=(",", ":"))
+            reason = None if n % 2 else f"reason {n}"
+            digest = _v1_hash(prev, at, f"staff{n}", "customer.update", "customer", str(n), summary, reason)
+            conn.execute(
+                text(
+                    "INSERT INTO audit_log (id, at, staff_id, staff_name, action, entity, entity_id, summary, reason,"
+                    " prev_hash, hash) VALUES (:id, :at, :sid, :name, 'customer.update', 'customer', :eid, :summary,"
+                    " :reason, :prev, :hash)"
+                ),
+                {"id": row_id, "at": at.replace(tzinfo=None), "sid": n, "name": f"staff{n}", "eid": str(n),
+                 "summary": summary, "reason": reason, "prev": prev, "hash": digest},
+            )
+            prev = digest
+            hashes.append(digest)
+    engine.dispose()
+    return hashes
+
+
+def test_audit_rows_written_before_0005_stay_verifiable(empty_db_url: str) -> None:
+    upgrade(empty_db_url, "0004_vouchers_plans")
+    hashes = _write_v1_rows(empty_db_url, [1, 2, 5, 6])
+    upgrade(empty_db_url)
+    app = build_app(Settings(database_url=empty_db_url, config_path=None))
+    try:
+        from billing_desk.domain.permissions import SYSTEM_ACTOR
+
+        anchored = app.audit.verify(SYSTEM_ACTOR)
+        assert anchored.ok and anchored.checked == 4
+        assert anchored.head is not None and (anchored.head.last_id, anchored.head.last_hash) == (6, hashes[-1])
+        app.staff.add(None, "admin", "admin", "correct-horse-battery")
+        after = app.audit.verify(SYSTEM_ACTOR)
+        assert after.ok and after.checked == 5 and after.head is not None and after.head.last_id == 7
+        with app.database.engine.connect() as conn:
+            new = conn.execute(text("SELECT prev_hash, hash_version FROM audit_log WHERE id = 7")).one()
+        assert tuple(new) == (hashes[-1], 2)
+        with app.database.engine.begin() as conn:
+            if app.database.is_sqlite:
+                conn.exec_driver_sql("DROP TRIGGER audit_log_no_update")
+            else:
+                conn.execute(text("ALTER TABLE audit_log DISABLE TRIGGER USER"))
+            conn.execute(text("UPDATE audit_log SET reason = 'edited' WHERE id = 5"))
+        broken = app.audit.verify(SYSTEM_ACTOR)
+        assert broken.broken_id == 5 and "does not match" in (broken.problem or "")
+    finally:
+        app.close()

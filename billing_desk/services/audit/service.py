@@ -1,46 +1,32 @@
 """The audit trail: one hash-chained row per staff write, in the writer's transaction.
 
-Each row's hash covers its own content and the previous row's hash, so an edited, deleted
-or reordered row breaks the chain at that point. Appends are serialised (an advisory lock
-on PostgreSQL, the write lock on SQLite) so that two desks never chain onto the same row.
+Each row's hash covers its own columns and the previous row's hash (services/audit/chain.py),
+so an edited, deleted or reordered row breaks the chain at that point. The head record
+(``audit_head``: newest id, newest hash, row count) moves with every append in the same
+transaction, so rows cut off the end, or the whole log truncated, no longer match it.
+Appends are serialised (an advisory lock on PostgreSQL, the write lock on SQLite) so that two
+desks never chain onto the same row. What the chain cannot show on its own, and how a head
+hash kept outside the database closes that, is in docs/RELIABILITY.md.
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
-from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select, text
+from sqlalchemy import select, text, update
 from sqlalchemy.orm import Session
 
+from billing_desk.domain.errors import Conflict
 from billing_desk.domain.permissions import Actor, Permission
-from billing_desk.models import AuditEntry, utcnow
+from billing_desk.models import AuditEntry, AuditHead, utcnow
+from billing_desk.services.audit.chain import CURRENT_HASH_VERSION, canonical_json, row_hash
+from billing_desk.services.audit.verify import AuditVerification, verify_chain
 from billing_desk.services.uow import UnitOfWorkFactory
 
-GENESIS_HASH = "0" * 64
 _AUDIT_LOCK_KEY = 727_001  # pg_advisory_xact_lock key reserved for the audit chain
-
-
-def canonical_json(value: Any) -> str:
-    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
-
-
-def _row_hash(
-    prev_hash: str,
-    at: datetime,
-    staff_name: str,
-    action: str,
-    entity: str,
-    entity_id: str,
-    summary: str,
-    reason: str | None,
-) -> str:
-    payload = canonical_json([prev_hash, at.isoformat(), staff_name, action, entity, entity_id, summary, reason])
-    return hashlib.sha256(payload.encode("utf-8")).hexdigest()
 
 
 def record(
@@ -55,24 +41,43 @@ def record(
     """Append one audit row in ``session``'s transaction (call it last, just before commit)."""
     if session.get_bind().dialect.name == "postgresql":
         session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _AUDIT_LOCK_KEY})
-    prev = session.execute(select(AuditEntry.hash).order_by(AuditEntry.id.desc()).limit(1)).scalar()
-    at = utcnow()
-    summary_json = canonical_json(summary)
+    # Read with Core, not the identity map: a session kept across commits would otherwise
+    # chain onto a head another desk has since moved.
+    head = session.execute(select(AuditHead.last_id, AuditHead.last_hash)).one_or_none()
+    if head is None:
+        raise Conflict(
+            "The audit log's head record is missing, so no audited change can be saved; "
+            "ask an admin to run `billing-desk audit verify`."
+        )
     entry = AuditEntry(
-        at=at,
+        id=head.last_id + 1,
+        hash_version=CURRENT_HASH_VERSION,
+        at=utcnow(),
         staff_id=actor.staff_id,
         staff_name=actor.name,
         action=action,
         entity=entity,
         entity_id=str(entity_id),
-        summary=summary_json,
+        summary=canonical_json(summary),
         reason=reason,
-        prev_hash=prev or GENESIS_HASH,
-        hash=_row_hash(prev or GENESIS_HASH, at, actor.name, action, entity, str(entity_id), summary_json, reason),
+        prev_hash=head.last_hash,
     )
+    entry.hash = _entry_hash(entry)
     session.add(entry)
     session.flush()
+    session.execute(
+        update(AuditHead)
+        .where(AuditHead.id == 1)
+        .values(last_id=entry.id, last_hash=entry.hash, row_count=AuditHead.row_count + 1)
+        .execution_options(synchronize_session=False)
+    )
     return entry
+
+
+def _entry_hash(entry: AuditEntry) -> str:
+    digest = row_hash({c.key: getattr(entry, c.key) for c in AuditEntry.__table__.columns if c.key != "hash"})
+    assert digest is not None  # the current version always has a column list
+    return digest
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,17 +102,6 @@ class AuditRow:
             "summary": self.summary,
             "reason": self.reason,
         }
-
-
-@dataclass(frozen=True, slots=True)
-class AuditVerification:
-    checked: int
-    broken_id: int | None
-    problem: str | None
-
-    @property
-    def ok(self) -> bool:
-        return self.broken_id is None
 
 
 class AuditService:
@@ -137,39 +131,10 @@ class AuditService:
                 for e in uow.session.scalars(query)
             ]
 
-    def verify(self, actor: Actor) -> AuditVerification:
+    def verify(self, actor: Actor, *, expect_head: str | None = None) -> AuditVerification:
+        """Walk the chain and hold it against its head, and against ``expect_head`` (a head
+        hash recorded outside the database earlier) when given."""
         actor.require(Permission.AUDIT_READ)
         with self._uow.read() as uow:
-            checked = 0
-            expected_prev = GENESIS_HASH
-            for row in _stream(uow.session):
-                recomputed = _row_hash(
-                    row.prev_hash,
-                    row.at,
-                    row.staff_name,
-                    row.action,
-                    row.entity,
-                    row.entity_id,
-                    row.summary,
-                    row.reason,
-                )
-                if row.prev_hash != expected_prev:
-                    return AuditVerification(checked, row.id, "does not link to the row before it")
-                if recomputed != row.hash:
-                    return AuditVerification(checked, row.id, "its content does not match its hash")
-                expected_prev = row.hash
-                checked += 1
-            return AuditVerification(checked, None, None)
+            return verify_chain(uow.session, expect_head)
 
-
-def _stream(session: Session, page: int = 5000) -> Iterator[AuditEntry]:
-    last_id = 0
-    while True:
-        rows = session.scalars(
-            select(AuditEntry).where(AuditEntry.id > last_id).order_by(AuditEntry.id).limit(page)
-        ).all()
-        if not rows:
-            return
-        yield from rows
-        last_id = rows[-1].id
-        session.expunge_all()
