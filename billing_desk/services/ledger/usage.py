@@ -163,15 +163,17 @@ def _parse_line(session: Session, customers: dict[str, Customer], catalog: dict[
 
 def summarise(results: Sequence[tuple[UsageLine, PostingResult]]) -> ImportReport:
     """What a usage file did: counts per outcome and the charged sum per currency."""
-    charged = failed = duplicates = 0
+    charged = failed = duplicates = duplicates_failed = 0
     totals: dict[str, int] = {}
     for line, result in results:
         if result.duplicate:
             duplicates += 1
+            if not result.succeeded:
+                duplicates_failed += 1
         elif result.succeeded:
             charged += 1
             totals[line.amount.currency] = totals.get(line.amount.currency, 0) + line.amount.minor
         else:
             failed += 1
     return ImportReport(len(results), charged, failed, duplicates,
-                        tuple(Money(v, c) for c, v in sorted(totals.items())))
+                        tuple(Money(v, c) for c, v in sorted(totals.items())), duplicates_failed)
