@@ -115,6 +115,25 @@ def test_support_refreshes_one_customer_finance_reconciles_all(pay_app, sandbox,
     assert [c.payment_id for c in pay_app.payments.reconcile(staff.finance)] == [pb.id]
 
 
+def test_a_usage_keyed_like_a_payment_does_not_block_its_settlement(pay_app, sandbox, staff):
+    a = make_customer(pay_app, staff.support, "JPY")
+    b = make_customer(pay_app, staff.support, "JPY", email="b@example.jp")
+    pa = pay_app.payments.create_topup(staff.support, a, "3000").payment
+    pb = pay_app.payments.create_topup(staff.support, b, "5000").payment
+    # The feed (or staff) used payment pa's own key for a usage of its customer; with no
+    # credit yet, that charge is kept as a failed row holding the key.
+    usage = pay_app.ledger.record_usage(staff.manager, a, service="Storage", amount="500", key=f"payment-{pa.id}")
+    assert usage.status.value == "failed"
+    pay(sandbox, pa.checkout_url)
+    pay(sandbox, pb.checkout_url)
+    changes = pay_app.payments.reconcile(staff.finance)
+    assert [(c.payment_id, c.status) for c in changes] == [(pa.id, "success"), (pb.id, "success")]
+    assert pay_app.customers.get(staff.support, a).balance.total == Money(3000, "JPY")
+    assert pay_app.customers.get(staff.support, b).balance.total == Money(5000, "JPY")
+    again = pay_app.ledger.record_usage(staff.manager, a, service="Storage", amount="500", key=f"payment-{pa.id}")
+    assert again.duplicate and again.entry_ids == usage.entry_ids
+
+
 def test_reconcile_reports_progress_and_stops_when_cancelled(pay_app, sandbox, staff):
     account = make_customer(pay_app, staff.support, "JPY")
     for _ in range(3):

@@ -18,7 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from billing_desk.domain.dates import parse_instant
-from billing_desk.domain.enums import LedgerKind
+from billing_desk.domain.enums import KeyScope, LedgerKind
 from billing_desk.domain.errors import BillingDeskError, Conflict, ValidationError
 from billing_desk.domain.money import Money, parse_money
 from billing_desk.models import Customer, UsageService, utcnow
@@ -119,6 +119,7 @@ def post_usage(session: Session, line: UsageLine, staff_id: int | None) -> Posti
     return post(session, Posting(
         customer_id=line.customer_id, kind=LedgerKind.USAGE, amount=-line.amount, description=line.description,
         service=line.service, idempotency_key=line.key, staff_id=staff_id, created_at=line.at,
+        key_scope=KeyScope.EXTERNAL,
     ))
 
 
