@@ -1,4 +1,4 @@
-"""key scopes
+"""key scopes, and payments flagged for finance
 
 Idempotency keys get a scope: 'system' for the keys the desk builds itself (payment-<id>,
 voucher-<id>, expire-lot-<id>, plan-...) and 'external' for the keys staff type and the usage
@@ -11,6 +11,9 @@ Existing rows are sorted by kind, which is exactly who issued their keys until n
 ledger is append-only: PostgreSQL's guard trigger is switched off for that one UPDATE inside
 this migration's transaction; SQLite rebuilds the table (its unique constraint cannot be
 dropped in place), which drops the table's triggers, so they are created again afterwards.
+
+payments.flagged_at: when reconciling a payment last failed on our side (a refused posting,
+a database error); a pending payment with it set is one for finance's exceptions queue.
 
 Revision ID: 0005_key_scopes
 Revises: 0004_vouchers_plans
@@ -52,20 +55,21 @@ def _sqlite() -> bool:
 
 
 @contextmanager
-def _rebuilt_ledger() -> Iterator[BatchOperations]:
+def _rebuilt(table: str) -> Iterator[BatchOperations]:
     """SQLite's table rebuild, without the reflection warnings about the customers' search
     indexes (reflected for the foreign key, left untouched) that would alarm whoever upgrades."""
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", "Skipped unsupported reflection", SAWarning)
-        with op.batch_alter_table('ledger_entries', recreate='always') as batch_op:
+        with op.batch_alter_table(table, recreate='always') as batch_op:
             yield batch_op
 
 
 def upgrade() -> None:
+    op.add_column('payments', sa.Column('flagged_at', sa.DateTime(), nullable=True))
     if _sqlite():
         # The rebuild copies every row with the server default; only the (fewer) feed and
         # staff rows are then re-marked, before the append-only triggers come back.
-        with _rebuilt_ledger() as batch_op:
+        with _rebuilt('ledger_entries') as batch_op:
             batch_op.add_column(sa.Column('key_scope', sa.String(length=8), server_default='system', nullable=False))
             batch_op.drop_constraint(OLD_UNIQUE, type_='unique')
             batch_op.create_check_constraint(op.f(SCOPE_CHECK), "key_scope IN ('system', 'external')")
@@ -108,7 +112,9 @@ def downgrade() -> None:
     _refuse_colliding_keys()
     op.drop_index(NEW_UNIQUE, 'ledger_entries')
     if _sqlite():
-        with _rebuilt_ledger() as batch_op:
+        with _rebuilt('payments') as batch_op:
+            batch_op.drop_column('flagged_at')
+        with _rebuilt('ledger_entries') as batch_op:
             batch_op.drop_constraint(op.f(SCOPE_CHECK), type_='check')
             batch_op.create_unique_constraint(OLD_UNIQUE, ['customer_id', 'idempotency_key', 'source'])
             batch_op.drop_column('key_scope')
@@ -118,3 +124,4 @@ def downgrade() -> None:
     op.drop_constraint(op.f(SCOPE_CHECK), 'ledger_entries', type_='check')
     op.create_unique_constraint(OLD_UNIQUE, 'ledger_entries', ['customer_id', 'idempotency_key', 'source'])
     op.drop_column('ledger_entries', 'key_scope')
+    op.drop_column('payments', 'flagged_at')
