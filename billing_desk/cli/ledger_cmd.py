@@ -9,7 +9,7 @@ import sys
 from billing_desk.cli.common import Context, add_json, add_user, positive_int, print_json, print_table
 from billing_desk.domain.dates import local_text, parse_day
 from billing_desk.domain.enums import CreditSource, EntryStatus, LedgerKind
-from billing_desk.domain.errors import BillingDeskError, ValidationError
+from billing_desk.domain.errors import BillingDeskError, InsufficientCredit, ValidationError
 from billing_desk.services.ledger import HistoryCursor, HistoryFilter, PostingOutcome
 
 
@@ -124,24 +124,35 @@ def _export(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     ch.set_defaults(handler=_export_history)
 
 
-def _print_outcome(o: PostingOutcome, as_json: bool, what: str) -> int:
+def _print_outcome(o: PostingOutcome, as_json: bool, what: str, key: str | None) -> int:
     if as_json:
         print_json(o.to_json())
-    elif o.duplicate:
+    elif o.status is EntryStatus.SUCCESS and o.duplicate:
         print(f"Skipped: this key was already used for {o.account} ({o.status.value}); nothing charged again.")
-    elif o.failure_reason:
-        print(f"Recorded as failed for {o.account}: {o.failure_reason} ({what} {o.amount}; "
-              f"balance {o.balance.total}).")
-    else:
+    elif o.status is EntryStatus.SUCCESS:
         print(f"{what.capitalize()} {o.amount} for {o.account}; balance now {o.balance.total} "
               f"(top-up {o.balance.topup}, voucher {o.balance.voucher}).")
+    if o.status is EntryStatus.FAILED:
+        # The refused charge stays in the history as a failed row, but for a script it is a
+        # refusal: the exit code must say that the customer was not charged (a replayed key
+        # gets the same answer as the first attempt).
+        raise InsufficientCredit(_not_charged(o, key))
     return 0
+
+
+def _not_charged(o: PostingOutcome, key: str | None) -> str:
+    if o.duplicate:
+        return (f"Not charged: the key '{key}' was refused earlier for {o.account} ({o.failure_reason}); "
+                "a repeated key is never charged, use a new key to try again.")
+    charge = -o.amount if o.amount.minor < 0 else o.amount
+    return (f"Not charged: {o.account} has too little credit for {charge} (balance {o.balance.total}); "
+            "the refused charge is kept in the history as failed.")
 
 
 def _record(ctx: Context, args: argparse.Namespace) -> int:
     outcome = ctx.app.ledger.record_usage(ctx.actor(args), args.customer, service=args.service, amount=args.amount,
                                           description=args.description, key=args.key)
-    return _print_outcome(outcome, args.json, "charged")
+    return _print_outcome(outcome, args.json, "charged", args.key)
 
 
 def _import(ctx: Context, args: argparse.Namespace) -> int:
@@ -151,7 +162,14 @@ def _import(ctx: Context, args: argparse.Namespace) -> int:
     else:
         totals = ", ".join(str(m) for m in report.totals) or "nothing"
         print(f"Imported {report.lines} lines: {report.charged} charged ({totals}), {report.failed} failed "
-              f"(insufficient credit), {report.duplicates} skipped as already seen.")
+              f"(insufficient credit), {report.duplicates} skipped as already seen"
+              + (f" ({report.duplicates_failed} of them refused before)." if report.duplicates_failed else "."))
+    if report.not_charged:
+        # The file was applied (it is all or nothing for validation only), but a feed must learn
+        # from the exit code that some customers were not charged, as `usage record` tells it.
+        raise InsufficientCredit(
+            f"{report.not_charged} of {report.lines} lines were not charged: insufficient credit (kept in the "
+            "history as failed rows); every other line was charged, now or before.")
     return 0
 
 
@@ -159,7 +177,7 @@ def _adjust(ctx: Context, args: argparse.Namespace) -> int:
     outcome = ctx.app.ledger.adjust(ctx.actor(args), args.customer, args.amount, args.reason,
                                     promotion=args.promotion,
                                     source=CreditSource(args.source) if args.source else None, key=args.key)
-    return _print_outcome(outcome, args.json, "promotion" if args.promotion else "adjusted")
+    return _print_outcome(outcome, args.json, "promotion" if args.promotion else "adjusted", args.key)
 
 
 def _verify(ctx: Context, args: argparse.Namespace) -> int:

@@ -14,6 +14,7 @@ from billing_desk.domain.money import format_money
 from billing_desk.services.payments import (
     MAX_PAGE,
     NON_REFUNDABLE_NOTICE,
+    FlaggedPayment,
     PaymentChange,
     PaymentFilters,
     PaymentRow,
@@ -143,8 +144,14 @@ def _reconcile(ctx: Context, args: argparse.Namespace) -> int:
 
     while True:
         asked[0] = 0
-        changes = ctx.app.payments.reconcile(actor, args.customer, progress=progress)
+        flagged: list[FlaggedPayment] = []
+        changes = ctx.app.payments.reconcile(actor, args.customer, progress=progress, flagged=flagged.append)
         _print_changes(changes, asked[0], args.json)
+        # Stdout (and --json) stays the list of changes; a payment that could not be settled
+        # did not change (still pending) and is finance's to look at: one line each on stderr.
+        for f in flagged:
+            sys.stderr.write(f"billing-desk: payment {f.payment_id} ({f.customer_account}, "
+                             f"{format_money(f.amount)}, {f.method}) stays pending. {f.reason}\n")
         if not args.every:
             return 0
         sys.stdout.flush()

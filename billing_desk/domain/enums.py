@@ -27,6 +27,14 @@ class LedgerKind(StrEnum):
     ADJUSTMENT = "adjustment"
 
 
+class KeyScope(StrEnum):
+    """Who issued an idempotency key: each issuer has a key space of its own, so a key typed by
+    staff or sent by the usage feed can never meet one the desk built for itself."""
+
+    SYSTEM = "system"  # built by the desk: payment-<id>, voucher-<id>, expire-lot-<id>, plan-...
+    EXTERNAL = "external"  # typed by staff or sent by the feed: usage, adjustments, promotions
+
+
 class CreditSource(StrEnum):
     TOPUP = "topup"
     VOUCHER = "voucher"

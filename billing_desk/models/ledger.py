@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import BigInteger, CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import BigInteger, CheckConstraint, ForeignKey, Index, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from billing_desk.models.base import Base, BigPK, CurrencyCode, IntPK, MinorUnits, UTCTimestamp
@@ -33,7 +33,13 @@ class LedgerEntry(Base):
         ),
         CheckConstraint("status IN ('success', 'failed')", name="status"),
         CheckConstraint("source IN ('topup', 'voucher')", name="source"),
-        UniqueConstraint("customer_id", "idempotency_key", "source", name="uq_ledger_entries_customer_key_source"),
+        CheckConstraint("key_scope IN ('system', 'external')", name="key_scope"),
+        # A key names one charge within its issuer's space (KeyScope): the desk's own keys and
+        # the keys of staff and the feed never collide. Partial, because keyless rows need no
+        # entry, and so that it never competes with the history's indexes for keyless queries.
+        Index("uq_ledger_entries_customer_scope_key_source", "customer_id", "key_scope", "idempotency_key", "source",
+              unique=True, sqlite_where=text("idempotency_key IS NOT NULL"),
+              postgresql_where=text("idempotency_key IS NOT NULL")),
         # The history screen's order and every filter's prefix: newest first per customer.
         Index("ix_ledger_entries_customer_created_id", "customer_id", "created_at", "id"),
         Index("ix_ledger_entries_customer_service_created_id", "customer_id", "service", "created_at", "id"),
@@ -64,6 +70,7 @@ class LedgerEntry(Base):
     voucher_redemption_id: Mapped[int | None] = mapped_column(BigInteger)
     staff_id: Mapped[int | None] = mapped_column(ForeignKey("staff_users.id"))
     idempotency_key: Mapped[str | None] = mapped_column(String(200))
+    key_scope: Mapped[str] = mapped_column(String(8), default="system", server_default="system")
 
 
 class VoucherCreditLot(Base):

@@ -41,3 +41,6 @@ class Payment(Base):
     settled_at: Mapped[datetime | None]
     last_checked_at: Mapped[datetime | None]
     check_count: Mapped[int] = mapped_column(default=0)
+    # When reconciling it last failed on our side (a refused posting, a database error); the
+    # reason says why. A pending payment with this set is one for finance's exceptions queue.
+    flagged_at: Mapped[datetime | None]

@@ -67,6 +67,48 @@ def test_verify_names_a_mismatch_and_exits_1(cli, app, staff):
     assert cli("ledger", "verify", "--user", "support").code == 4
 
 
+def test_usage_refused_for_insufficient_credit_exits_6_and_keeps_the_failed_row(cli, app, staff):
+    cid = _customer(app, staff, 10_000)
+    r = cli("usage", "record", str(cid), "--service", "Storage", "--amount", "50000", "--key", "big-1",
+            "--user", "manager", "--json")
+    assert r.code == 6  # a refusal: the feed must know the customer was not charged
+    out = json.loads(r.out)  # the JSON is still printed, with the status
+    assert (out["status"], out["failure_reason"], out["duplicate"]) == ("failed", "insufficient credit", False)
+    assert out["balance"]["total"]["minor"] == 10_000
+    assert r.err.count("\n") == 1 and "Not charged" in r.err and f"C{cid:08d}" in r.err
+    again = cli("usage", "record", str(cid), "--service", "Storage", "--amount", "50000", "--key", "big-1",
+                "--user", "manager")
+    assert again.code == 6 and again.out == ""  # a replayed key still answers "not charged"
+    assert again.err.count("\n") == 1 and "big-1" in again.err
+    assert cli("usage", "record", str(cid), "--service", "Storage", "--amount", "4000", "--user", "manager").code == 0
+    h = json.loads(cli("history", str(cid), "--status", "failed", "--user", "support", "--json").out)
+    assert [(row["status"], row["amount"]["minor"]) for row in h["rows"]] == [("failed", -50_000)]
+
+
+def test_usage_import_with_refused_lines_exits_6_with_the_counts(cli, app, staff, tmp_path):
+    cid = _customer(app, staff, 10_000)
+    ok = tmp_path / "ok.csv"
+    ok.write_text("customer,timestamp,service,description,amount,key\n"
+                  f"{cid},,Storage,ok,1000,f1\n", encoding="utf-8")
+    r = cli("usage", "import", str(ok), "--user", "manager", "--json")
+    assert r.code == 0 and r.err == "" and json.loads(r.out)["charged"] == 1
+    partly = tmp_path / "partly.csv"
+    partly.write_text("customer,timestamp,service,description,amount,key\n"
+                      f"{cid},,Storage,fits,2000,f2\n{cid},,Storage,too much,50000,f3\n", encoding="utf-8")
+    r = cli("usage", "import", str(partly), "--user", "manager", "--json")
+    assert r.code == 6 and r.err.count("\n") == 1 and "1 of 2" in r.err
+    report = json.loads(r.out)
+    assert (report["charged"], report["failed"], report["duplicates"]) == (1, 1, 0)
+    replay = cli("usage", "import", str(partly), "--user", "manager", "--json")
+    assert replay.code == 6 and "1 of 2" in replay.err  # the refused line is still not charged
+    again = json.loads(replay.out)
+    assert (again["charged"], again["failed"], again["duplicates"], again["duplicates_failed"]) == (0, 0, 2, 1)
+    text = cli("usage", "import", str(partly), "--user", "manager")
+    assert text.code == 6 and text.err.count("\n") == 1 and "Imported 2 lines" in text.out
+    balance = json.loads(cli("customer", "show", str(cid), "--json", "--user", "support").out)["balance"]
+    assert balance["total"]["minor"] == 7_000
+
+
 def test_usage_import_is_atomic_with_line_numbers(cli, app, staff, tmp_path):
     cid = _customer(app, staff, 100_000)
     other = make_customer(app, staff.manager, "JPY", "Sato Yui")
@@ -79,9 +121,9 @@ def test_usage_import_is_atomic_with_line_numbers(cli, app, staff, tmp_path):
         f"{other},,GPU Container,GPU hours,\"¥1,000\",b1\n"
         f"{cid},,GPU Container,too much,999999,a3\n", encoding="utf-8")
     r = cli("usage", "import", str(good), "--user", "manager", "--json")
-    assert r.code == 0, r.err
+    assert r.code == 6, r.err  # a line refused for insufficient credit: applied, but not all charged
     assert json.loads(r.out) | {"totals": None} == {"lines": 4, "charged": 3, "failed": 1, "duplicates": 0,
-                                                      "totals": None}
+                                                      "totals": None, "duplicates_failed": 0}
     again = json.loads(cli("usage", "import", str(good), "--user", "manager", "--json").out)
     assert again["duplicates"] == 4 and again["charged"] == 0
     bad = tmp_path / "bad.csv"

@@ -66,6 +66,20 @@ def test_repeated_key_is_skipped_and_different_amount_is_refused(app, staff):
     assert app.ledger.balance(staff.support, cid).total == Money(99_000, "VND")
 
 
+def test_external_keys_never_meet_the_systems_own(app, staff):
+    cid = make_customer(app, staff.manager)
+    credit(app, cid, 100_000, "VND", key="payment-14")  # as reconciliation posts payment 14
+    first = app.ledger.record_usage(staff.manager, cid, service="Storage", amount="1000", key="payment-14")
+    assert first.status is EntryStatus.SUCCESS and not first.duplicate  # the feed's own key
+    again = app.ledger.record_usage(staff.manager, cid, service="Storage", amount="1000", key="payment-14")
+    assert again.duplicate and again.entry_ids == first.entry_ids
+    with pytest.raises(Conflict, match="payment-14"):  # staff and feed keys still share one space
+        app.ledger.adjust(staff.manager, cid, "5000", "Goodwill", key="payment-14")
+    assert credit(app, cid, 100_000, "VND", key="payment-14").duplicate  # and the system's key still holds
+    assert app.ledger.balance(staff.support, cid).total == Money(99_000, "VND")
+    assert app.ledger.verify(staff.finance).ok
+
+
 @pytest.mark.parametrize(("ref", "service", "amount", "error", "text"), [
     ("999999", "Storage", "10", NotFound, "No customer"),
     ("{cid}", "Teleportation", "10", ValidationError, "Unknown service"),

@@ -45,8 +45,81 @@ def test_upgrade_from_empty_reaches_head_and_matches_the_models(empty_db_url: st
 
 
 def test_every_revision_upgrades_in_turn(empty_db_url: str) -> None:
-    for revision in ("0001_foundation", "0002_ledger", "0003_payments", "head"):
+    for revision in ("0001_foundation", "0002_ledger", "0003_payments", "0004_vouchers_plans", "0005_audit_anchor",
+                     "0006_key_scopes", "head"):
         upgrade(empty_db_url, revision)
+    database = open_database(empty_db_url)
+    check_schema(database.engine)
+    database.dispose()
+
+
+def _legacy_ledger(url: str) -> None:
+    """A 0004 database with a customer, a settled top-up and a feed's usage, as desks wrote them."""
+    upgrade(url, "0004_vouchers_plans")
+    engine = create_engine(url)
+    now = "2026-01-05 10:00:00"
+    with engine.begin() as conn:
+        conn.execute(text("INSERT INTO customers (id, account, billing_type, name, email, address, country, "
+                          "currency, search_text, created_at, updated_at) VALUES (1, 'C00000001', 'personal', "
+                          "'An', 'an@example.vn', '-', 'VN', 'VND', 'an', :t, :t)"), {"t": now})
+        for kind, amount, key, description in (("topup", 500_000, "payment-7", "Top-up via VNPay"),
+                                               ("usage", -1_000, "feed-1", "Storage usage for 1 model"),
+                                               ("voucher", 2_000, None, "Voucher ...ABCD")):
+            conn.execute(text("INSERT INTO ledger_entries (customer_id, created_at, kind, service, description, "
+                              "status, amount, currency, source, idempotency_key) VALUES (1, :t, :kind, 'x', "
+                              ":d, 'success', :a, 'VND', :src, :key)"),
+                         {"t": now, "kind": kind, "a": amount, "key": key, "d": description,
+                          "src": "voucher" if kind == "voucher" else "topup"})
+    engine.dispose()
+
+
+def test_key_scopes_upgrade_sorts_the_existing_keys_and_keeps_the_guards(empty_db_url: str) -> None:
+    from alembic import command
+
+    from billing_desk.database import alembic_config
+
+    _legacy_ledger(empty_db_url)
+    upgrade(empty_db_url)
+    engine = create_engine(empty_db_url)
+    try:
+        with engine.begin() as conn:
+            scopes = conn.execute(text("SELECT kind, key_scope FROM ledger_entries ORDER BY id")).all()
+            assert [tuple(r) for r in scopes] == [("topup", "system"), ("usage", "external"), ("voucher", "system")]
+            # The feed's own 'payment-7' no longer meets the top-up's key...
+            feed_row = text("INSERT INTO ledger_entries (customer_id, created_at, kind, service, description, "
+                            "status, amount, currency, source, idempotency_key, key_scope) VALUES (1, "
+                            "'2026-01-06', 'usage', 'x', 'GPU hours', 'success', -5, 'VND', 'topup', "
+                            "'payment-7', 'external')")
+            conn.execute(feed_row)
+        with engine.connect() as conn, pytest.raises(DBAPIError, match="(?i)unique"):
+            conn.execute(feed_row)  # ...but within its own scope a key is still unique
+        with engine.connect() as conn, pytest.raises(DBAPIError, match="append-only"):
+            conn.execute(text("UPDATE ledger_entries SET amount = 0"))
+        if engine.dialect.name == "sqlite":  # the description search kept its insert trigger
+            with engine.connect() as conn:
+                found = conn.execute(text("SELECT rowid FROM ledger_search WHERE ledger_search MATCH 'GPU'")).all()
+                assert len(found) == 1
+                assert len(conn.execute(text("SELECT rowid FROM ledger_search WHERE ledger_search MATCH 'usage'"))
+                           .all()) == 1
+        with engine.connect() as conn:
+            context = MigrationContext.configure(conn, opts={"include_object": _not_search_index})
+            warnings.simplefilter("ignore", SAWarning)
+            assert compare_metadata(context, Base.metadata) == []
+    finally:
+        engine.dispose()
+    with pytest.raises(Exception, match="payment-7"):  # the old key space cannot hold both keys
+        command.downgrade(alembic_config(empty_db_url), "0005_audit_anchor")
+
+
+def test_key_scopes_downgrade_and_upgrade_again(empty_db_url: str) -> None:
+    from alembic import command
+
+    from billing_desk.database import alembic_config
+
+    _legacy_ledger(empty_db_url)
+    upgrade(empty_db_url)
+    command.downgrade(alembic_config(empty_db_url), "0005_audit_anchor")
+    upgrade(empty_db_url)
     database = open_database(empty_db_url)
     check_schema(database.engine)
     database.dispose()

@@ -7,6 +7,7 @@ import json
 
 import pytest
 
+from billing_desk.models import LedgerEntry, utcnow
 from tests.integration.payments_support import cli_customer, fault, pay, sandbox, write_config  # noqa: F401
 
 
@@ -128,3 +129,27 @@ def test_reconcile_every_runs_as_a_scheduled_loop(db_url, sandbox, tmp_path):
     finally:
         proc.terminate()
         proc.wait(timeout=10)
+
+
+def test_reconcile_names_a_payment_it_could_not_credit_on_stderr_and_goes_on(pay_cli, sandbox, app):
+    cli = pay_cli
+    accounts = [cli_customer(cli, "JP", "JPY", f"{who}@example.com") for who in ("stuck", "other")]
+    created = [json.loads(cli("topup", "create", account, "3000", "--json", "--user", "support").out)
+               for account in accounts]
+    stuck_account = accounts[0]
+    for c in created:
+        pay(sandbox, c["checkout_url"])
+    stuck, other = created
+    with app.uow.write() as uow:  # the payment's key already names another amount: crediting is refused
+        uow.session.add(LedgerEntry(customer_id=stuck["customer_id"], created_at=utcnow(), kind="topup",
+                                    service="Top-up", description="left over", status="success", amount=1,
+                                    currency="JPY", source="topup", idempotency_key=f"payment-{stuck['payment_id']}"))
+        uow.commit()
+    r = cli("payments", "reconcile", "--json", "--user", "finance")
+    assert r.code == 0, r.err
+    assert [(c["payment_id"], c["status"]) for c in json.loads(r.out)] == [(other["payment_id"], "success")]
+    assert r.err.count("\n") == 1 and f"billing-desk: payment {stuck['payment_id']} ({stuck_account}" in r.err
+    assert "stays pending. Flagged for finance: paid at the gateway but not credited" in r.err
+    text = cli("payments", "reconcile", "--user", "finance")
+    assert text.code == 0 and "No payment changed (1 pending asked)" in text.out
+    assert text.err.count("\n") == 1 and "not credited" in text.err

@@ -5,10 +5,11 @@ from __future__ import annotations
 
 import pytest
 from sqlalchemy import func, select
+from sqlalchemy.exc import OperationalError
 
 from billing_desk.domain.errors import NotFound, PermissionDenied, ValidationError
 from billing_desk.domain.money import Money
-from billing_desk.models import LedgerEntry
+from billing_desk.models import LedgerEntry, Payment, utcnow
 from billing_desk.services.payments.dtos import PaymentFilters
 from tests.integration.payments_support import (  # noqa: F401  (fixtures)
     AMOUNTS,
@@ -115,6 +116,25 @@ def test_support_refreshes_one_customer_finance_reconciles_all(pay_app, sandbox,
     assert [c.payment_id for c in pay_app.payments.reconcile(staff.finance)] == [pb.id]
 
 
+def test_a_usage_keyed_like_a_payment_does_not_block_its_settlement(pay_app, sandbox, staff):
+    a = make_customer(pay_app, staff.support, "JPY")
+    b = make_customer(pay_app, staff.support, "JPY", email="b@example.jp")
+    pa = pay_app.payments.create_topup(staff.support, a, "3000").payment
+    pb = pay_app.payments.create_topup(staff.support, b, "5000").payment
+    # The feed (or staff) used payment pa's own key for a usage of its customer; with no
+    # credit yet, that charge is kept as a failed row holding the key.
+    usage = pay_app.ledger.record_usage(staff.manager, a, service="Storage", amount="500", key=f"payment-{pa.id}")
+    assert usage.status.value == "failed"
+    pay(sandbox, pa.checkout_url)
+    pay(sandbox, pb.checkout_url)
+    changes = pay_app.payments.reconcile(staff.finance)
+    assert [(c.payment_id, c.status) for c in changes] == [(pa.id, "success"), (pb.id, "success")]
+    assert pay_app.customers.get(staff.support, a).balance.total == Money(3000, "JPY")
+    assert pay_app.customers.get(staff.support, b).balance.total == Money(5000, "JPY")
+    again = pay_app.ledger.record_usage(staff.manager, a, service="Storage", amount="500", key=f"payment-{pa.id}")
+    assert again.duplicate and again.entry_ids == usage.entry_ids
+
+
 def test_reconcile_reports_progress_and_stops_when_cancelled(pay_app, sandbox, staff):
     account = make_customer(pay_app, staff.support, "JPY")
     for _ in range(3):
@@ -162,3 +182,66 @@ def test_every_staff_write_is_audited(pay_app, sandbox, staff):
     assert sorted(r.action for r in rows) == ["payment.checkout", "payment.create", "payment.settle"]
     with pay_app.uow.read() as uow:
         assert uow.session.scalar(select(func.count()).select_from(LedgerEntry)) == 1
+
+
+def _left_over_topup(app, p) -> None:
+    """A top-up row already holding payment ``p``'s key with another amount, as an older desk
+    could have left it: the ledger then refuses to credit ``p`` (the key names another charge)."""
+    with app.uow.write() as uow:
+        uow.session.add(LedgerEntry(customer_id=p.customer_id, created_at=utcnow(), kind="topup", service="Top-up",
+                                    description="left over", status="success", amount=1, currency=p.amount.currency,
+                                    source="topup", idempotency_key=f"payment-{p.id}"))
+        uow.commit()
+
+
+def _flagged_at(app, payment_id: int):
+    with app.uow.read() as uow:
+        return uow.session.scalar(select(Payment.flagged_at).where(Payment.id == payment_id))
+
+
+def test_a_payment_that_cannot_be_credited_is_flagged_and_the_others_are_credited(pay_app, sandbox, staff):
+    a = make_customer(pay_app, staff.support, "JPY")
+    b = make_customer(pay_app, staff.support, "JPY", email="b@example.jp")
+    stuck, pb, pa = (pay_app.payments.create_topup(staff.support, who, amount).payment
+                     for who, amount in ((a, "3000"), (b, "4000"), (a, "5000")))
+    for p in (stuck, pb, pa):
+        pay(sandbox, p.checkout_url)
+    _left_over_topup(pay_app, stuck)
+    changes = pay_app.payments.reconcile(staff.finance)
+    assert [(c.payment_id, c.status) for c in changes] == [(pb.id, "success"), (pa.id, "success")]
+    shown = pay_app.payments.get(staff.finance, stuck.id)
+    assert shown.status == "pending" and shown.settled_at is None
+    assert shown.reason.startswith("Flagged for finance: paid at the gateway but not credited: The key 'payment-")
+    assert _flagged_at(pay_app, stuck.id) is not None and _flagged_at(pay_app, pa.id) is None
+    assert pay_app.customers.get(staff.support, a).balance.total == Money(5000, "JPY")
+    assert pay_app.customers.get(staff.support, b).balance.total == Money(4000, "JPY")
+    flagged = []  # asked again on the next run, and flagged again: never settled by accident
+    assert pay_app.payments.reconcile(staff.finance, flagged=flagged.append) == []
+    assert [(f.payment_id, f.customer_account, f.reason) for f in flagged] == [(stuck.id, a, shown.reason)]
+
+
+def test_a_database_error_while_crediting_is_flagged_scrubbed_and_retried(pay_app, sandbox, staff, monkeypatch):
+    from billing_desk.services.payments import reconcile as reconcile_module
+
+    account = make_customer(pay_app, staff.support, "USD")
+    stuck, other = (pay_app.payments.create_topup(staff.support, account, "25").payment for _ in range(2))
+    for p in (stuck, other):
+        pay(sandbox, p.checkout_url)
+    secret = next(s for s in pay_app.payments.gateways.secrets() if s)
+    real_post = reconcile_module.post
+
+    def deadlocked_for_stuck(session, posting):
+        if posting.payment_id == stuck.id:
+            raise OperationalError("INSERT INTO ledger_entries ...", {}, Exception(f"deadlock detected ({secret})"))
+        return real_post(session, posting)
+
+    monkeypatch.setattr(reconcile_module, "post", deadlocked_for_stuck)
+    changes = pay_app.payments.reconcile(staff.finance)
+    assert [(c.payment_id, c.status) for c in changes] == [(other.id, "success")]
+    reason = pay_app.payments.get(staff.finance, stuck.id).reason
+    assert "deadlock detected" in reason and secret not in reason and "INSERT" not in reason
+    monkeypatch.undo()  # the database recovers: the next run credits it, once
+    assert [(c.payment_id, c.status) for c in pay_app.payments.reconcile(staff.finance)] == [(stuck.id, "success")]
+    assert pay_app.customers.get(staff.support, account).balance.total == Money(5000, "USD")
+    assert sorted(amount for amount, _ in _topup_rows(pay_app, pay_app.payments.get(staff.finance, stuck.id)
+                                                      .customer_id)) == [2500, 2500]

@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import update
 
 from billing_desk.bootstrap import App
-from billing_desk.domain.enums import LedgerKind
+from billing_desk.domain.enums import EntryStatus, LedgerKind
 from billing_desk.domain.errors import Conflict, NotFound, PermissionDenied, ValidationError
 from billing_desk.domain.money import Money
 from billing_desk.models import Voucher, VoucherAttempt, utcnow
@@ -44,6 +44,19 @@ def test_redeem_credits_voucher_balance_with_expiry_atomically(app: App, staff) 
     assert tuple(lot) == (1000, 1000, result.redemption_id)
     assert raw(app, "SELECT redemption_count FROM vouchers WHERE id = :v", v=vid)[0][0] == 1
     assert audit_rows(app, "voucher.redeem")[0]["summary"]["customer_id"] == cid
+
+
+def test_a_usage_keyed_like_the_redemption_does_not_block_it(app: App, staff) -> None:
+    cid = make_customer(app, staff.support)
+    code, vid = _issue(app, staff)
+    # The feed chose the key the redemption posts with; with no credit yet, its charge is kept
+    # as a failed row that holds the key.
+    usage = app.ledger.record_usage(staff.manager, cid, service="Storage", amount="1.00", key=f"voucher-{vid}")
+    assert usage.status is EntryStatus.FAILED
+    result = app.vouchers.redeem(staff.support, cid, code)
+    assert result.balance_total == USD10 and result.balance_voucher == USD10
+    again = app.ledger.record_usage(staff.manager, cid, service="Storage", amount="1.00", key=f"voucher-{vid}")
+    assert again.duplicate and again.status is EntryStatus.FAILED  # still the feed's own refused charge
 
 
 def _refusal(app: App, staff, cid: int, code: str, error: type[Exception], text: str) -> None:

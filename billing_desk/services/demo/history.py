@@ -22,6 +22,7 @@ from typing import Any, cast
 from sqlalchemy import Table, bindparam, func, insert, select, text, update
 from sqlalchemy.orm import Session
 
+from billing_desk.domain.enums import KeyScope
 from billing_desk.domain.money import CURRENCIES, PAYPAL_CURRENCIES
 from billing_desk.domain.topup_limits import method_for
 from billing_desk.models import CustomerBalance, LedgerEntry, VoucherCreditLot, utcnow
@@ -72,7 +73,9 @@ class _Sim:
             status: str = "success", reason: str | None = None, key: str | None = None) -> None:
         self.rows.append({"customer_id": self.customer_id, "created_at": at, "kind": kind, "service": service,
                           "description": description, "status": status, "failure_reason": reason,
-                          "amount": amount, "currency": self.currency, "source": source, "idempotency_key": key})
+                          "amount": amount, "currency": self.currency, "source": source, "idempotency_key": key,
+                          # usage keys stand for the feed's own, as post_usage scopes them
+                          "key_scope": (KeyScope.EXTERNAL if kind == "usage" else KeyScope.SYSTEM).value})
 
     def expire(self, now: datetime) -> None:
         while self.active and self.active[0].expires_at <= now:

@@ -6,7 +6,7 @@ inside its write unit of work, with the audit row beside it.
 
 from __future__ import annotations
 
-from billing_desk.domain.enums import CreditSource, LedgerKind
+from billing_desk.domain.enums import CreditSource, KeyScope, LedgerKind
 from billing_desk.domain.errors import Conflict, ValidationError
 from billing_desk.domain.money import Money
 from billing_desk.models import Customer
@@ -33,4 +33,4 @@ def adjustment_posting(customer: Customer, amount: str | Money, reason: str, *, 
     if source is None and money.minor > 0:
         source = CreditSource.VOUCHER if promotion else CreditSource.TOPUP
     return Posting(customer_id=customer.id, kind=kind, amount=money, description=check_description(clean_reason, ""),
-                   idempotency_key=check_key(key), staff_id=staff_id, source=source)
+                   idempotency_key=check_key(key), staff_id=staff_id, source=source, key_scope=KeyScope.EXTERNAL)

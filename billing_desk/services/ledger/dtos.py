@@ -199,10 +199,19 @@ class ImportReport:
     failed: int  # recorded as failed rows: insufficient credit
     duplicates: int  # keys seen before: skipped, never charged twice
     totals: tuple[Money, ...] = field(default=())  # charged sum per currency
+    # Of the duplicates, keys whose charge was refused when first seen: a replayed file must
+    # still say that those lines were not charged.
+    duplicates_failed: int = 0
+
+    @property
+    def not_charged(self) -> int:
+        """Lines refused for insufficient credit, now or when their key was first seen."""
+        return self.failed + self.duplicates_failed
 
     def to_json(self) -> dict[str, Any]:
         return {"lines": self.lines, "charged": self.charged, "failed": self.failed,
-                "duplicates": self.duplicates, "totals": [m.to_json() for m in self.totals]}
+                "duplicates": self.duplicates, "totals": [m.to_json() for m in self.totals],
+                "duplicates_failed": self.duplicates_failed}
 
 
 @dataclass(frozen=True, slots=True)

@@ -16,7 +16,7 @@ from datetime import datetime
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from billing_desk.domain.enums import CreditSource, EntryStatus, LedgerKind
+from billing_desk.domain.enums import CreditSource, EntryStatus, KeyScope, LedgerKind
 from billing_desk.domain.errors import Conflict, ValidationError
 from billing_desk.domain.money import Money
 from billing_desk.models import CustomerBalance, LedgerEntry, VoucherCreditLot, utcnow
@@ -65,6 +65,7 @@ class Posting:
     source: CreditSource | None = None  # for credits; debits pick their sources
     voucher_expires_at: datetime | None = None  # for voucher credits: the lot's expiry
     created_at: datetime | None = None  # for imported feeds; defaults to now
+    key_scope: KeyScope = KeyScope.SYSTEM  # who issued the key: staff and feed keys are EXTERNAL
 
 
 def lock_balance(session: Session, customer_id: int) -> CustomerBalance:
@@ -84,7 +85,7 @@ def _entry(p: Posting, amount: int, source: CreditSource, status: EntryStatus, n
         service=p.service or KIND_LABELS.get(p.kind, p.kind.value), description=p.description,
         status=status.value, failure_reason=reason, amount=amount, currency=p.amount.currency,
         source=source.value, payment_id=p.payment_id, voucher_redemption_id=p.voucher_redemption_id,
-        staff_id=p.staff_id, idempotency_key=p.idempotency_key,
+        staff_id=p.staff_id, idempotency_key=p.idempotency_key, key_scope=p.key_scope.value,
     )
 
 
@@ -93,7 +94,8 @@ def _existing(session: Session, p: Posting) -> PostingResult | None:
         return None
     rows = session.execute(
         select(LedgerEntry.id, LedgerEntry.amount, LedgerEntry.status, LedgerEntry.failure_reason).where(
-            LedgerEntry.customer_id == p.customer_id, LedgerEntry.idempotency_key == p.idempotency_key
+            LedgerEntry.customer_id == p.customer_id, LedgerEntry.idempotency_key == p.idempotency_key,
+            LedgerEntry.key_scope == p.key_scope.value,
         )
     ).all()
     if not rows:

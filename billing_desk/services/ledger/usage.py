@@ -18,7 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from billing_desk.domain.dates import parse_instant
-from billing_desk.domain.enums import LedgerKind
+from billing_desk.domain.enums import KeyScope, LedgerKind
 from billing_desk.domain.errors import BillingDeskError, Conflict, ValidationError
 from billing_desk.domain.money import Money, parse_money
 from billing_desk.models import Customer, UsageService, utcnow
@@ -119,6 +119,7 @@ def post_usage(session: Session, line: UsageLine, staff_id: int | None) -> Posti
     return post(session, Posting(
         customer_id=line.customer_id, kind=LedgerKind.USAGE, amount=-line.amount, description=line.description,
         service=line.service, idempotency_key=line.key, staff_id=staff_id, created_at=line.at,
+        key_scope=KeyScope.EXTERNAL,
     ))
 
 
@@ -163,15 +164,17 @@ def _parse_line(session: Session, customers: dict[str, Customer], catalog: dict[
 
 def summarise(results: Sequence[tuple[UsageLine, PostingResult]]) -> ImportReport:
     """What a usage file did: counts per outcome and the charged sum per currency."""
-    charged = failed = duplicates = 0
+    charged = failed = duplicates = duplicates_failed = 0
     totals: dict[str, int] = {}
     for line, result in results:
         if result.duplicate:
             duplicates += 1
+            if not result.succeeded:
+                duplicates_failed += 1
         elif result.succeeded:
             charged += 1
             totals[line.amount.currency] = totals.get(line.amount.currency, 0) + line.amount.minor
         else:
             failed += 1
     return ImportReport(len(results), charged, failed, duplicates,
-                        tuple(Money(v, c) for c, v in sorted(totals.items())))
+                        tuple(Money(v, c) for c, v in sorted(totals.items())), duplicates_failed)

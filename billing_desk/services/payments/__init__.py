@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from billing_desk.services.payments.dtos import (
     NON_REFUNDABLE_NOTICE,
+    FlaggedPayment,
     PaymentChange,
     PaymentFilters,
     PaymentRow,
@@ -21,6 +22,7 @@ from billing_desk.services.payments.service import (
 __all__ = [
     "MAX_PAGE",
     "NON_REFUNDABLE_NOTICE",
+    "FlaggedPayment",
     "PaymentChange",
     "PaymentFilters",
     "PaymentRow",

@@ -84,6 +84,19 @@ class PaymentChange:
 
 
 @dataclass(frozen=True, slots=True)
+class FlaggedPayment:
+    """A payment a reconcile run could not settle: it stays pending, flagged for finance."""
+
+    payment_id: int
+    customer_id: int
+    customer_account: str
+    amount: Money
+    method: str
+    reason: str  # as stored on the payment: scrubbed of gateway secrets
+    flagged_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
 class PaymentFilters:
     customer: str | int | None = None  # id or account number
     status: str | None = None

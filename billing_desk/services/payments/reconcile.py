@@ -7,6 +7,11 @@ key ``payment-<id>`` as a second guard) and writes the audit row, so any number 
 and a scheduled job may run this at once. An unknown outcome leaves the payment pending;
 a payment the gateway still calls unpaid (or has never seen) past its expiry plus a margin
 fails. There is no pacing here: an explicit run asks about every pending payment.
+
+A payment that cannot be settled on our side (the ledger refuses the posting, the database
+errs) never stops the run: it stays pending, its reason says why ("Flagged for finance: ...")
+and ``flagged_at`` is set, so finance's exceptions queue can list it; the next run tries it
+again.
 """
 
 from __future__ import annotations
@@ -19,6 +24,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select, update
+from sqlalchemy.exc import SQLAlchemyError
 
 from billing_desk.domain.enums import LedgerKind, PaymentMethod, PaymentStatus
 from billing_desk.domain.errors import BillingDeskError, GatewayDeclined
@@ -29,12 +35,35 @@ from billing_desk.services import audit
 from billing_desk.services.customers import resolve_customer
 from billing_desk.services.ledger import Posting, post
 from billing_desk.services.payments.checkouts import store_checkout
-from billing_desk.services.payments.dtos import PaymentChange
+from billing_desk.services.payments.dtos import FlaggedPayment, PaymentChange
 from billing_desk.services.payments.gateways import Gateways
 from billing_desk.services.payments.gateways.base import CheckoutRequest, Outcome, PaymentRef, StatusAnswer
 from billing_desk.services.uow import UnitOfWorkFactory
 
 log = logging.getLogger("billing_desk.payments")
+
+FLAG_PREFIX = "Flagged for finance: "
+# Errors that belong to one payment. Anything else is a bug and stops the run loudly.
+_PAYMENT_ERRORS = (BillingDeskError, SQLAlchemyError)
+
+
+class _NotSettled(Exception):
+    """Settling one payment failed on our side, after the gateway had answered ``what``."""
+
+    def __init__(self, what: str, cause: Exception) -> None:
+        super().__init__(what)
+        self.what = what
+        self.cause = cause
+
+
+def _describe(exc: Exception) -> str:
+    if isinstance(exc, BillingDeskError):
+        return exc.message
+    # The driver's own words name the conflict (a unique key, a deadlock); the statement and
+    # parameters SQLAlchemy appends to them do not belong on a payment.
+    orig = getattr(exc, "orig", None)
+    lines = str(orig).strip().splitlines() if orig is not None else []
+    return f"database error ({type(exc).__name__}): {lines[0] if lines else 'no detail'}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,14 +101,15 @@ class Reconciler:
         self._expiry_margin = expiry_margin
 
     def run(self, actor: Actor, customer_ref: str | int | None,
-            progress: Callable[[int, int], None] | None, cancel: Callable[[], bool] | None) -> list[PaymentChange]:
+            progress: Callable[[int, int], None] | None, cancel: Callable[[], bool] | None,
+            flagged: Callable[[FlaggedPayment], None] | None = None) -> list[PaymentChange]:
         actor.require(Permission.PAYMENT_RECONCILE if customer_ref is None else Permission.PAYMENT_REFRESH)
         pending = self._pending(customer_ref)
         changes: list[PaymentChange] = []
         for done, payment in enumerate(pending, start=1):
             if cancel is not None and cancel():
                 break
-            change = self._one(actor, payment)
+            change = self._one_or_flag(actor, payment, flagged)
             if change is not None:
                 changes.append(change)
             if progress is not None:
@@ -101,6 +131,36 @@ class Reconciler:
                             PaymentMethod(r.method), r.idempotency_key, r.gateway_reference,
                             json.loads(r.gateway_data or "{}"), r.created_by, r.created_at, r.expires_at)
                     for r in uow.session.execute(query)]
+
+    def _one_or_flag(self, actor: Actor, p: Pending,
+                     flagged: Callable[[FlaggedPayment], None] | None) -> PaymentChange | None:
+        """One payment; what goes wrong with it on our side stays with it, flagged for finance."""
+        try:
+            return self._one(actor, p)
+        except _NotSettled as exc:
+            what, cause = exc.what, exc.cause
+        except _PAYMENT_ERRORS as exc:  # storing its checkout or its last check failed
+            what, cause = "could not be checked", exc
+        self._flag(p, what, cause, flagged)
+        return None
+
+    def _flag(self, p: Pending, what: str, cause: Exception,
+              flagged: Callable[[FlaggedPayment], None] | None) -> None:
+        reason = self._gateways.safe_text(f"{FLAG_PREFIX}{what}: {_describe(cause)}")
+        now = utcnow()
+        # A fresh unit of work: the failed one has rolled back. If even this write fails, the
+        # database itself is in trouble and the run may stop.
+        with self._uow.write() as uow:
+            hit = uow.session.execute(
+                update(Payment).where(Payment.id == p.id, Payment.status == PaymentStatus.PENDING.value)
+                .values(reason=reason, flagged_at=now, last_checked_at=now, check_count=Payment.check_count + 1)
+                .execution_options(synchronize_session=False)).rowcount  # type: ignore[attr-defined]
+            uow.commit()
+        if hit != 1:
+            return  # another desk settled it meanwhile: nothing for finance
+        log.warning("payment %s: %s", p.id, reason)
+        if flagged is not None:
+            flagged(FlaggedPayment(p.id, p.customer_id, p.account, p.amount, p.method.value, reason, now))
 
     def _one(self, actor: Actor, p: Pending) -> PaymentChange | None:
         now = utcnow()
@@ -144,6 +204,15 @@ class Reconciler:
             uow.commit()
 
     def _finish(self, actor: Actor, p: Pending, status: PaymentStatus, reason: str | None) -> PaymentChange | None:
+        try:
+            return self._settle(actor, p, status, reason)
+        except _PAYMENT_ERRORS as exc:
+            # Finance must know what the gateway said: a paid payment not credited is money owed.
+            what = ("paid at the gateway but not credited" if status is PaymentStatus.SUCCESS
+                    else f"{status.value} at the gateway but not recorded")
+            raise _NotSettled(what, exc) from exc
+
+    def _settle(self, actor: Actor, p: Pending, status: PaymentStatus, reason: str | None) -> PaymentChange | None:
         reason = self._gateways.safe_text(reason) if reason else None
         now = utcnow()
         with self._uow.write() as uow:

@@ -41,6 +41,7 @@ from billing_desk.services import audit
 from billing_desk.services.customers import customer_dto, resolve_customer
 from billing_desk.services.payments.checkouts import store_checkout
 from billing_desk.services.payments.dtos import (
+    FlaggedPayment,
     PaymentChange,
     PaymentCursor,
     PaymentFilters,
@@ -189,13 +190,17 @@ class PaymentService:
     # -- reconciliation ------------------------------------------------------------------
     def reconcile(self, actor: Actor, customer_ref: str | int | None = None,
                   progress: Callable[[int, int], None] | None = None,
-                  cancel: Callable[[], bool] | None = None) -> list[PaymentChange]:
+                  cancel: Callable[[], bool] | None = None,
+                  flagged: Callable[[FlaggedPayment], None] | None = None) -> list[PaymentChange]:
         """Ask the gateway about every pending payment (all of them, or one customer's) now.
 
         Returns the payments whose status changed. ``progress(done, total)`` is called after
-        each payment; when ``cancel()`` turns true the run stops and returns what it did.
+        each payment; when ``cancel()`` turns true the run stops and returns what it did. A
+        payment that could not be settled stays pending, flagged for finance, and is passed
+        to ``flagged``; the run goes on with the others.
         """
-        return Reconciler(self._uow, self.gateways, self.expiry_margin).run(actor, customer_ref, progress, cancel)
+        return Reconciler(self._uow, self.gateways, self.expiry_margin).run(actor, customer_ref, progress, cancel,
+                                                                           flagged)
 
 
 def _no_currency(account: str) -> str:
