@@ -24,12 +24,12 @@ from PySide6.QtCore import QSettings, QTimer
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication, QWidget
 
-from billing_desk.views import app as desk_app
 from billing_desk.domain.errors import BillingDeskError
 from billing_desk.domain.money import Money
 from billing_desk.sandbox.server import complete
 from billing_desk.services.demo.seed import DEMO_PASSWORD
 from billing_desk.services.vouchers.dtos import IssueRequest
+from billing_desk.views import app as desk_app
 from billing_desk.views.dialogs.add_credit_dialog import AddCreditDialog
 from billing_desk.views.dialogs.login_dialog import LoginDialog
 

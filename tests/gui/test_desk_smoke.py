@@ -8,8 +8,8 @@ import pytest
 from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QApplication
 
-from billing_desk.views import app as desk_app
 from billing_desk.bootstrap import App
+from billing_desk.views import app as desk_app
 from billing_desk.views.main_window import MainWindow
 from tests.conftest import StaffActors
 from tests.gui.conftest import DeskFactory, open_customer, wait_idle
