@@ -6,8 +6,8 @@ from PySide6.QtCore import Qt
 
 from billing_desk.services.customers.dtos import CustomerDTO
 from billing_desk.views.main_window import TAB_ORDER
-from tests.conftest import StaffActors
-from tests.gui.conftest import DeskFactory, open_customer
+from tests.support.desk import DeskFactory, open_customer
+from tests.support.staff import StaffActors
 
 
 def test_header_shows_staff_role_and_database(make_desk: DeskFactory, staff: StaffActors) -> None:

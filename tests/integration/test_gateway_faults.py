@@ -1,21 +1,20 @@
 """Each sandbox misbehaviour leaves the payment pending with no credit; the next reconcile
 settles it correctly, and the gateway saw one checkout, not two (idempotency keys)."""
-# ruff: noqa: F811  (pytest fixtures imported from payments_support are redefined as parameters)
 
 from __future__ import annotations
 
 import pytest
 
 from billing_desk.domain.money import Money
-from tests.integration.payments_support import (  # noqa: F401
+from tests.support.payments import (
     AMOUNTS,
     clear_faults,
     control,
     fault,
+    gateway_settings,
     make_customer,
     pay,
-    pay_app,
-    sandbox,
+    with_gateways,
 )
 
 FAULTS = [("slow", {"delay": 2.5}), ("error500", {}), ("rate_limit", {"retry_after": 0.01}), ("reset", {}),
@@ -99,7 +98,6 @@ def test_pending_row_and_key_are_committed_before_the_gateway_is_called(pay_app,
     from sqlalchemy import select
 
     from billing_desk.models import Payment
-    from tests.integration.payments_support import gateway_settings, with_gateways
 
     account = make_customer(pay_app, staff.support, "JPY")
     patient = with_gateways(pay_app, gateway_settings(sandbox.url, read_timeout=30.0))  # waits out the delay

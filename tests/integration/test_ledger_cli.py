@@ -8,7 +8,7 @@ from openpyxl import load_workbook
 from sqlalchemy import update
 
 from billing_desk.models import CustomerBalance
-from tests.integration.test_ledger_support import credit, make_customer
+from tests.support.ledger import credit, make_customer
 
 
 def _customer(app, staff, amount=1_000_000):

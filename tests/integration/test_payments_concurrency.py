@@ -1,5 +1,4 @@
 """Two processes reconciling the same 200 paid payments credit each exactly once."""
-# ruff: noqa: F811  (pytest fixtures imported from payments_support are redefined as parameters)
 
 from __future__ import annotations
 
@@ -12,15 +11,8 @@ import pytest
 from sqlalchemy import func, select
 
 from billing_desk.models import AuditEntry, LedgerEntry, Payment
-from tests.conftest import STAFF_PASSWORD
-from tests.integration.payments_support import (  # noqa: F401
-    AMOUNTS,
-    control,
-    make_customer,
-    pay_app,
-    sandbox,
-    write_config,
-)
+from tests.support.payments import AMOUNTS, control, make_customer, write_config
+from tests.support.staff import STAFF_PASSWORD
 
 COUNT = 200
 

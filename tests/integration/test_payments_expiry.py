@@ -1,5 +1,4 @@
 """Pending payments past their expiry plus the margin fail, but only on the gateway's word."""
-# ruff: noqa: F811  (pytest fixtures imported from payments_support are redefined as parameters)
 
 from __future__ import annotations
 
@@ -8,15 +7,7 @@ from datetime import timedelta
 from sqlalchemy import update
 
 from billing_desk.models import Payment, utcnow
-from tests.integration.payments_support import (  # noqa: F401
-    AMOUNTS,
-    clear_faults,
-    fault,
-    make_customer,
-    pay,
-    pay_app,
-    sandbox,
-)
+from tests.support.payments import AMOUNTS, clear_faults, fault, make_customer, pay
 
 
 def _age(app, payment_id: int, minutes: int, **values) -> None:

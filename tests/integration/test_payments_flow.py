@@ -1,5 +1,4 @@
 """Top-ups end to end over real HTTP against the sandbox, on SQLite and PostgreSQL."""
-# ruff: noqa: F811  (pytest fixtures imported from payments_support are redefined as parameters)
 
 from __future__ import annotations
 
@@ -10,15 +9,7 @@ from billing_desk.domain.errors import NotFound, PermissionDenied, ValidationErr
 from billing_desk.domain.money import Money
 from billing_desk.models import LedgerEntry
 from billing_desk.services.payments.dtos import PaymentFilters
-from tests.integration.payments_support import (  # noqa: F401  (fixtures)
-    AMOUNTS,
-    METHODS,
-    control,
-    make_customer,
-    pay,
-    pay_app,
-    sandbox,
-)
+from tests.support.payments import AMOUNTS, METHODS, control, make_customer, pay
 
 CURRENCIES = list(AMOUNTS)
 

@@ -13,9 +13,10 @@ from billing_desk.domain.errors import Conflict, InsufficientCredit, NotFound, P
 from billing_desk.domain.money import Money
 from billing_desk.domain.proration import prorated_charge
 from billing_desk.models import Subscription, utcnow
-from tests.integration.test_voucher_fixtures import audit_rows, make_customer, raw, run, top_up, voucher_key
+from tests.support.database import audit_rows, raw, run
+from tests.support.vouchers import make_customer, top_up
 
-__all__ = ["voucher_key"]
+pytestmark = pytest.mark.usefixtures("voucher_key")  # every desk of a test shares the test code key
 
 PRICES = {"free": (0, 0), "starter": (900, 250_000), "pro": (2900, 750_000), "enterprise": (9900, 2_500_000)}
 

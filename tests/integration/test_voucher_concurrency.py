@@ -18,9 +18,10 @@ from billing_desk.domain.errors import BillingDeskError
 from billing_desk.domain.money import Money
 from billing_desk.domain.permissions import Actor
 from billing_desk.services.vouchers.dtos import IssueRequest
-from tests.integration.test_voucher_fixtures import make_customer, raw, voucher_key
+from tests.support.database import raw
+from tests.support.vouchers import make_customer
 
-__all__ = ["voucher_key"]
+pytestmark = pytest.mark.usefixtures("voucher_key")  # every desk of a test shares the test code key
 
 DESKS = 50
 

@@ -16,9 +16,10 @@ from billing_desk.models import Voucher, VoucherAttempt, utcnow
 from billing_desk.services.ledger.posting import Posting, post
 from billing_desk.services.vouchers.dtos import IssueRequest
 from billing_desk.services.vouchers.service import VoucherLocked
-from tests.integration.test_voucher_fixtures import audit_rows, make_customer, raw, run, voucher_key
+from tests.support.database import audit_rows, raw, run
+from tests.support.vouchers import make_customer
 
-__all__ = ["voucher_key"]
+pytestmark = pytest.mark.usefixtures("voucher_key")  # every desk of a test shares the test code key
 
 USD10 = Money(1000, "USD")
 

@@ -1,19 +1,17 @@
-"""Shared pieces of the payments tests: a sandbox per test, an app pointed at it, customers."""
+"""Payments set-up: gateway settings pointed at the sandbox (fast timeouts), driving the sandbox
+(pay, faults), config files for the CLI, and customers with a billing profile."""
 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from dataclasses import replace
 from typing import Any
 
-import pytest
 import requests
 
 from billing_desk.bootstrap import App, build_app
-from billing_desk.config import Settings
 from billing_desk.domain.permissions import Actor
-from billing_desk.sandbox import SandboxHandle, demo_gateway_settings, start_sandbox
+from billing_desk.sandbox import SandboxHandle, demo_gateway_settings
 
 # Short timeouts and no waiting between retries keep misbehaviour tests quick.
 FAST = {"connect_timeout": 2.0, "read_timeout": 1.0, "max_retries": 1, "retry_base_delay": 0.01}
@@ -36,20 +34,6 @@ def gateway_settings(url: str, **overrides: Any) -> dict[str, dict[str, Any]]:
         section.update(FAST)
         section.update(overrides)
     return settings
-
-
-@pytest.fixture
-def sandbox() -> Iterator[SandboxHandle]:
-    handle = start_sandbox()
-    yield handle
-    handle.stop()
-
-
-@pytest.fixture
-def pay_app(db_url: str, sandbox: SandboxHandle) -> Iterator[App]:
-    app = build_app(Settings(database_url=db_url, config_path=None, gateways=gateway_settings(sandbox.url)))
-    yield app
-    app.close()
 
 
 def with_gateways(app: App, gateways: dict[str, dict[str, Any]]) -> App:

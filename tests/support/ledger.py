@@ -1,5 +1,5 @@
-"""Shared helpers for the ledger tests (no tests here): customers with a currency, and credit
-posted the way payments and vouchers will post it."""
+"""Ledger set-up: customers with a currency, credit posted the way payments and vouchers post
+it, and a short history of usage for the desk's tabs."""
 
 from __future__ import annotations
 
@@ -9,7 +9,9 @@ from billing_desk.bootstrap import App
 from billing_desk.domain.enums import LedgerKind
 from billing_desk.domain.money import Money
 from billing_desk.domain.permissions import Actor
+from billing_desk.services.customers.dtos import CustomerDTO
 from billing_desk.services.ledger.posting import Posting, PostingResult, post
+from tests.support.staff import StaffActors
 
 COUNTRY = {"VND": "VN", "JPY": "JP", "USD": "US", "EUR": "DE"}
 
@@ -31,3 +33,13 @@ def credit(app: App, customer_id: int, minor: int, currency: str, *, voucher: bo
                                            idempotency_key=key, voucher_expires_at=expires_at))
         uow.commit()
         return result
+
+
+def seed_history(app: App, staff: StaffActors, customer: CustomerDTO, count: int) -> None:
+    """An opening promotion, ``count`` inference usages and one failed Storage usage."""
+    app.ledger.adjust(staff.manager, customer.id, "5,000,000", "Opening credit", promotion=True)
+    for i in range(count):
+        app.ledger.record_usage(staff.manager, customer.id, service="AI Inference",
+                                amount=f"{(i + 1) * 1000}", description=f"Inference batch {i}")
+    app.ledger.record_usage(staff.manager, customer.id, service="Storage", amount="9,000,000",
+                            description="Storage usage for 1 model")  # more than the balance: a failed row
