@@ -6,7 +6,8 @@ import json
 
 import pytest
 
-from tests.support.payments import cli_customer, pay, write_config
+from tests.support.customers import cli_customer
+from tests.support.payments import pay, write_config
 from tests.support.staff import STAFF_PASSWORD
 
 

@@ -11,7 +11,8 @@ import pytest
 from sqlalchemy import func, select
 
 from billing_desk.models import AuditEntry, LedgerEntry, Payment
-from tests.support.payments import AMOUNTS, control, make_customer, write_config
+from tests.support.customers import make_account
+from tests.support.payments import AMOUNTS, control, write_config
 from tests.support.staff import STAFF_PASSWORD
 
 COUNT = 200
@@ -19,7 +20,7 @@ COUNT = 200
 
 @pytest.mark.slow
 def test_two_processes_reconciling_the_same_payments_credit_each_once(pay_app, sandbox, staff, db_url, tmp_path):
-    accounts = {cur: make_customer(pay_app, staff.support, cur) for cur in AMOUNTS}
+    accounts = {cur: make_account(pay_app, staff.support, cur) for cur in AMOUNTS}
     currencies = list(AMOUNTS)
     payments = [pay_app.payments.create_topup(staff.support, accounts[currencies[i % 3]],
                                               AMOUNTS[currencies[i % 3]]).payment for i in range(COUNT)]

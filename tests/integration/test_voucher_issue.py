@@ -19,8 +19,9 @@ from billing_desk.models import Voucher, utcnow
 from billing_desk.services.vouchers.codes import code_hash
 from billing_desk.services.vouchers.dtos import IssueRequest
 from billing_desk.services.vouchers.service import VoucherFilter
+from tests.support.customers import make_customer
 from tests.support.database import audit_rows, raw, run
-from tests.support.vouchers import TEST_KEY, make_customer
+from tests.support.vouchers import TEST_KEY
 
 pytestmark = pytest.mark.usefixtures("voucher_key")  # every desk of a test shares the test code key
 

@@ -1,5 +1,5 @@
-"""Ledger set-up: customers with a currency, credit posted the way payments and vouchers post
-it, and a short history of usage for the desk's tabs."""
+"""Ledger set-up: credit posted the way payments and vouchers post it, a seed top-up, and a
+short history of usage for the desk's tabs."""
 
 from __future__ import annotations
 
@@ -8,19 +8,9 @@ from datetime import datetime
 from billing_desk.bootstrap import App
 from billing_desk.domain.enums import LedgerKind
 from billing_desk.domain.money import Money
-from billing_desk.domain.permissions import Actor
 from billing_desk.services.customers.dtos import CustomerDTO
 from billing_desk.services.ledger.posting import Posting, PostingResult, post
 from tests.support.staff import StaffActors
-
-COUNTRY = {"VND": "VN", "JPY": "JP", "USD": "US", "EUR": "DE"}
-
-
-def make_customer(app: App, actor: Actor, currency: str = "VND", name: str = "Nguyen Van An") -> int:
-    created = app.customers.create(actor, name=name, email=f"{name.split()[0].lower()}{currency}@example.com",
-                                   country=COUNTRY[currency], billing_type="personal", address="1 Le Loi, Ha Noi")
-    app.customers.set_currency(actor, created.id, currency)
-    return created.id
 
 
 def credit(app: App, customer_id: int, minor: int, currency: str, *, voucher: bool = False,
@@ -43,3 +33,11 @@ def seed_history(app: App, staff: StaffActors, customer: CustomerDTO, count: int
                                 amount=f"{(i + 1) * 1000}", description=f"Inference batch {i}")
     app.ledger.record_usage(staff.manager, customer.id, service="Storage", amount="9,000,000",
                             description="Storage usage for 1 model")  # more than the balance: a failed row
+
+
+def top_up(app: App, customer_id: int, amount: Money, key: str = "seed-topup") -> None:
+    """A seed top-up of ``amount``, which must succeed."""
+    with app.uow.write() as uow:
+        result = post(uow.session, Posting(customer_id, LedgerKind.TOPUP, amount, idempotency_key=key))
+        assert result.succeeded
+        uow.commit()
