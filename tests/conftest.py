@@ -5,25 +5,24 @@ it); each test gets its own copy (a file copy on SQLite, CREATE DATABASE ... TEM
 PostgreSQL) and it is dropped afterwards. PostgreSQL comes from BILLING_DESK_TEST_POSTGRES_URL,
 else the local server at 127.0.0.1:5432; where none answers the PostgreSQL tier is skipped
 with a loud line, except in CI (CI=true), where that is a failure.
+
+Fixtures only: the helpers test modules share live in tests/support/.
 """
 
 from __future__ import annotations
 
-import io
 import os
 import shutil
 import sys
 import uuid
 from collections.abc import Iterator
-from contextlib import redirect_stderr, redirect_stdout
-from dataclasses import dataclass
 from pathlib import Path
 
 # Qt must not look for a display: set before anything imports PySide6.
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 os.environ.setdefault("BILLING_DESK_TIMEZONE", "Asia/Ho_Chi_Minh")
 # One voucher code key for every desk in a run, so no test writes a key file into $HOME.
-os.environ.setdefault("BILLING_DESK_VOUCHER_KEY", "test-voucher-code-key-" + "x" * 20)
+os.environ.setdefault("BILLING_DESK_VOUCHER_KEY", "test-voucher-code-key-" + "x" * 20)  # = support.vouchers.TEST_KEY
 
 import pytest
 from sqlalchemy import create_engine, text
@@ -34,12 +33,15 @@ from billing_desk.config import Settings
 from billing_desk.database import upgrade
 from billing_desk.domain.enums import Role
 from billing_desk.domain.permissions import Actor
+from billing_desk.sandbox import SandboxHandle, start_sandbox
+from tests.support.cli import CliRunner
+from tests.support.payments import gateway_settings
+from tests.support.staff import ROLES, STAFF_PASSWORD, StaffActors
+from tests.support.vouchers import TEST_KEY
 
 PG_ADMIN_URL = os.environ.get(
     "BILLING_DESK_TEST_POSTGRES_URL", "postgresql+psycopg2://postgres@127.0.0.1:5432/postgres"
 )
-STAFF_PASSWORD = "correct-horse-battery"
-ROLES = ("admin", "manager", "support", "finance")
 RUN_ID = f"bdt_{os.getpid()}_{uuid.uuid4().hex[:6]}"
 
 
@@ -156,57 +158,39 @@ def app(db_url: str) -> Iterator[App]:
     application.close()
 
 
-@dataclass(frozen=True)
-class StaffActors:
-    admin: Actor
-    manager: Actor
-    support: Actor
-    finance: Actor
-
-
 @pytest.fixture
 def staff() -> StaffActors:
     """The template's staff, ids 1 to 4 in ROLES order."""
     return StaffActors(*(Actor(i + 1, name, Role(name)) for i, name in enumerate(ROLES)))
 
 
-@dataclass
-class CliResult:
-    code: int
-    out: str
-    err: str
-
-
-class CliRunner:
-    """Runs `billing-desk ...` in-process against one database, with stdin not a terminal."""
-
-    def __init__(self, db_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
-        self.monkeypatch = monkeypatch
-        monkeypatch.setenv("BILLING_DESK_DATABASE_URL", db_url)
-        monkeypatch.setenv("BILLING_DESK_PASSWORD", STAFF_PASSWORD)
-        monkeypatch.delenv("BILLING_DESK_CONFIG", raising=False)
-
-    def __call__(self, *args: str, stdin: str = "", password: str | None = None) -> CliResult:
-        from billing_desk.cli.main import main
-
-        if password is not None:
-            self.monkeypatch.setenv("BILLING_DESK_PASSWORD", password)
-        self.monkeypatch.setattr(sys, "stdin", io.StringIO(stdin))
-        out, err = io.StringIO(), io.StringIO()
-        with redirect_stdout(out), redirect_stderr(err):
-            try:
-                code = main(list(args))
-            except SystemExit as exc:
-                code = exc.code if isinstance(exc.code, int) else 1
-        if password is not None:
-            self.monkeypatch.setenv("BILLING_DESK_PASSWORD", STAFF_PASSWORD)
-        return CliResult(code, out.getvalue(), err.getvalue())
-
-
 @pytest.fixture
 def cli(db_url: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> CliRunner:
     monkeypatch.setenv("HOME", str(tmp_path))
     return CliRunner(db_url, monkeypatch)
+
+
+@pytest.fixture
+def voucher_key(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """Every desk in a test shares one code key, as desks sharing a database must."""
+    monkeypatch.setenv("BILLING_DESK_VOUCHER_KEY", TEST_KEY)
+    yield TEST_KEY
+
+
+@pytest.fixture
+def sandbox() -> Iterator[SandboxHandle]:
+    """The local VNPay/Stripe/PayPal sandbox, served on a free port for one test."""
+    handle = start_sandbox()
+    yield handle
+    handle.stop()
+
+
+@pytest.fixture
+def pay_app(db_url: str, sandbox: SandboxHandle) -> Iterator[App]:
+    """The suite's app with its gateways pointed at the test's sandbox (fast timeouts)."""
+    app = build_app(Settings(database_url=db_url, config_path=None, gateways=gateway_settings(sandbox.url)))
+    yield app
+    app.close()
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:

@@ -7,18 +7,18 @@ throwaway INI file so no test sees another's window state.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from PySide6.QtCore import QSettings
-from PySide6.QtWidgets import QWidget
 
 from billing_desk.bootstrap import App
 from billing_desk.domain.permissions import Actor
 from billing_desk.services.customers.dtos import CustomerDTO
 from billing_desk.views.app import Desk, build_desk
-from tests.conftest import StaffActors
+from tests.support.desk import DeskFactory
+from tests.support.staff import StaffActors
 
 
 @pytest.fixture
@@ -48,9 +48,6 @@ def customers(desk_app: App, staff: StaffActors) -> dict[str, CustomerDTO]:
     return {"lan": lan, "sato": sato, "emma": emma}
 
 
-DeskFactory = Callable[[Actor], Desk]
-
-
 @pytest.fixture
 def make_desk(qtbot, desk_app: App, qsettings: QSettings) -> Iterator[DeskFactory]:  # type: ignore[no-untyped-def]
     desks: list[Desk] = []
@@ -68,20 +65,3 @@ def make_desk(qtbot, desk_app: App, qsettings: QSettings) -> Iterator[DeskFactor
     for desk in desks:
         desk.window.close()
         desk.runner.shutdown()
-
-
-def open_customer(qtbot, desk: Desk, customer_id: int) -> None:  # type: ignore[no-untyped-def]
-    with qtbot.waitSignal(desk.window.customer_opened, timeout=5000):
-        desk.window.open_customer(customer_id)
-    wait_idle(qtbot, desk)
-
-
-def show_tab(qtbot, desk: Desk, index: int) -> QWidget:  # type: ignore[no-untyped-def]
-    """Bring tab ``index`` to the front, wait for the queries its showing starts, return its page."""
-    desk.window.tabs.setCurrentIndex(index)
-    wait_idle(qtbot, desk)
-    return desk.window.tabs.currentWidget()
-
-
-def wait_idle(qtbot, desk: Desk, timeout: int = 10000) -> None:  # type: ignore[no-untyped-def]
-    qtbot.waitUntil(lambda: desk.runner.pending == 0, timeout=timeout)

@@ -19,9 +19,9 @@ from billing_desk.services.ledger.dtos import ExportResult
 from billing_desk.views.credit_history_tab import CreditHistoryTab
 from billing_desk.views.export_process import ProcessExporter
 from billing_desk.views.tasks import QueryOp
-from tests.conftest import StaffActors
-from tests.gui.conftest import DeskFactory, open_customer, show_tab, wait_idle
-from tests.gui.test_table_models import _seed_history
+from tests.support.desk import DeskFactory, open_customer, show_tab, wait_idle
+from tests.support.ledger import seed_history
+from tests.support.staff import StaffActors
 
 
 def _history_tab(qtbot, make_desk: DeskFactory, actor, customer: CustomerDTO):  # type: ignore[no-untyped-def]
@@ -34,7 +34,7 @@ def _history_tab(qtbot, make_desk: DeskFactory, actor, customer: CustomerDTO):  
 
 def test_history_shows_rows_totals_and_filters(qtbot, make_desk: DeskFactory, staff: StaffActors,
                                                customers: dict[str, CustomerDTO], desk_app: App) -> None:
-    _seed_history(desk_app, staff, customers["lan"], 5)
+    seed_history(desk_app, staff, customers["lan"], 5)
     desk, tab = _history_tab(qtbot, make_desk, staff.finance, customers["lan"])
     assert tab.model.rowCount() == 7
     assert tab.totals_label.text() == "7 transactions  ·  net 4,985,000 ₫ (successful rows)"
@@ -55,7 +55,7 @@ def test_history_shows_rows_totals_and_filters(qtbot, make_desk: DeskFactory, st
 def test_export_excel_writes_the_filtered_rows(qtbot, make_desk: DeskFactory, staff: StaffActors,
                                                customers: dict[str, CustomerDTO], desk_app: App,
                                                tmp_path: Path) -> None:
-    _seed_history(desk_app, staff, customers["lan"], 5)
+    seed_history(desk_app, staff, customers["lan"], 5)
     desk, tab = _history_tab(qtbot, make_desk, staff.finance, customers["lan"])
     target = tmp_path / "lan.xlsx"
     tab.export_to(str(target))
@@ -75,7 +75,7 @@ def test_export_excel_writes_the_filtered_rows(qtbot, make_desk: DeskFactory, st
 def test_cancel_stops_the_export_and_leaves_no_file(qtbot, make_desk: DeskFactory, staff: StaffActors,
                                                     customers: dict[str, CustomerDTO], desk_app: App,
                                                     tmp_path: Path) -> None:
-    _seed_history(desk_app, staff, customers["lan"], 3)
+    seed_history(desk_app, staff, customers["lan"], 3)
     desk, tab = _history_tab(qtbot, make_desk, staff.finance, customers["lan"])
     gate = threading.Event()
     QueryOp(desk.runner, gate.wait, lambda _v: None, long=True).run()  # hold the export worker
@@ -122,7 +122,7 @@ def test_a_stuck_export_process_is_ended_and_leaves_no_file(desk_app: App, staff
                                                               customers: dict[str, CustomerDTO],
                                                               tmp_path: Path) -> None:
     """With no grace at all, Cancel ends the child at once instead of waiting for it to stop."""
-    _seed_history(desk_app, staff, customers["lan"], 3)
+    seed_history(desk_app, staff, customers["lan"], 3)
     (tmp_path / "out").mkdir()
     target = tmp_path / "out" / "ended.xlsx"
     exporter = ProcessExporter(desk_app.settings.database_url, stop_grace=0)
@@ -134,7 +134,7 @@ def test_a_stuck_export_process_is_ended_and_leaves_no_file(desk_app: App, staff
 def test_export_refusal_from_the_child_process_is_shown(qtbot, make_desk: DeskFactory, staff: StaffActors,
                                                         customers: dict[str, CustomerDTO], desk_app: App,
                                                         tmp_path: Path) -> None:
-    _seed_history(desk_app, staff, customers["lan"], 2)
+    seed_history(desk_app, staff, customers["lan"], 2)
     desk, tab = _history_tab(qtbot, make_desk, staff.support, customers["lan"])
     target = tmp_path / "refused.xlsx"
     tab.export_to(str(target))  # the button is disabled; the service in the child refuses all the same
@@ -158,7 +158,7 @@ def test_a_new_usage_refreshes_the_open_history(qtbot, make_desk: DeskFactory, s
                                                 customers: dict[str, CustomerDTO], desk_app: App) -> None:
     from billing_desk.domain.changes import Changes
 
-    _seed_history(desk_app, staff, customers["lan"], 2)
+    seed_history(desk_app, staff, customers["lan"], 2)
     desk, tab = _history_tab(qtbot, make_desk, staff.manager, customers["lan"])
     assert tab.model.rowCount() == 4
     desk_app.ledger.record_usage(staff.manager, customers["lan"].id, service="Storage", amount="1,000",

@@ -11,16 +11,16 @@ from PySide6.QtWidgets import QApplication
 from billing_desk.bootstrap import App
 from billing_desk.views import app as desk_app
 from billing_desk.views.main_window import MainWindow
-from tests.conftest import StaffActors
-from tests.gui.conftest import DeskFactory, open_customer, wait_idle
-from tests.gui.test_table_models import _seed_history
+from tests.support.desk import DeskFactory, open_customer, wait_idle
+from tests.support.ledger import seed_history
+from tests.support.staff import StaffActors
 
 
 def test_the_desk_walks_every_tab(qtbot, make_desk: DeskFactory, staff: StaffActors, desk_app: App) -> None:
     lan = desk_app.customers.create(staff.admin, name="Nguyen Thi Lan", email="lan@example.com", country="VN",
                                   billing_type="personal", address="Ha Noi")
     lan = desk_app.customers.set_currency(staff.admin, lan.id, "VND")
-    _seed_history(desk_app, staff, lan, 4)
+    seed_history(desk_app, staff, lan, 4)
     desk = make_desk(staff.support, desk_app)
     desk.window.search.setFocus()
     with qtbot.waitSignal(desk.window.search.results_shown, timeout=5000):

@@ -9,8 +9,8 @@ from billing_desk.domain.errors import ValidationError
 from billing_desk.services.customers.dtos import CustomerDTO
 from billing_desk.views.main_window import TAB_ORDER
 from billing_desk.views.tasks import QueryOp
-from tests.conftest import StaffActors
-from tests.gui.conftest import DeskFactory, open_customer, wait_idle
+from tests.support.desk import DeskFactory, open_customer, wait_idle
+from tests.support.staff import StaffActors
 
 
 def test_header_shows_staff_role_and_database(make_desk: DeskFactory, staff: StaffActors) -> None:

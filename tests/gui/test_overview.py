@@ -12,15 +12,15 @@ from billing_desk.services.ledger.dtos import DailySpending, ServiceSpending
 from billing_desk.services.vouchers.dtos import IssueRequest
 from billing_desk.views.overview_tab import OverviewTab
 from billing_desk.views.widgets.spending_chart import SpendingChart
-from tests.conftest import StaffActors
-from tests.gui.conftest import DeskFactory, open_customer, wait_idle
-from tests.gui.test_table_models import _seed_history
+from tests.support.desk import DeskFactory, open_customer, wait_idle
+from tests.support.ledger import seed_history
+from tests.support.staff import StaffActors
 
 
 def test_overview_shows_breakdown_chart_and_recent_rows(qtbot, make_desk: DeskFactory, staff: StaffActors,
                                                         customers: dict[str, CustomerDTO], desk_app: App) -> None:
     lan = customers["lan"]
-    _seed_history(desk_app, staff, lan, 3)  # 5,000,000 promotion, 1,000 + 2,000 + 3,000 usage, a failed row
+    seed_history(desk_app, staff, lan, 3)  # 5,000,000 promotion, 1,000 + 2,000 + 3,000 usage, a failed row
     code = desk_app.vouchers.issue(staff.manager, IssueRequest(amount=Money(100_000, "VND"))).codes[0]
     desk_app.vouchers.redeem(staff.support, lan.id, code)
     desk = make_desk(staff.support)

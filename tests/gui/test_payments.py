@@ -1,5 +1,4 @@
 """Add credit dialog and Payment History tab against the local gateway sandbox over HTTP."""
-# ruff: noqa: F811  (pytest fixtures imported from payments_support are redefined as parameters)
 
 from __future__ import annotations
 
@@ -11,9 +10,9 @@ from billing_desk.sandbox import SandboxHandle
 from billing_desk.services.customers.dtos import CustomerDTO
 from billing_desk.views.dialogs.add_credit_dialog import AddCreditDialog
 from billing_desk.views.payment_history_tab import PaymentHistoryTab
-from tests.conftest import StaffActors
-from tests.gui.conftest import DeskFactory, open_customer, show_tab, wait_idle
-from tests.integration.payments_support import pay, pay_app, sandbox  # noqa: F401 (fixtures)
+from tests.support.desk import DeskFactory, open_customer, show_tab, wait_idle
+from tests.support.payments import pay
+from tests.support.staff import StaffActors
 
 
 def _dialog() -> AddCreditDialog:

@@ -10,8 +10,8 @@ from billing_desk.bootstrap import App
 from billing_desk.domain.money import Money
 from billing_desk.services.customers.dtos import CustomerDTO
 from billing_desk.views.plans_tab import PlansTab
-from tests.conftest import StaffActors
-from tests.gui.conftest import DeskFactory, open_customer, show_tab, wait_idle
+from tests.support.desk import DeskFactory, open_customer, show_tab, wait_idle
+from tests.support.staff import StaffActors
 
 
 @pytest.fixture

@@ -12,8 +12,8 @@ from billing_desk.views.app import NO_DISPLAY, has_display, run_gui
 from billing_desk.views.dialogs.login_dialog import LoginDialog
 from billing_desk.views.settings_tab import SettingsTab
 from billing_desk.views.tasks import TaskRunner
-from tests.conftest import STAFF_PASSWORD, StaffActors
-from tests.gui.conftest import DeskFactory, open_customer, show_tab, wait_idle
+from tests.support.desk import DeskFactory, open_customer, show_tab, wait_idle
+from tests.support.staff import STAFF_PASSWORD, StaffActors
 
 
 def _settings_tab(qtbot, make_desk: DeskFactory, actor, customer: CustomerDTO):  # type: ignore[no-untyped-def]

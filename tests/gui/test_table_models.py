@@ -20,7 +20,8 @@ from billing_desk.views.formatting import NEGATIVE, POSITIVE
 from billing_desk.views.table_models.credit_history_model import CreditHistoryModel
 from billing_desk.views.table_models.paged_model import ROW_ROLE, SORT_ROLE, Column, PagedTableModel, keyset_source
 from billing_desk.views.tasks import TaskRunner
-from tests.conftest import StaffActors
+from tests.support.ledger import seed_history
+from tests.support.staff import StaffActors
 
 
 @pytest.fixture
@@ -118,20 +119,11 @@ def test_a_failed_page_is_reported_and_not_retried_in_a_loop(qtbot, runner: Task
     assert not model.canFetchMore(QModelIndex()) and model.rowCount() == 0
 
 
-def _seed_history(app: App, staff: StaffActors, customer: CustomerDTO, count: int) -> None:
-    app.ledger.adjust(staff.manager, customer.id, "5,000,000", "Opening credit", promotion=True)
-    for i in range(count):
-        app.ledger.record_usage(staff.manager, customer.id, service="AI Inference",
-                                amount=f"{(i + 1) * 1000}", description=f"Inference batch {i}")
-    app.ledger.record_usage(staff.manager, customer.id, service="Storage", amount="9,000,000",
-                            description="Storage usage for 1 model")  # more than the balance: a failed row
-
-
 def test_credit_history_model_pages_and_filters_a_real_ledger(qtbot, runner: TaskRunner, desk_app: App,
                                                              staff: StaffActors,
                                                              customers: dict[str, CustomerDTO]) -> None:
     lan = customers["lan"]
-    _seed_history(desk_app, staff, lan, 12)
+    seed_history(desk_app, staff, lan, 12)
     model = CreditHistoryModel(runner, page_size=5)
 
     def source(flt: HistoryFilter):  # type: ignore[no-untyped-def]

@@ -12,8 +12,8 @@ from billing_desk.services.vouchers.dtos import IssueRequest
 from billing_desk.views.dialogs.add_voucher_dialog import AddVoucherDialog
 from billing_desk.views.vouchers_tab import VouchersTab
 from billing_desk.views.widgets.voucher_entry import normalise_as_typed
-from tests.conftest import StaffActors
-from tests.gui.conftest import DeskFactory, open_customer, show_tab, wait_idle
+from tests.support.desk import DeskFactory, open_customer, show_tab, wait_idle
+from tests.support.staff import StaffActors
 
 
 def _issue(app: App, staff: StaffActors, amount: Money) -> str:

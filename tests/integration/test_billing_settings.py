@@ -13,7 +13,8 @@ from billing_desk.bootstrap import App, build_app
 from billing_desk.config import Settings
 from billing_desk.domain.errors import Conflict, PermissionDenied, ValidationError
 from billing_desk.services.customers.profile import display_currency_choices, site_display_currency
-from tests.integration.test_voucher_fixtures import audit_rows, make_customer
+from tests.support.customers import make_customer
+from tests.support.database import audit_rows
 
 BASE = {"name": "Acme Vision Ltd", "email": "billing@acme.example.com", "country": "GB", "billing_type": "company",
         "tax_code": "GB123456789", "address": "1 High St, London"}

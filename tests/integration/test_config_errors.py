@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 from billing_desk.bootstrap import App
 from billing_desk.domain.errors import ConfigError
 from billing_desk.models import AuditEntry, Customer
-from tests.conftest import CliRunner
+from tests.support.cli import CliRunner
 
 # (test id, config file text, the key the message must name); one case per bad value.
 BAD_VALUES = [

@@ -15,7 +15,8 @@ from billing_desk.domain.enums import EntryStatus
 from billing_desk.domain.errors import Cancelled, PermissionDenied, ValidationError
 from billing_desk.models import LedgerEntry
 from billing_desk.services.ledger.dtos import HistoryFilter
-from tests.integration.test_ledger_support import credit, make_customer
+from tests.support.customers import make_customer
+from tests.support.ledger import credit
 
 NASTY = ["=HYPERLINK(\"http://evil.example\",\"x\")", "+1+2", "-2+3", "@SUM(A1:A2)", "\tcmd", "\rcmd",
          "\x01ctrl", "plain text", "=1+1"]

@@ -1,21 +1,20 @@
 """Each sandbox misbehaviour leaves the payment pending with no credit; the next reconcile
 settles it correctly, and the gateway saw one checkout, not two (idempotency keys)."""
-# ruff: noqa: F811  (pytest fixtures imported from payments_support are redefined as parameters)
 
 from __future__ import annotations
 
 import pytest
 
 from billing_desk.domain.money import Money
-from tests.integration.payments_support import (  # noqa: F401
+from tests.support.customers import make_account
+from tests.support.payments import (
     AMOUNTS,
     clear_faults,
     control,
     fault,
-    make_customer,
+    gateway_settings,
     pay,
-    pay_app,
-    sandbox,
+    with_gateways,
 )
 
 FAULTS = [("slow", {"delay": 2.5}), ("error500", {}), ("rate_limit", {"retry_after": 0.01}), ("reset", {}),
@@ -35,7 +34,7 @@ def _assert_pending_without_credit(app, staff, account, payment_id, currency):
 @pytest.mark.parametrize("currency", list(STATUS_PATHS))
 @pytest.mark.parametrize(("kind", "extra"), FAULTS, ids=[f[0] for f in FAULTS])
 def test_fault_while_asking_for_status(pay_app, sandbox, staff, currency, kind, extra):
-    account = make_customer(pay_app, staff.support, currency)
+    account = make_account(pay_app, staff.support, currency)
     p = pay_app.payments.create_topup(staff.support, account, AMOUNTS[currency]).payment
     pay(sandbox, p.checkout_url)
     path, method = STATUS_PATHS[currency]
@@ -54,7 +53,7 @@ def test_fault_while_asking_for_status(pay_app, sandbox, staff, currency, kind, 
 @pytest.mark.parametrize("currency", list(CREATE_PATHS))
 @pytest.mark.parametrize(("kind", "extra"), FAULTS, ids=[f[0] for f in FAULTS])
 def test_fault_while_creating_the_checkout(pay_app, sandbox, staff, currency, kind, extra):
-    account = make_customer(pay_app, staff.support, currency)
+    account = make_account(pay_app, staff.support, currency)
     fault(sandbox, kind, CREATE_PATHS[currency], method="POST", **extra)
     result = pay_app.payments.create_topup(staff.support, account, AMOUNTS[currency])
     assert result.problem and result.payment.checkout_url is None and result.payment.status == "pending"
@@ -73,7 +72,7 @@ def test_fault_while_creating_the_checkout(pay_app, sandbox, staff, currency, ki
 
 
 def test_paypal_capture_reply_lost_then_settled_from_the_order(pay_app, sandbox, staff):
-    account = make_customer(pay_app, staff.support, "USD")
+    account = make_account(pay_app, staff.support, "USD")
     p = pay_app.payments.create_topup(staff.support, account, "25").payment
     pay(sandbox, p.checkout_url)
     fault(sandbox, "lose_reply", "/paypal/v2/checkout/orders/", method="POST", times=10)
@@ -86,7 +85,7 @@ def test_paypal_capture_reply_lost_then_settled_from_the_order(pay_app, sandbox,
 
 
 def test_gateway_recovers_within_the_retries(pay_app, sandbox, staff):
-    account = make_customer(pay_app, staff.support, "JPY")
+    account = make_account(pay_app, staff.support, "JPY")
     fault(sandbox, "error500", CREATE_PATHS["JPY"], method="POST", times=1)
     result = pay_app.payments.create_topup(staff.support, account, "3000")
     assert result.problem is None and result.payment.checkout_url
@@ -99,9 +98,8 @@ def test_pending_row_and_key_are_committed_before_the_gateway_is_called(pay_app,
     from sqlalchemy import select
 
     from billing_desk.models import Payment
-    from tests.integration.payments_support import gateway_settings, with_gateways
 
-    account = make_customer(pay_app, staff.support, "JPY")
+    account = make_account(pay_app, staff.support, "JPY")
     patient = with_gateways(pay_app, gateway_settings(sandbox.url, read_timeout=30.0))  # waits out the delay
     fault(sandbox, "slow", CREATE_PATHS["JPY"], method="POST", times=1, delay=3.0)
     done = threading.Event()

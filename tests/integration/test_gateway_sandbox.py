@@ -1,5 +1,4 @@
 """The sandbox speaks the documented protocols strictly enough to catch a wrong client."""
-# ruff: noqa: F811  (pytest fixtures imported from payments_support are redefined as parameters)
 
 from __future__ import annotations
 
@@ -16,7 +15,7 @@ from billing_desk.sandbox import SandboxCredentials
 from billing_desk.services.payments.gateways.base import CheckoutRequest
 from billing_desk.services.payments.gateways.stripe import API_VERSION
 from billing_desk.services.payments.gateways.vnpay import VNPayGateway
-from tests.integration.payments_support import gateway_settings, sandbox  # noqa: F401
+from tests.support.payments import gateway_settings
 
 CREDS = SandboxCredentials()
 

@@ -8,7 +8,8 @@ from openpyxl import load_workbook
 from sqlalchemy import update
 
 from billing_desk.models import CustomerBalance
-from tests.integration.test_ledger_support import credit, make_customer
+from tests.support.customers import make_customer
+from tests.support.ledger import credit
 
 
 def _customer(app, staff, amount=1_000_000):

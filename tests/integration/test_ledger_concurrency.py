@@ -21,7 +21,7 @@ from billing_desk.domain.money import Money
 from billing_desk.domain.permissions import Actor
 from billing_desk.services.ledger.dtos import HistoryFilter
 from billing_desk.services.ledger.posting import Posting, post
-from tests.integration.test_ledger_support import make_customer
+from tests.support.customers import make_customer
 
 PROCESSES = 8
 OPERATIONS = 500

@@ -22,7 +22,8 @@ from billing_desk.models import LedgerEntry
 from billing_desk.services.ledger import spending as ledger_spending
 from billing_desk.services.ledger.history import query_plan
 from billing_desk.services.ledger.posting import Posting, post
-from tests.integration.test_ledger_support import credit, make_customer
+from tests.support.customers import make_customer
+from tests.support.ledger import credit
 
 HCM = ZoneInfo("Asia/Ho_Chi_Minh")
 BERLIN = ZoneInfo("Europe/Berlin")

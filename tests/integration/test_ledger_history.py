@@ -13,7 +13,7 @@ from billing_desk.domain.money import Money
 from billing_desk.models import CustomerBalance, LedgerEntry
 from billing_desk.services.ledger import history as ledger_history
 from billing_desk.services.ledger.dtos import HistoryCursor, HistoryFilter
-from tests.integration.test_ledger_support import make_customer
+from tests.support.customers import make_customer
 
 SERVICES = ["AI Inference", "Storage", "GPU Container"]
 BASE = datetime(2026, 3, 1, 0, 0, tzinfo=UTC)

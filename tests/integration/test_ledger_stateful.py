@@ -21,7 +21,8 @@ from sqlalchemy import func, select
 from billing_desk.domain.enums import CreditSource, EntryStatus
 from billing_desk.domain.errors import Conflict, InsufficientCredit
 from billing_desk.models import CustomerBalance, LedgerEntry, VoucherCreditLot
-from tests.integration.test_ledger_support import credit, make_customer
+from tests.support.customers import make_customer
+from tests.support.ledger import credit
 
 FAR = timedelta(days=400)
 

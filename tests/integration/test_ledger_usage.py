@@ -9,7 +9,8 @@ import pytest
 from billing_desk.domain.enums import CreditSource, EntryStatus
 from billing_desk.domain.errors import Conflict, InsufficientCredit, NotFound, PermissionDenied, ValidationError
 from billing_desk.domain.money import Money
-from tests.integration.test_ledger_support import credit, make_customer
+from tests.support.customers import make_customer
+from tests.support.ledger import credit
 
 
 def test_usage_takes_voucher_credit_first_then_topup_one_row_per_source(app, staff):

@@ -1,5 +1,4 @@
 """The top-up and payments commands, end to end against the sandbox over HTTP."""
-# ruff: noqa: F811  (pytest fixtures imported from payments_support are redefined as parameters)
 
 from __future__ import annotations
 
@@ -8,7 +7,9 @@ import json
 import pytest
 
 from billing_desk.models import LedgerEntry, utcnow
-from tests.integration.payments_support import cli_customer, fault, pay, sandbox, write_config  # noqa: F401
+from tests.support.customers import cli_customer
+from tests.support.payments import fault, pay, write_config
+from tests.support.staff import STAFF_PASSWORD
 
 
 @pytest.fixture
@@ -117,7 +118,6 @@ def test_reconcile_every_runs_as_a_scheduled_loop(db_url, sandbox, tmp_path):
     import subprocess
     import sys
 
-    from tests.conftest import STAFF_PASSWORD
 
     env = {**os.environ, "BILLING_DESK_DATABASE_URL": db_url, "BILLING_DESK_PASSWORD": STAFF_PASSWORD,
            "BILLING_DESK_CONFIG": str(write_config(tmp_path / "config.toml", sandbox.url)), "HOME": str(tmp_path)}

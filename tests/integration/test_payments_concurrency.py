@@ -1,5 +1,4 @@
 """Two processes reconciling the same 200 paid payments credit each exactly once."""
-# ruff: noqa: F811  (pytest fixtures imported from payments_support are redefined as parameters)
 
 from __future__ import annotations
 
@@ -12,22 +11,16 @@ import pytest
 from sqlalchemy import func, select
 
 from billing_desk.models import AuditEntry, LedgerEntry, Payment
-from tests.conftest import STAFF_PASSWORD
-from tests.integration.payments_support import (  # noqa: F401
-    AMOUNTS,
-    control,
-    make_customer,
-    pay_app,
-    sandbox,
-    write_config,
-)
+from tests.support.customers import make_account
+from tests.support.payments import AMOUNTS, control, write_config
+from tests.support.staff import STAFF_PASSWORD
 
 COUNT = 200
 
 
 @pytest.mark.slow
 def test_two_processes_reconciling_the_same_payments_credit_each_once(pay_app, sandbox, staff, db_url, tmp_path):
-    accounts = {cur: make_customer(pay_app, staff.support, cur) for cur in AMOUNTS}
+    accounts = {cur: make_account(pay_app, staff.support, cur) for cur in AMOUNTS}
     currencies = list(AMOUNTS)
     payments = [pay_app.payments.create_topup(staff.support, accounts[currencies[i % 3]],
                                               AMOUNTS[currencies[i % 3]]).payment for i in range(COUNT)]

@@ -1,5 +1,4 @@
 """Pending payments past their expiry plus the margin fail, but only on the gateway's word."""
-# ruff: noqa: F811  (pytest fixtures imported from payments_support are redefined as parameters)
 
 from __future__ import annotations
 
@@ -8,15 +7,8 @@ from datetime import timedelta
 from sqlalchemy import update
 
 from billing_desk.models import Payment, utcnow
-from tests.integration.payments_support import (  # noqa: F401
-    AMOUNTS,
-    clear_faults,
-    fault,
-    make_customer,
-    pay,
-    pay_app,
-    sandbox,
-)
+from tests.support.customers import make_account
+from tests.support.payments import AMOUNTS, clear_faults, fault, pay
 
 
 def _age(app, payment_id: int, minutes: int, **values) -> None:
@@ -30,7 +22,7 @@ def test_unpaid_past_expiry_and_margin_fails(pay_app, sandbox, staff):
     margin = int(pay_app.payments.expiry_margin.total_seconds() // 60)
     results = {}
     for currency in AMOUNTS:
-        account = make_customer(pay_app, staff.support, currency)
+        account = make_account(pay_app, staff.support, currency)
         results[currency] = pay_app.payments.create_topup(staff.support, account, AMOUNTS[currency]).payment
     _age(pay_app, results["VND"].id, margin + 1)  # VNPay never opened: querydr says 91
     _age(pay_app, results["USD"].id, margin + 1)  # PayPal order still awaiting the payer
@@ -42,7 +34,7 @@ def test_unpaid_past_expiry_and_margin_fails(pay_app, sandbox, staff):
 
 
 def test_paid_just_before_expiry_is_still_credited(pay_app, sandbox, staff):
-    account = make_customer(pay_app, staff.support, "VND")
+    account = make_account(pay_app, staff.support, "VND")
     p = pay_app.payments.create_topup(staff.support, account, "500000").payment
     pay(sandbox, p.checkout_url)
     _age(pay_app, p.id, 24 * 60)
@@ -50,7 +42,7 @@ def test_paid_just_before_expiry_is_still_credited(pay_app, sandbox, staff):
 
 
 def test_unknown_outcome_past_expiry_stays_pending(pay_app, sandbox, staff):
-    account = make_customer(pay_app, staff.support, "JPY")
+    account = make_account(pay_app, staff.support, "JPY")
     p = pay_app.payments.create_topup(staff.support, account, "3000").payment
     _age(pay_app, p.id, 24 * 60)
     fault(sandbox, "error500", "/stripe/", times=100)
@@ -60,7 +52,7 @@ def test_unknown_outcome_past_expiry_stays_pending(pay_app, sandbox, staff):
 
 
 def test_never_linked_past_expiry_fails_without_asking(pay_app, sandbox, staff):
-    account = make_customer(pay_app, staff.support, "USD")
+    account = make_account(pay_app, staff.support, "USD")
     fault(sandbox, "reset", "/paypal/v2/checkout/orders", method="POST", times=100)
     p = pay_app.payments.create_topup(staff.support, account, "25").payment
     assert p.checkout_url is None

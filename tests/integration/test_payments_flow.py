@@ -1,5 +1,4 @@
 """Top-ups end to end over real HTTP against the sandbox, on SQLite and PostgreSQL."""
-# ruff: noqa: F811  (pytest fixtures imported from payments_support are redefined as parameters)
 
 from __future__ import annotations
 
@@ -11,15 +10,8 @@ from billing_desk.domain.errors import NotFound, PermissionDenied, ValidationErr
 from billing_desk.domain.money import Money
 from billing_desk.models import LedgerEntry, Payment, utcnow
 from billing_desk.services.payments.dtos import PaymentFilters
-from tests.integration.payments_support import (  # noqa: F401  (fixtures)
-    AMOUNTS,
-    METHODS,
-    control,
-    make_customer,
-    pay,
-    pay_app,
-    sandbox,
-)
+from tests.support.customers import make_account
+from tests.support.payments import AMOUNTS, METHODS, control, pay
 
 CURRENCIES = list(AMOUNTS)
 
@@ -33,7 +25,7 @@ def _topup_rows(app, customer_id: int) -> list[tuple[int, int]]:
 
 @pytest.mark.parametrize("currency", CURRENCIES)
 def test_topup_paid_is_credited_exactly_once(pay_app, sandbox, staff, currency):
-    account = make_customer(pay_app, staff.support, currency)
+    account = make_account(pay_app, staff.support, currency)
     result = pay_app.payments.create_topup(staff.support, account, AMOUNTS[currency])
     p = result.payment
     assert (p.status, p.method, result.problem) == ("pending", METHODS[currency], None)
@@ -55,7 +47,7 @@ def test_topup_paid_is_credited_exactly_once(pay_app, sandbox, staff, currency):
 
 @pytest.mark.parametrize("currency", CURRENCIES)
 def test_cancelled_checkout_fails_the_payment(pay_app, sandbox, staff, currency):
-    account = make_customer(pay_app, staff.support, currency)
+    account = make_account(pay_app, staff.support, currency)
     p = pay_app.payments.create_topup(staff.support, account, AMOUNTS[currency]).payment
     pay(sandbox, p.checkout_url, "cancel")
     changes = pay_app.payments.reconcile(staff.finance)
@@ -66,7 +58,7 @@ def test_cancelled_checkout_fails_the_payment(pay_app, sandbox, staff, currency)
 
 
 def test_paypal_token_is_fetched_again_after_a_401(pay_app, sandbox, staff):
-    account = make_customer(pay_app, staff.support, "USD")
+    account = make_account(pay_app, staff.support, "USD")
     p = pay_app.payments.create_topup(staff.support, account, "30").payment
     control(sandbox, "/sandbox/paypal/expire-tokens")
     pay(sandbox, p.checkout_url)
@@ -80,10 +72,10 @@ def test_rules_before_anything_is_written(pay_app, staff):
                                            billing_type="personal", address="3 Duy Tan, Ha Noi")
     with pytest.raises(ValidationError, match="set-currency"):
         pay_app.payments.create_topup(staff.support, no_currency.account, "500000")
-    account = make_customer(pay_app, staff.support, "VND", address="")
+    account = make_account(pay_app, staff.support, "VND", address="")
     with pytest.raises(ValidationError, match="address"):
         pay_app.payments.create_topup(staff.support, account, "500000")
-    ok = make_customer(pay_app, staff.support, "VND", email="other@example.vn")
+    ok = make_account(pay_app, staff.support, "VND", email="other@example.vn")
     with pytest.raises(ValidationError, match="minimum top-up is 500,000"):
         pay_app.payments.create_topup(staff.support, ok, "499999")
     with pytest.raises(ValidationError, match="maximum"):
@@ -96,7 +88,7 @@ def test_rules_before_anything_is_written(pay_app, staff):
 
 
 def test_recent_pending_topup_warns(pay_app, staff):
-    account = make_customer(pay_app, staff.support, "JPY")
+    account = make_account(pay_app, staff.support, "JPY")
     first = pay_app.payments.create_topup(staff.support, account, "3000")
     second = pay_app.payments.create_topup(staff.support, account, "5000")
     assert first.warning is None
@@ -104,8 +96,8 @@ def test_recent_pending_topup_warns(pay_app, staff):
 
 
 def test_support_refreshes_one_customer_finance_reconciles_all(pay_app, sandbox, staff):
-    a = make_customer(pay_app, staff.support, "JPY")
-    b = make_customer(pay_app, staff.support, "JPY", email="b@example.jp")
+    a = make_account(pay_app, staff.support, "JPY")
+    b = make_account(pay_app, staff.support, "JPY", email="b@example.jp")
     pa = pay_app.payments.create_topup(staff.support, a, "3000").payment
     pb = pay_app.payments.create_topup(staff.support, b, "3000").payment
     pay(sandbox, pa.checkout_url)
@@ -117,8 +109,8 @@ def test_support_refreshes_one_customer_finance_reconciles_all(pay_app, sandbox,
 
 
 def test_a_usage_keyed_like_a_payment_does_not_block_its_settlement(pay_app, sandbox, staff):
-    a = make_customer(pay_app, staff.support, "JPY")
-    b = make_customer(pay_app, staff.support, "JPY", email="b@example.jp")
+    a = make_account(pay_app, staff.support, "JPY")
+    b = make_account(pay_app, staff.support, "JPY", email="b@example.jp")
     pa = pay_app.payments.create_topup(staff.support, a, "3000").payment
     pb = pay_app.payments.create_topup(staff.support, b, "5000").payment
     # The feed (or staff) used payment pa's own key for a usage of its customer; with no
@@ -136,7 +128,7 @@ def test_a_usage_keyed_like_a_payment_does_not_block_its_settlement(pay_app, san
 
 
 def test_reconcile_reports_progress_and_stops_when_cancelled(pay_app, sandbox, staff):
-    account = make_customer(pay_app, staff.support, "JPY")
+    account = make_account(pay_app, staff.support, "JPY")
     for _ in range(3):
         pay(sandbox, pay_app.payments.create_topup(staff.support, account, "3000").payment.checkout_url)
     seen: list[tuple[int, int]] = []
@@ -147,8 +139,8 @@ def test_reconcile_reports_progress_and_stops_when_cancelled(pay_app, sandbox, s
 
 
 def test_list_payments_pages_by_keyset_and_filters(pay_app, sandbox, staff):
-    vn = make_customer(pay_app, staff.support, "VND")
-    jp = make_customer(pay_app, staff.support, "JPY")
+    vn = make_account(pay_app, staff.support, "VND")
+    jp = make_account(pay_app, staff.support, "JPY")
     ids = [pay_app.payments.create_topup(staff.support, vn if i % 2 else jp, "5000000" if i % 2 else "3000").payment.id
            for i in range(7)]
     seen, cursor = [], None
@@ -167,14 +159,14 @@ def test_list_payments_pages_by_keyset_and_filters(pay_app, sandbox, staff):
 
 
 def test_customer_search_finds_a_payment_reference(pay_app, staff):
-    account = make_customer(pay_app, staff.support, "USD")
+    account = make_account(pay_app, staff.support, "USD")
     p = pay_app.payments.create_topup(staff.support, account, "25").payment
     hits = pay_app.customers.find(staff.support, p.gateway_reference)
     assert [(h.account, h.matched) for h in hits] == [(account, "payment reference")]
 
 
 def test_every_staff_write_is_audited(pay_app, sandbox, staff):
-    account = make_customer(pay_app, staff.support, "VND")
+    account = make_account(pay_app, staff.support, "VND")
     p = pay_app.payments.create_topup(staff.support, account, "500000").payment
     pay(sandbox, p.checkout_url)
     pay_app.payments.reconcile(staff.finance)
@@ -200,8 +192,8 @@ def _flagged_at(app, payment_id: int):
 
 
 def test_a_payment_that_cannot_be_credited_is_flagged_and_the_others_are_credited(pay_app, sandbox, staff):
-    a = make_customer(pay_app, staff.support, "JPY")
-    b = make_customer(pay_app, staff.support, "JPY", email="b@example.jp")
+    a = make_account(pay_app, staff.support, "JPY")
+    b = make_account(pay_app, staff.support, "JPY", email="b@example.jp")
     stuck, pb, pa = (pay_app.payments.create_topup(staff.support, who, amount).payment
                      for who, amount in ((a, "3000"), (b, "4000"), (a, "5000")))
     for p in (stuck, pb, pa):
@@ -223,7 +215,7 @@ def test_a_payment_that_cannot_be_credited_is_flagged_and_the_others_are_credite
 def test_a_database_error_while_crediting_is_flagged_scrubbed_and_retried(pay_app, sandbox, staff, monkeypatch):
     from billing_desk.services.payments import reconcile as reconcile_module
 
-    account = make_customer(pay_app, staff.support, "USD")
+    account = make_account(pay_app, staff.support, "USD")
     stuck, other = (pay_app.payments.create_topup(staff.support, account, "25").payment for _ in range(2))
     for p in (stuck, other):
         pay(sandbox, p.checkout_url)

@@ -14,7 +14,8 @@ from sqlalchemy import MetaData, select
 
 from billing_desk.database import open_database
 from billing_desk.sandbox import SandboxCredentials, start_sandbox
-from tests.integration.payments_support import clear_faults, cli_customer, fault, pay, with_fast_sections
+from tests.support.customers import cli_customer
+from tests.support.payments import clear_faults, fault, pay, with_fast_sections
 
 CANARY = f"canary{uuid.uuid4().hex}"
 CREDS = SandboxCredentials(vnpay_hash_secret=f"vn-{CANARY}", stripe_secret_key=f"sk_test_{CANARY}st",

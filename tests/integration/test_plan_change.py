@@ -13,9 +13,11 @@ from billing_desk.domain.errors import Conflict, InsufficientCredit, NotFound, P
 from billing_desk.domain.money import Money
 from billing_desk.domain.proration import prorated_charge
 from billing_desk.models import Subscription, utcnow
-from tests.integration.test_voucher_fixtures import audit_rows, make_customer, raw, run, top_up, voucher_key
+from tests.support.customers import make_customer
+from tests.support.database import audit_rows, raw, run
+from tests.support.ledger import top_up
 
-__all__ = ["voucher_key"]
+pytestmark = pytest.mark.usefixtures("voucher_key")  # every desk of a test shares the test code key
 
 PRICES = {"free": (0, 0), "starter": (900, 250_000), "pro": (2900, 750_000), "enterprise": (9900, 2_500_000)}
 
@@ -69,7 +71,7 @@ def test_only_managers_manage_the_catalog_and_edits_are_audited(shop: App, staff
 
 
 def test_first_upgrade_from_free_charges_a_full_month_and_starts_a_period(shop: App, staff) -> None:
-    cid = make_customer(shop, staff.support)
+    cid = make_customer(shop, staff.support, "USD")
     top_up(shop, cid, usd(5000))
     current = shop.plans.current(staff.support, cid)
     assert current.plan and current.plan.code == "free" and current.period_start is None
@@ -103,7 +105,7 @@ def test_mid_period_upgrade_charges_the_prorated_difference_rounded_down(shop: A
 
 
 def test_short_balance_refuses_the_upgrade_with_the_amount_missing_and_changes_nothing(shop: App, staff) -> None:
-    cid = make_customer(shop, staff.support)
+    cid = make_customer(shop, staff.support, "USD")
     top_up(shop, cid, usd(1000))
     preview = shop.plans.preview_change(staff.support, cid, "pro")
     assert preview.shortfall == usd(1900) and not preview.affordable
@@ -122,7 +124,7 @@ def test_short_balance_refuses_the_upgrade_with_the_amount_missing_and_changes_n
 
 
 def test_downgrade_waits_for_the_next_period_and_can_be_cancelled(shop: App, staff) -> None:
-    cid = make_customer(shop, staff.support)
+    cid = make_customer(shop, staff.support, "USD")
     top_up(shop, cid, usd(10_000))
     shop.plans.change(staff.support, cid, "pro")
     result = shop.plans.change(staff.support, cid, "starter")
@@ -145,8 +147,8 @@ def test_downgrade_waits_for_the_next_period_and_can_be_cancelled(shop: App, sta
 
 
 def test_retired_plans_keep_subscribers_but_take_no_new_ones(shop: App, staff) -> None:
-    old = make_customer(shop, staff.support)
-    new = make_customer(shop, staff.support, name="Olivia Taylor")
+    old = make_customer(shop, staff.support, "USD")
+    new = make_customer(shop, staff.support, "USD", name="Olivia Taylor")
     top_up(shop, old, usd(10_000))
     top_up(shop, new, usd(10_000))
     shop.plans.change(staff.support, old, "starter")
@@ -163,7 +165,7 @@ def test_other_refusals(shop: App, staff) -> None:
     nocur = make_customer(shop, staff.support, currency=None, name="Leon Martin")
     with pytest.raises(Conflict, match="no billing currency"):
         shop.plans.change(staff.support, nocur, "pro")
-    us = make_customer(shop, staff.support, name="Chloe Rossi")
+    us = make_customer(shop, staff.support, "USD", name="Chloe Rossi")
     top_up(shop, us, usd(10_000))
     with pytest.raises(PermissionDenied):
         shop.plans.change(staff.finance, us, "pro")
@@ -175,7 +177,7 @@ def test_other_refusals(shop: App, staff) -> None:
 
 
 def test_cli_plan_list_preview_change_show_and_manage(cli, shop: App, staff) -> None:
-    cid = make_customer(shop, staff.support)
+    cid = make_customer(shop, staff.support, "USD")
     top_up(shop, cid, usd(2000))
     r = cli("plan", "list", "--currency", "USD", "--json", "--user", "support")
     data = json.loads(r.out)

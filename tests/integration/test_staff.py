@@ -9,7 +9,8 @@ import pytest
 from billing_desk.bootstrap import App
 from billing_desk.domain.errors import AuthenticationFailed, Conflict, PermissionDenied, ValidationError
 from billing_desk.models import StaffUser
-from tests.conftest import STAFF_PASSWORD
+from tests.support.cli import CliRunner
+from tests.support.staff import STAFF_PASSWORD
 
 
 def test_login_returns_the_actor_with_its_role(app: App) -> None:
@@ -83,7 +84,6 @@ def test_user_cli(cli) -> None:
 
 def test_first_admin_needs_no_login(empty_db_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
     from billing_desk.database import upgrade
-    from tests.conftest import CliRunner
 
     upgrade(empty_db_url)
     run = CliRunner(empty_db_url, monkeypatch)

@@ -18,9 +18,10 @@ from billing_desk.domain.errors import BillingDeskError
 from billing_desk.domain.money import Money
 from billing_desk.domain.permissions import Actor
 from billing_desk.services.vouchers.dtos import IssueRequest
-from tests.integration.test_voucher_fixtures import make_customer, raw, voucher_key
+from tests.support.customers import make_customer
+from tests.support.database import raw
 
-__all__ = ["voucher_key"]
+pytestmark = pytest.mark.usefixtures("voucher_key")  # every desk of a test shares the test code key
 
 DESKS = 50
 
@@ -51,7 +52,7 @@ def _race(url: str, actor: Actor, jobs: list[tuple[int, str]]) -> Counter[str]:
 def test_fifty_customers_race_for_one_voucher(pg_url: str, staff, max_redemptions: int) -> None:
     app = build_app(Settings(database_url=pg_url, config_path=None))
     try:
-        customers = [make_customer(app, staff.support, name=f"Racer {i}", email=f"racer{i}@example.com")
+        customers = [make_customer(app, staff.support, "USD", name=f"Racer {i}", email=f"racer{i}@example.com")
                      for i in range(DESKS)]
         issued = app.vouchers.issue(staff.manager, IssueRequest(Money(1000, "USD"), max_redemptions=max_redemptions))
         outcome = _race(pg_url, staff.support, [(c, issued.codes[0]) for c in customers])
@@ -66,7 +67,7 @@ def test_fifty_customers_race_for_one_voucher(pg_url: str, staff, max_redemption
 def test_one_customer_at_fifty_desks_redeems_once(pg_url: str, staff) -> None:
     app = build_app(Settings(database_url=pg_url, config_path=None))
     try:
-        cid = make_customer(app, staff.support)
+        cid = make_customer(app, staff.support, "USD")
         issued = app.vouchers.issue(staff.manager, IssueRequest(Money(1000, "USD"), max_redemptions=10))
         outcome = _race(pg_url, staff.support, [(cid, issued.codes[0])] * DESKS)
         assert outcome["ok"] == 1, outcome
@@ -88,7 +89,8 @@ def _check_money(app: App, voucher_id: int, expected: int) -> None:
 def test_twenty_desks_race_on_both_databases(db_url: str, staff) -> None:
     app = build_app(Settings(database_url=db_url, config_path=None))
     try:
-        customers = [make_customer(app, staff.support, name=f"Racer {i}", email=f"r{i}@example.com") for i in range(20)]
+        customers = [make_customer(app, staff.support, "USD", name=f"Racer {i}", email=f"r{i}@example.com")
+                     for i in range(20)]
         issued = app.vouchers.issue(staff.manager, IssueRequest(Money(1000, "USD"), max_redemptions=3))
         outcome = _race(db_url, staff.support, [(c, issued.codes[0]) for c in customers])
         assert outcome["ok"] == 3, outcome
@@ -120,7 +122,7 @@ def test_two_managers_start_the_same_campaign_at_once(pg_url: str, staff) -> Non
 def test_a_desk_with_another_key_cannot_redeem(db_url: str, staff, monkeypatch: pytest.MonkeyPatch) -> None:
     app = build_app(Settings(database_url=db_url, config_path=None))
     try:
-        cid = make_customer(app, staff.support)
+        cid = make_customer(app, staff.support, "USD")
         code = app.vouchers.issue(staff.manager, IssueRequest(Money(100, "USD"))).codes[0]
     finally:
         app.close()

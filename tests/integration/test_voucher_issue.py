@@ -19,9 +19,11 @@ from billing_desk.models import Voucher, utcnow
 from billing_desk.services.vouchers.codes import code_hash
 from billing_desk.services.vouchers.dtos import IssueRequest
 from billing_desk.services.vouchers.service import VoucherFilter
-from tests.integration.test_voucher_fixtures import TEST_KEY, audit_rows, make_customer, raw, run, voucher_key
+from tests.support.customers import make_customer
+from tests.support.database import audit_rows, raw, run
+from tests.support.vouchers import TEST_KEY
 
-__all__ = ["voucher_key"]
+pytestmark = pytest.mark.usefixtures("voucher_key")  # every desk of a test shares the test code key
 
 USD10 = Money(1000, "USD")
 

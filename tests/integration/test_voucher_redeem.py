@@ -16,9 +16,10 @@ from billing_desk.models import Voucher, VoucherAttempt, utcnow
 from billing_desk.services.ledger.posting import Posting, post
 from billing_desk.services.vouchers.dtos import IssueRequest
 from billing_desk.services.vouchers.service import VoucherLocked
-from tests.integration.test_voucher_fixtures import audit_rows, make_customer, raw, run, voucher_key
+from tests.support.customers import make_customer
+from tests.support.database import audit_rows, raw, run
 
-__all__ = ["voucher_key"]
+pytestmark = pytest.mark.usefixtures("voucher_key")  # every desk of a test shares the test code key
 
 USD10 = Money(1000, "USD")
 
@@ -29,7 +30,7 @@ def _issue(app: App, staff, **kw) -> tuple[str, int]:
 
 
 def test_redeem_credits_voucher_balance_with_expiry_atomically(app: App, staff) -> None:
-    cid = make_customer(app, staff.support)
+    cid = make_customer(app, staff.support, "USD")
     code, vid = _issue(app, staff, credit_days=30)
     result = app.vouchers.redeem(staff.support, cid, code.lower().replace("-", " "))
     assert result.amount == USD10 and result.balance_total == USD10 and result.balance_voucher == USD10
@@ -47,7 +48,7 @@ def test_redeem_credits_voucher_balance_with_expiry_atomically(app: App, staff) 
 
 
 def test_a_usage_keyed_like_the_redemption_does_not_block_it(app: App, staff) -> None:
-    cid = make_customer(app, staff.support)
+    cid = make_customer(app, staff.support, "USD")
     code, vid = _issue(app, staff)
     # The feed chose the key the redemption posts with; with no credit yet, its charge is kept
     # as a failed row that holds the key.
@@ -71,8 +72,8 @@ def _refusal(app: App, staff, cid: int, code: str, error: type[Exception], text:
 
 def test_each_refusal_has_its_own_reason_and_moves_nothing(app: App, staff) -> None:
     now = utcnow()
-    us = make_customer(app, staff.support)
-    other = make_customer(app, staff.support, name="Liam Brown")
+    us = make_customer(app, staff.support, "USD")
+    other = make_customer(app, staff.support, "USD", name="Liam Brown")
     jp = make_customer(app, staff.support, country="JP", currency="JPY", name="Sato Yui")
     nocur = make_customer(app, staff.support, currency=None, name="Noah Lee")
     _refusal(app, staff, us, "ABCD", ValidationError, "is not a voucher code")
@@ -101,15 +102,15 @@ def test_each_refusal_has_its_own_reason_and_moves_nothing(app: App, staff) -> N
 
 
 def test_finance_cannot_redeem(app: App, staff) -> None:
-    cid = make_customer(app, staff.support)
+    cid = make_customer(app, staff.support, "USD")
     code, _ = _issue(app, staff)
     with pytest.raises(PermissionDenied):
         app.vouchers.redeem(staff.finance, cid, code)
 
 
 def test_five_failures_in_fifteen_minutes_lock_the_customer_and_each_refusal_is_audited(app: App, staff) -> None:
-    cid = make_customer(app, staff.support)
-    other = make_customer(app, staff.support, name="Mia Novak")
+    cid = make_customer(app, staff.support, "USD")
+    other = make_customer(app, staff.support, "USD", name="Mia Novak")
     good, _ = _issue(app, staff)
     for wrong in ("nope", "ABCD-EFGH-JKMN-PQRS-TUVW", "ABCD-EFGH-JKMN-PQRS-TUVX", "x", "ABCD-EFGH-JKMN-PQRS-TUVY"):
         with pytest.raises((ValidationError, NotFound)):
@@ -133,7 +134,7 @@ def test_five_failures_in_fifteen_minutes_lock_the_customer_and_each_refusal_is_
 
 
 def test_four_failures_do_not_lock(app: App, staff) -> None:
-    cid = make_customer(app, staff.support)
+    cid = make_customer(app, staff.support, "USD")
     good, _ = _issue(app, staff)
     for _ in range(4):
         with pytest.raises(NotFound):
@@ -142,7 +143,7 @@ def test_four_failures_do_not_lock(app: App, staff) -> None:
 
 
 def test_customer_voucher_list_shows_remaining_credit_and_expiry(app: App, staff) -> None:
-    cid = make_customer(app, staff.support)
+    cid = make_customer(app, staff.support, "USD")
     first, _ = _issue(app, staff, campaign="Welcome", credit_days=10)
     second, _ = _issue(app, staff, amount=Money(2500, "USD"))
     app.vouchers.redeem(staff.support, cid, first)
@@ -159,7 +160,7 @@ def test_customer_voucher_list_shows_remaining_credit_and_expiry(app: App, staff
 
 
 def test_expire_writes_off_expired_credit_once_and_is_safe_to_repeat(app: App, staff, cli) -> None:
-    cid = make_customer(app, staff.support)
+    cid = make_customer(app, staff.support, "USD")
     code, _ = _issue(app, staff, credit_days=5)
     keep, _ = _issue(app, staff, amount=Money(300, "USD"))
     app.vouchers.redeem(staff.support, cid, code)
@@ -181,8 +182,8 @@ def test_expire_writes_off_expired_credit_once_and_is_safe_to_repeat(app: App, s
 
 
 def test_search_by_a_vouchers_last_four_finds_who_redeemed_it(app: App, staff) -> None:
-    cid = make_customer(app, staff.support, name="Hugo Dubois")
-    make_customer(app, staff.support, name="Ella Jensen")
+    cid = make_customer(app, staff.support, "USD", name="Hugo Dubois")
+    make_customer(app, staff.support, "USD", name="Ella Jensen")
     code, _ = _issue(app, staff)
     app.vouchers.redeem(staff.support, cid, code)
     hits = app.customers.find(staff.support, code[-4:].lower())
@@ -191,7 +192,7 @@ def test_search_by_a_vouchers_last_four_finds_who_redeemed_it(app: App, staff) -
 
 
 def test_cli_redeem_and_customer_list(cli, app: App, staff) -> None:
-    cid = make_customer(app, staff.support)
+    cid = make_customer(app, staff.support, "USD")
     code, vid = _issue(app, staff, credit_days=30)
     r = cli("voucher", "redeem", code, "--customer", str(cid), "--json", "--user", "support")
     assert r.code == 0, r.err

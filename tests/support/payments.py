@@ -1,31 +1,20 @@
-"""Shared pieces of the payments tests: a sandbox per test, an app pointed at it, customers."""
+"""Payments set-up: gateway settings pointed at the sandbox (fast timeouts), driving the sandbox
+(pay, faults) and config files for the CLI."""
 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from dataclasses import replace
 from typing import Any
 
-import pytest
 import requests
 
 from billing_desk.bootstrap import App, build_app
-from billing_desk.config import Settings
-from billing_desk.domain.permissions import Actor
-from billing_desk.sandbox import SandboxHandle, demo_gateway_settings, start_sandbox
+from billing_desk.sandbox import SandboxHandle, demo_gateway_settings
 
 # Short timeouts and no waiting between retries keep misbehaviour tests quick.
 FAST = {"connect_timeout": 2.0, "read_timeout": 1.0, "max_retries": 1, "retry_base_delay": 0.01}
 
-CUSTOMERS = {
-    "VND": dict(name="Nguyen Van An", email="an@example.vn", country="VN", billing_type="personal",
-                address="12 Le Loi, Ho Chi Minh City"),
-    "JPY": dict(name="Sato Haruto", email="haruto@example.jp", country="JP", billing_type="personal",
-                address="1-2 Chiyoda, Tokyo"),
-    "USD": dict(name="Emma Smith", email="emma@example.com", country="US", billing_type="personal",
-                address="1 Main St, Springfield"),
-}
 AMOUNTS = {"VND": "500000", "JPY": "3000", "USD": "25.00"}
 METHODS = {"VND": "vnpay", "JPY": "stripe", "USD": "paypal"}
 
@@ -38,29 +27,8 @@ def gateway_settings(url: str, **overrides: Any) -> dict[str, dict[str, Any]]:
     return settings
 
 
-@pytest.fixture
-def sandbox() -> Iterator[SandboxHandle]:
-    handle = start_sandbox()
-    yield handle
-    handle.stop()
-
-
-@pytest.fixture
-def pay_app(db_url: str, sandbox: SandboxHandle) -> Iterator[App]:
-    app = build_app(Settings(database_url=db_url, config_path=None, gateways=gateway_settings(sandbox.url)))
-    yield app
-    app.close()
-
-
 def with_gateways(app: App, gateways: dict[str, dict[str, Any]]) -> App:
     return build_app(replace(app.settings, gateways=gateways))
-
-
-def make_customer(app: App, actor: Actor, currency: str, **changes: Any) -> str:
-    profile = {**CUSTOMERS[currency], **changes}
-    created = app.customers.create(actor, **profile)
-    app.customers.set_currency(actor, created.account, currency)
-    return created.account
 
 
 def control(sandbox: SandboxHandle, path: str, body: Any = None, method: str = "POST") -> Any:
@@ -96,13 +64,3 @@ def write_config(path: Any, url: str, **overrides: Any) -> Any:
 
     path.write_text(with_fast_sections(demo_config_toml(url), **overrides), encoding="utf-8")
     return path
-
-
-def cli_customer(cli: Any, country: str, currency: str, email: str, name: str = "Test Person") -> str:
-    """A customer with a billing profile and currency, made through the CLI as support."""
-    r = cli("customer", "create", "--name", name, "--email", email, "--country", country,
-            "--type", "personal", "--address", "1 Test Street", "--json", "--user", "support")
-    assert r.code == 0, r.err
-    account: str = json.loads(r.out)["account"]
-    assert cli("customer", "set-currency", account, currency, "--user", "support").code == 0
-    return account
