@@ -1,5 +1,6 @@
-"""The ledger domain: the credit ledger and the only way a balance moves (``post``), usage
-and adjustments, the history with its pages, totals and export, and ``ledger verify``.
+"""The ledger domain: the credit ledger and the only way a balance moves (``post``, or
+``post_many`` for many postings at once), usage and adjustments, the history with its pages,
+totals and export, and ``ledger verify``.
 """
 
 from __future__ import annotations
@@ -15,10 +16,19 @@ from billing_desk.services.ledger.dtos import (
     ServiceDTO,
 )
 from billing_desk.services.ledger.history_export import ExportService
-from billing_desk.services.ledger.posting import Posting, expire_voucher_credit, lock_balance, post
+from billing_desk.services.ledger.posting import (
+    BulkReport,
+    Posting,
+    PostingResult,
+    expire_voucher_credit,
+    lock_balance,
+    post,
+    post_many,
+)
 from billing_desk.services.ledger.service import LedgerService
 
 __all__ = [
+    "BulkReport",
     "DailySpending",
     "ExportResult",
     "ExportService",
@@ -29,8 +39,10 @@ __all__ = [
     "LedgerService",
     "Posting",
     "PostingOutcome",
+    "PostingResult",
     "ServiceDTO",
     "expire_voucher_credit",
     "lock_balance",
     "post",
+    "post_many",
 ]
