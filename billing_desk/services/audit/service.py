@@ -18,6 +18,7 @@ from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
 from billing_desk.domain.permissions import Actor, Permission
+from billing_desk.domain.text import clean_token
 from billing_desk.models import AuditEntry, utcnow
 from billing_desk.services.uow import UnitOfWorkFactory
 
@@ -125,6 +126,7 @@ class AuditService:
     ) -> list[AuditRow]:
         actor.require(Permission.AUDIT_READ)
         query = select(AuditEntry).order_by(AuditEntry.id.desc()).limit(limit)
+        by, entity = clean_token(by, "by", "staff name"), clean_token(entity, "entity")
         if by:
             query = query.where(AuditEntry.staff_name == by)
         if entity:
