@@ -6,9 +6,11 @@ import argparse
 import logging
 import multiprocessing
 import os
+import re
 import sys
 from collections.abc import Sequence
 from types import ModuleType
+from typing import Any
 
 from billing_desk import __version__
 from billing_desk.cli import (
@@ -36,6 +38,13 @@ COMMAND_MODULES: list[ModuleType] = [
 
 
 class _Parser(argparse.ArgumentParser):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # Python 3.11 takes only '-5' or '-5.5' for a negative number, so an amount such as
+        # '-1,000' or '-1.234,50' looked like an unknown option. Any dash followed by a digit
+        # is a value here (the rule Python 3.13 adopted): no option of ours starts with a digit.
+        self._negative_number_matcher = re.compile(r"^-\.?\d")
+
     def error(self, message: str) -> None:  # one line, exit 2, like every other refusal
         self.exit(2, f"billing-desk: {message} (see `{self.prog} --help`)\n")
 

@@ -7,6 +7,16 @@ set); the CLI prints it on one line and exits non-zero.
 
 from __future__ import annotations
 
+import re
+
+# C0 and C1 controls, DEL and lone surrogates: invisible, or impossible to encode.
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\ud800-\udfff]")
+
+
+def one_line(text: str) -> str:
+    """``text`` with each control character written as a visible escape (``\\x00``, ``\\n``)."""
+    return _CONTROL.sub(lambda found: ascii(found.group())[1:-1], text)
+
 
 class BillingDeskError(Exception):
     """Base of every error that is meant to be shown, not traced."""
@@ -14,6 +24,10 @@ class BillingDeskError(Exception):
     exit_code = 1
 
     def __init__(self, message: str, *, field: str | None = None) -> None:
+        # A message often quotes what was typed, and is printed on one line, shown in a dialog
+        # and sometimes stored (a refused voucher attempt, a payment's reason): a quoted NUL or
+        # line break must neither split it nor reach the database.
+        message = one_line(message)
         super().__init__(message)
         self.message = message
         self.field = field

@@ -5,16 +5,52 @@ and how an amount is displayed. Floats are refused everywhere: an amount is an `
 minor units (VND and JPY have none, USD and EUR two), so no rounding can ever surprise.
 Gateways convert to their own wire formats at their boundary, from ``Money.minor`` and the
 currency's exponent.
+
+How ``parse_money`` reads what a person typed
+---------------------------------------------
+1. Full-width forms, as Japanese input methods type them, are their ASCII twins: ``５０００``,
+   ``１２．５０``, ``￥５，０００``, ``－５００``, ``ＵＳＤ　２５``. Every other digit that is not
+   0-9 (``١٠٠``, ``१००``, ``𝟓``, ``²``, ``五``) is refused: in an amount it is a paste accident
+   or a trick, never something to guess at.
+2. A sign (``-``, ``−``, ``+``) may lead; a currency code or symbol may stand at either end
+   (``USD 25``, ``25 usd``, ``$25``, ``500,000 ₫``, ``3000円``). Another currency than the
+   account's is refused.
+3. The number is ASCII digits with single separators between them: ``.`` and ``,``, and, to
+   group thousands only, a space (also no-break and thin), or an apostrophe. It starts and
+   ends with a digit, holds at most 18 digits (no amount needs more, and an ``int`` of that
+   fits a BigInteger) and at most ``MAX_MINOR`` minor units.
+4. Which of ``.`` and ``,`` is the decimal point:
+   - both appear: the last one is the decimal point and appears once; the other groups
+     thousands (``1,234.56``, ``1.234,56``);
+   - one appears more than once: it groups thousands and there are no decimals
+     (``1.234.567``, ``500,000,000``);
+   - one appears once, not before exactly three digits: it is the decimal point (``25.5``,
+     ``25,50``, ``0.10``);
+   - one appears once before exactly three digits, and the digits before it may start a
+     group (see 5): ``,`` groups thousands in every currency (``1,234`` is 1234: no
+     currency has three decimals); ``.`` groups thousands in a currency without decimals
+     (``500.000 ₫``) and is refused as ambiguous in one with decimals (``1.234 USD``:
+     type 1234 or 1,234, or at most two decimals);
+   - otherwise it is the decimal point: ``0.500`` and ``1234,567`` cannot be grouped, so
+     they have decimals (half a dollar; refused in VND, which has none).
+5. A group separator is followed by exactly 3 digits, and the first group has 1 to 3 digits
+   and does not start with 0 (so ``0,500`` and ``0.001`` are never thousands); one kind of
+   group separator per number.
+6. Decimals beyond the currency's exponent are refused unless they are zeros (``3,000.00``
+   yen is 3000; ``25.555`` dollars is not an amount).
+Every refusal is a ValidationError whose message says what to type instead.
 """
 
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
 from billing_desk.domain.errors import ValidationError
+from billing_desk.domain.text import shown
 
 
 @dataclass(frozen=True, slots=True)
@@ -170,7 +206,19 @@ for _c in _CURRENCY_TABLE:
         _SYMBOLS[_c.symbol] = _c.code
 # Longest first, so 'US$' wins over '$' and 'CN¥' over '¥'.
 _SYMBOL_ORDER = sorted(_SYMBOLS, key=len, reverse=True)
-_DIGITS_AND_SEPARATORS = re.compile(r"^\d[\d.,' ]*$")
+
+MAX_DIGITS = 18
+# Far longer than any amount with its currency mark, short enough that no regex below ever
+# works through a pasted page.
+MAX_AMOUNT_TEXT = 64
+# The full-width ASCII block (U+FF01-U+FF5E) maps onto ASCII by a fixed offset; the
+# ideographic space is a space. NFKC would do this too, but it also turns 𝟓 and ² into 5
+# and 2, which rule 1 refuses.
+_FULL_WIDTH = {cp: cp - 0xFEE0 for cp in range(0xFF01, 0xFF5F)} | {0x3000: " "}
+_SPACES = str.maketrans({"\u00a0": " ", "\u202f": " ", "\u2009": " "})
+_SIGNS = {"-": True, "−": True, "+": False}
+_NUMBER = re.compile(r"[0-9]+(?:[.,' ][0-9]+)*")
+_SEPARATOR = re.compile(r"[.,' ]")
 
 
 def _strip_currency_marks(text: str) -> tuple[str, str | None]:
@@ -181,7 +229,7 @@ def _strip_currency_marks(text: str) -> tuple[str, str | None]:
     if code_match:
         first, second = code_match.groups()
         code, rest = (first, second) if re.fullmatch(r"[A-Za-z]{3}", first) else (second, first)
-        if not any(ch.isdigit() for ch in rest):
+        if not any("0" <= ch <= "9" for ch in rest):
             return text.strip(), None  # letters alone are no amount; the caller says so
         if code.upper() not in CURRENCIES:
             raise ValidationError(f"'{code}' is not a currency code this desk knows.")
@@ -196,43 +244,98 @@ def _strip_currency_marks(text: str) -> tuple[str, str | None]:
     return rest.strip(), named
 
 
-def _split_decimal(digits: str, exponent: int) -> tuple[str, str]:
-    """Decide which separator, if any, is the decimal point; return (whole, fraction)."""
-    seps = [(i, ch) for i, ch in enumerate(digits) if ch in ".,' "]
-    if not seps:
-        return digits, ""
-    last_i, last_ch = seps[-1]
-    tail = digits[last_i + 1 :]
-    distinct = {ch for _, ch in seps}
-    is_grouping = (
-        last_ch in "' "
-        or (len(tail) == 3 and (exponent == 0 or last_ch == "," or len([s for s in seps if s[1] == last_ch]) > 1))
-        or (len(distinct) == 1 and len(seps) > 1)
-    )
-    if is_grouping:
-        whole, frac = digits, ""
-    else:
-        whole, frac = digits[:last_i], tail
-    groups = re.split(r"[.,' ]", whole)
-    if len(groups) > 1 and (not 1 <= len(groups[0]) <= 3 or any(len(g) != 3 for g in groups[1:])):
-        raise ValidationError(f"'{digits}' has misplaced thousands separators; write it like 1,234,567.")
-    if any(ch in ".,' " for ch in frac):
-        raise ValidationError(f"'{digits}' is not a number.")
-    return "".join(groups), frac
+def _groups_thousands(runs: list[str]) -> bool:
+    """Rule 5: digit runs that a group separator may join."""
+    first = runs[0]
+    return 1 <= len(first) <= 3 and not first.startswith("0") and all(len(r) == 3 for r in runs[1:])
+
+
+def _is_decimal_point(mark: str, runs: list[str], at: int, cur: Currency, shown_text: str) -> bool:
+    """Rule 4 for one '.' or ',' standing alone at separator ``at``."""
+    if len(runs[at + 1]) != 3 or not _groups_thousands(runs[: at + 2]):
+        return True
+    if mark == "." and cur.exponent > 0:
+        whole, decimals = "".join(runs[: at + 2]), f"{''.join(runs[: at + 1])}.{runs[at + 1][: cur.exponent]}"
+        raise ValidationError(
+            f"'{shown_text}' is ambiguous: for the whole amount type {whole} or {int(whole):,}; "
+            f"{cur.code} allows at most {cur.exponent} decimals (e.g. {decimals})."
+        )
+    return False
+
+
+def _split_number(number: str, cur: Currency, shown_text: str) -> tuple[str, str]:
+    """The whole and fraction digits of ``number`` (ASCII digits and separators, rule 3)."""
+    seps = _SEPARATOR.findall(number)
+    runs = _SEPARATOR.split(number)
+    points = [i for i, s in enumerate(seps) if s in ".,"]
+    decimal: int | None = None
+    if points:
+        last = points[-1]
+        same = [i for i in points if seps[i] == seps[last]]
+        if len(same) < len(points):
+            decimal = last  # both marks: the last one is the decimal point
+            if len(same) > 1:
+                raise ValidationError(f"'{shown_text}' is not a number: it has more than one decimal point.")
+        elif len(same) == 1 and _is_decimal_point(seps[last], runs, last, cur, shown_text):
+            decimal = last
+    if decimal is not None and decimal != len(seps) - 1:
+        raise ValidationError(f"'{shown_text}' is not a number: nothing but digits may follow the decimal point.")
+    whole = runs if decimal is None else runs[:-1]
+    grouping = set(seps if decimal is None else seps[:-1])
+    if len(whole) > 1 and (len(grouping) > 1 or not _groups_thousands(whole)):
+        raise ValidationError(f"'{shown_text}' has misplaced thousands separators; write it like 1,234,567.")
+    return "".join(whole), "" if decimal is None else runs[-1]
+
+
+def _refuse_foreign_digits(text: str, shown_text: str) -> None:
+    foreign = next((ch for ch in text if ch.isnumeric() and not "0" <= ch <= "9"), None)
+    if foreign is not None:
+        raise ValidationError(
+            f"'{shown_text}' has a digit that is not 0-9 ({unicodedata.name(foreign, ascii(foreign)).lower()}); "
+            "type the amount with the digits 0 to 9."
+        )
+
+
+def _example(cur: Currency) -> str:
+    return format_plain((500_000 if cur.code == "VND" else 3000) * cur.scale, cur.code)
+
+
+def _minor_units(whole: str, frac: str, cur: Currency, shown_text: str) -> int:
+    """Rule 6 and the limits of rule 3, then the exact integer."""
+    if len(whole) + len(frac) > MAX_DIGITS:
+        raise ValidationError(
+            f"'{shown_text}' is too large: an amount has at most {MAX_DIGITS} digits "
+            f"(the largest is {format_money(Money(MAX_MINOR, cur.code))})."
+        )
+    if len(frac.rstrip("0")) > cur.exponent:
+        if cur.exponent == 0:
+            raise ValidationError(
+                f"{cur.code} has no decimals, but '{shown_text}' reads as {whole}.{frac}; "
+                f"type a whole amount such as {_example(cur)}."
+            )
+        raise ValidationError(f"{cur.code} allows at most {cur.exponent} decimals.")
+    minor = int(whole) * cur.scale + int(frac[: cur.exponent].ljust(cur.exponent, "0") or "0")
+    if minor > MAX_MINOR:
+        raise ValidationError(f"The amount is too large: the largest is {format_money(Money(MAX_MINOR, cur.code))}.")
+    return minor
 
 
 def parse_money(text: str, code: str, *, allow_negative: bool = False) -> Money:
-    """Turn what a person typed into exact minor units of ``code``.
+    """Turn what a person typed into exact minor units of ``code``, by the rules above.
 
-    Accepts '500,000', '500.000 ₫', '25.5', '¥3,000', '$25', '1.234,56 €', 'USD 25'.
+    Accepts '500,000', '500.000 ₫', '25.5', '¥3,000', '$25', '1.234,56 €', 'USD 25', '５０００'.
     Raises ValidationError with a message that says what to fix.
     """
     cur = currency(code)
     if text is None or not str(text).strip():
         raise ValidationError("Enter an amount.")
-    raw = str(text).strip().replace("\u00a0", " ").replace("\u202f", " ")
-    negative = raw.startswith("-") or raw.startswith("−")
-    if negative or raw.startswith("+"):
+    shown_text = shown(str(text).strip())
+    raw = str(text).strip().translate(_FULL_WIDTH).translate(_SPACES)
+    if len(raw) > MAX_AMOUNT_TEXT:
+        raise ValidationError(f"'{shown_text}' is too long to be an amount: an amount has at most {MAX_DIGITS} digits.")
+    _refuse_foreign_digits(raw, shown_text)
+    negative = _SIGNS.get(raw[0], False)
+    if raw[0] in _SIGNS:
         raw = raw[1:].strip()
     if negative and not allow_negative:
         raise ValidationError("The amount cannot be negative.")
@@ -241,17 +344,10 @@ def parse_money(text: str, code: str, *, allow_negative: bool = False) -> Money:
         raise ValidationError("The amount cannot be negative.")
     if named and named != cur.code:
         raise ValidationError(f"The amount is in {named}, but this account is in {cur.code}.")
-    if not rest or not _DIGITS_AND_SEPARATORS.match(rest) or rest[-1] in ".,' ":
-        raise ValidationError(f"'{text}' is not an amount; type digits such as 25 or 25.50.")
-    whole, frac = _split_decimal(rest, cur.exponent)
-    if len(frac.rstrip("0")) > cur.exponent:
-        if cur.exponent == 0:
-            raise ValidationError(f"{cur.code} has no decimals; enter a whole amount.")
-        raise ValidationError(f"{cur.code} allows at most {cur.exponent} decimals.")
-    frac = frac[: cur.exponent].ljust(cur.exponent, "0")
-    minor = int(whole or "0") * cur.scale + int(frac or "0")
-    if minor > MAX_MINOR:
-        raise ValidationError("The amount is too large.")
+    if not _NUMBER.fullmatch(rest):
+        raise ValidationError(f"'{shown_text}' is not an amount; type digits such as 25 or 25.50.")
+    whole, frac = _split_number(rest, cur, shown_text)
+    minor = _minor_units(whole, frac, cur, shown_text)
     return Money(-minor if negative else minor, cur.code)
 
 

@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 
 from billing_desk.domain.errors import Conflict
 from billing_desk.domain.permissions import Actor, Permission
+from billing_desk.domain.text import clean_token
 from billing_desk.models import AuditEntry, AuditHead, utcnow
 from billing_desk.services.audit.chain import CURRENT_HASH_VERSION, canonical_json, row_hash
 from billing_desk.services.audit.verify import AuditVerification, verify_chain
@@ -119,6 +120,7 @@ class AuditService:
     ) -> list[AuditRow]:
         actor.require(Permission.AUDIT_READ)
         query = select(AuditEntry).order_by(AuditEntry.id.desc()).limit(limit)
+        by, entity = clean_token(by, "by", "staff name"), clean_token(entity, "entity")
         if by:
             query = query.where(AuditEntry.staff_name == by)
         if entity:

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from billing_desk.domain.countries import normalise_country
 from billing_desk.domain.enums import BillingType
 from billing_desk.domain.errors import ValidationError
+from billing_desk.domain.text import clean_text, clean_token
 
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[A-Za-z]{2,}$")
 
@@ -54,22 +55,20 @@ def validate_profile(
 ) -> Profile:
     """Return the cleaned profile or raise the first problem, naming its field."""
     kind = parse_billing_type(billing_type)
-    clean_name = (name or "").strip()
+    clean_name = clean_text(name, "name", max_length=200)
     if not clean_name:
         raise ValidationError("Enter the customer's name (the company name for a company).", field="name")
-    if len(clean_name) > 200:
-        raise ValidationError("The name is longer than 200 characters.", field="name")
-    clean_email = (email or "").strip()
+    clean_email = clean_token(email, "email")
     if not _EMAIL.match(clean_email) or len(clean_email) > 254:
         raise ValidationError(
             f"'{clean_email}' is not an email address; write it like name@example.com.", field="email"
         )
     clean_country = normalise_country(country)
-    clean_tax = (tax_code or "").strip() or None
+    clean_tax = clean_token(tax_code, "tax_code", "tax code") or None
     if kind == BillingType.COMPANY and not clean_tax:
         raise ValidationError("A company needs a tax code.", field="tax_code")
     if clean_tax and not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9 ./-]{1,63}", clean_tax):
         raise ValidationError(
             "A tax code has 2 to 64 letters, digits, spaces, dots, slashes or dashes.", field="tax_code"
         )
-    return Profile(kind, clean_name, clean_email, (address or "").strip(), clean_country, clean_tax)
+    return Profile(kind, clean_name, clean_email, clean_text(address, "address"), clean_country, clean_tax)

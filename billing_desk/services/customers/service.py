@@ -13,6 +13,7 @@ from billing_desk.domain.countries import DEFAULT_PAYPAL_CURRENCIES, allowed_cur
 from billing_desk.domain.errors import Conflict, NotFound, ValidationError
 from billing_desk.domain.money import CURRENCIES, Money
 from billing_desk.domain.permissions import Actor, Permission
+from billing_desk.domain.text import clean_token, shown
 from billing_desk.models import Customer, CustomerBalance, utcnow
 from billing_desk.services import audit
 from billing_desk.services.customers.dtos import Balance, CustomerDTO, CustomerMatch
@@ -25,6 +26,8 @@ from billing_desk.services.uow import UnitOfWorkFactory
 ExtraSearch = Callable[[Session, str], Iterable[tuple[int, str]]]
 
 _PROFILE_FIELDS = ("billing_type", "name", "email", "address", "country", "tax_code")
+# An id has at most 18 digits: a longer one is no customer, and SQLite cannot even bind it.
+_MAX_ID_DIGITS = 18
 
 
 def account_number(customer_id: int) -> str:
@@ -32,15 +35,16 @@ def account_number(customer_id: int) -> str:
 
 
 def resolve_customer(session: Session, ref: str | int) -> Customer:
-    """A customer by id (digits) or account number (e.g. C00000042)."""
-    text = str(ref).strip()
+    """A customer by id (ASCII digits) or account number (e.g. C00000042)."""
+    text = clean_token(str(ref), "customer", "customer reference")
     customer: Customer | None = None
-    if text.isdigit():
-        customer = session.get(Customer, int(text))
+    if text.isascii() and text.isdigit():
+        if len(text) <= _MAX_ID_DIGITS:
+            customer = session.get(Customer, int(text))
     elif text:
         customer = session.scalar(select(Customer).where(Customer.account == text.upper()))
     if customer is None:
-        raise NotFound(f"No customer with id or account '{ref}'.")
+        raise NotFound(f"No customer with id or account '{shown(ref)}'.")
     return customer
 
 
@@ -156,13 +160,14 @@ class CustomerService:
 
     def find(self, actor: Actor, query: str, limit: int = 20) -> list[CustomerMatch]:
         actor.require(Permission.CUSTOMER_READ)
-        if not query or not query.strip():
+        wanted = clean_token(query, "query", "search text")
+        if not wanted:
             raise ValidationError("Type part of a name, email, account number or tax code to search.", field="query")
         if limit < 1:
             raise ValidationError("The limit must be at least 1.", field="limit")
         with self._uow.read() as uow:
-            extra = [hit for source in self._extra_search for hit in source(uow.session, query.strip())]
-            return search_customers(uow.session, query, min(limit, 500), extra)
+            extra = [hit for source in self._extra_search for hit in source(uow.session, wanted)]
+            return search_customers(uow.session, wanted, min(limit, 500), extra)
 
     def update(self, actor: Actor, ref: str | int, **changes: str | None) -> CustomerDTO:
         """Edit billing-profile fields; omitted (None) fields keep their value."""

@@ -18,7 +18,7 @@ def adjustment_posting(customer: Customer, amount: str | Money, reason: str, *, 
                        source: CreditSource | None, key: str | None, staff_id: int | None) -> Posting:
     if customer.currency is None:
         raise Conflict(f"{customer.account} has no billing currency yet: choose one before adjusting credit.")
-    clean_reason = " ".join((reason or "").split())
+    clean_reason = check_description(reason, "", "reason")
     if not clean_reason:
         raise ValidationError("Give a reason for the adjustment; it is kept in the ledger and the audit log.",
                               field="reason")
@@ -32,5 +32,5 @@ def adjustment_posting(customer: Customer, amount: str | Money, reason: str, *, 
     # other credits go to top-up credit; a negative adjustment draws like usage unless told.
     if source is None and money.minor > 0:
         source = CreditSource.VOUCHER if promotion else CreditSource.TOPUP
-    return Posting(customer_id=customer.id, kind=kind, amount=money, description=check_description(clean_reason, ""),
+    return Posting(customer_id=customer.id, kind=kind, amount=money, description=clean_reason,
                    idempotency_key=check_key(key), staff_id=staff_id, source=source, key_scope=KeyScope.EXTERNAL)

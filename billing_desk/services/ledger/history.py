@@ -25,6 +25,7 @@ from billing_desk.domain.dates import day_range_utc
 from billing_desk.domain.enums import EntryStatus, LedgerKind
 from billing_desk.domain.errors import ValidationError
 from billing_desk.domain.money import Money
+from billing_desk.domain.text import clean_token
 from billing_desk.models import LedgerEntry, UsageService
 from billing_desk.services.ledger.dtos import HistoryCursor, HistoryFilter, HistoryPage, HistoryRow, HistoryTotals
 
@@ -53,7 +54,7 @@ def normalise_filter(session: Session, filters: HistoryFilter) -> HistoryFilter:
         if canonical not in services:
             services.append(canonical)
     day_range_utc(filters.date_from, filters.date_to)  # refuses an inverted range
-    text = filters.text.strip() if filters.text else None
+    text = clean_token(filters.text, "text", "filter text") if filters.text else None
     return HistoryFilter(tuple(services), tuple(dict.fromkeys(filters.statuses)), tuple(dict.fromkeys(filters.kinds)),
                          filters.date_from, filters.date_to, text or None)
 

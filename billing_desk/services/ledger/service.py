@@ -26,6 +26,7 @@ from billing_desk.domain.enums import CreditSource, EntryStatus
 from billing_desk.domain.errors import Conflict, InsufficientCredit, ValidationError
 from billing_desk.domain.money import Money
 from billing_desk.domain.permissions import Actor, Permission
+from billing_desk.domain.text import clean_text
 from billing_desk.models import UsageService, utcnow
 from billing_desk.services import audit
 from billing_desk.services.customers import Balance, balance_of, resolve_customer
@@ -118,7 +119,7 @@ class LedgerService:
 
     def add_service(self, actor: Actor, name: str) -> ServiceDTO:
         actor.require(Permission.SERVICE_CATALOG)
-        clean = " ".join((name or "").split())
+        clean = clean_text(name, "name", "service name")
         if not clean or len(clean) > MAX_SERVICE_NAME:
             raise ValidationError(f"A service name is 1 to {MAX_SERVICE_NAME} characters.", field="name")
         with self._uow.write() as uow:
@@ -199,6 +200,8 @@ def _read_text(path: Path) -> str:
         raise ValidationError(f"{path} is not UTF-8 text; save the CSV as UTF-8.", field="file") from None
     except OSError as exc:
         raise ValidationError(f"Cannot read {path}: {exc.strerror}.", field="file") from None
+    except ValueError:  # a path with a NUL in it names no file
+        raise ValidationError(f"No file at {path}.", field="file") from None
 
 
 def _posting_summary(service: str, result: PostingResult, key: str | None) -> dict[str, object]:

@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import csv
 import io
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -21,6 +21,7 @@ from billing_desk.domain.dates import parse_instant
 from billing_desk.domain.enums import KeyScope, LedgerKind
 from billing_desk.domain.errors import BillingDeskError, Conflict, ValidationError
 from billing_desk.domain.money import Money, parse_money
+from billing_desk.domain.text import clean_text, clean_token
 from billing_desk.models import Customer, UsageService, utcnow
 from billing_desk.services.customers import resolve_customer
 from billing_desk.services.ledger.dtos import ImportReport
@@ -31,7 +32,6 @@ MAX_KEY = 200
 MAX_DESCRIPTION = 500
 # The feed's clock and ours may differ a little; a charge far in the future is a typo.
 FUTURE_SLACK = timedelta(minutes=10)
-_CONTROLS = re.compile(r"[\x00-\x1f\x7f]")
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,18 +63,16 @@ def check_service(catalog: dict[str, str], name: str | None) -> str:
 
 
 def check_key(key: str | None) -> str | None:
-    clean = (key or "").strip() or None
+    clean = clean_token(key, "key") or None
     if clean is not None and len(clean) > MAX_KEY:
         raise ValidationError(f"The key is {len(clean)} characters long; keep it to {MAX_KEY}.", field="key")
     return clean
 
 
-def check_description(text: str | None, fallback: str) -> str:
-    # One line of printable text: tabs and newlines become spaces, other controls go.
-    clean = _CONTROLS.sub("", " ".join((text or "").split())) or fallback
+def check_description(text: str | None, fallback: str, field: str = "description") -> str:
+    clean = clean_text(text, field) or fallback
     if len(clean) > MAX_DESCRIPTION:
-        raise ValidationError(f"The description is too long; keep it to {MAX_DESCRIPTION} characters.",
-                              field="description")
+        raise ValidationError(f"The {field} is too long; keep it to {MAX_DESCRIPTION} characters.", field=field)
     return clean
 
 
@@ -126,6 +124,13 @@ def post_usage(session: Session, line: UsageLine, staff_id: int | None) -> Posti
 def parse_usage_file(session: Session, text: str) -> list[UsageLine]:
     """Every line of a usage CSV, validated; the first bad line raises with its number."""
     reader = csv.reader(io.StringIO(text.lstrip("\ufeff")))
+    try:
+        return _parse_rows(session, reader)
+    except csv.Error as exc:  # e.g. a field beyond the csv module's 128 KiB limit
+        raise ValidationError(f"Line {reader.line_num}: this is not a usage CSV ({exc}).") from None
+
+
+def _parse_rows(session: Session, reader: Any) -> list[UsageLine]:
     header = [h.strip().lower() for h in next(reader, [])]
     missing = [c for c in IMPORT_COLUMNS if c not in header]
     if missing:

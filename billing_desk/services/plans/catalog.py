@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from billing_desk.domain.errors import Conflict, NotFound, ValidationError
 from billing_desk.domain.money import Money
 from billing_desk.domain.permissions import Actor, Permission
+from billing_desk.domain.text import clean_text, clean_token
 from billing_desk.models import Plan, PlanPrice, utcnow
 from billing_desk.services import audit
 from billing_desk.services.plans.dtos import PlanRow
@@ -47,7 +48,7 @@ def load_plan_row(session: Session, plan_id: int, currency: str | None) -> PlanR
 
 
 def find_plan(session: Session, code: str) -> Plan:
-    wanted = (code or "").strip().lower()
+    wanted = clean_token(code, "plan", "plan code").lower()
     plan = session.scalar(select(Plan).where(Plan.code == wanted))
     if plan is None:
         codes = ", ".join(session.scalars(select(Plan.code).where(Plan.retired_at.is_(None)).order_by(Plan.rank)))
@@ -69,18 +70,22 @@ def catalog(uow: UnitOfWorkFactory, actor: Actor, currency: str | None = None,
 
 
 def _validate(code: str | None, name: str | None, prices: Mapping[str, Money] | None,
-              features: Sequence[str] | None) -> None:
+              features: Sequence[str] | None) -> tuple[str | None, list[str] | None]:
+    """Raise the first problem; return the name and the features as they are stored."""
     if code is not None and not _CODE.match(code):
         raise ValidationError("A plan code is 1 to 32 lower-case letters, digits or dashes, e.g. 'pro'.", field="code")
-    if name is not None and not 1 <= len(name.strip()) <= 100:
+    clean_name = None if name is None else clean_text(name, "name", "plan name")
+    if clean_name is not None and not 1 <= len(clean_name) <= 100:
         raise ValidationError("A plan name has 1 to 100 characters.", field="name")
     for cur, money in (prices or {}).items():
         if money.currency != cur:
             raise ValidationError(f"The {cur} price is given in {money.currency}.", field="prices")
         if money.minor < 0:
             raise ValidationError(f"The {cur} price cannot be negative.", field="prices")
-    if features is not None and (len(features) > 20 or any(not f.strip() or len(f) > 200 for f in features)):
+    clean_features = None if features is None else [clean_text(f, "features", "feature") for f in features]
+    if clean_features is not None and (len(clean_features) > 20 or any(not 1 <= len(f) <= 200 for f in clean_features)):
         raise ValidationError("List up to 20 features, each 1 to 200 characters.", field="features")
+    return clean_name, clean_features
 
 
 def _set_prices(session: Session, plan_id: int, prices: Mapping[str, Money]) -> None:
@@ -96,19 +101,19 @@ def add_plan(uow: UnitOfWorkFactory, actor: Actor, *, code: str, name: str, pric
              features: Sequence[str] = (), rank: int = 0) -> PlanRow:
     actor.require(Permission.PLAN_MANAGE)
     clean = (code or "").strip().lower()
-    _validate(clean, name, prices, features)
+    plan_name, plan_features = _validate(clean, name, prices, features)
     if not prices:
         raise ValidationError("Give the plan at least one monthly price (e.g. --price USD:29).", field="prices")
     with uow.write() as w:
         if w.session.scalar(select(Plan.id).where(Plan.code == clean)) is not None:
             raise Conflict(f"A plan with code '{clean}' already exists; edit it instead.", field="code")
-        plan = Plan(code=clean, name=name.strip(), features=json.dumps([f.strip() for f in features]), rank=rank,
+        plan = Plan(code=clean, name=plan_name, features=json.dumps(plan_features), rank=rank,
                     retired_at=None, created_at=utcnow())
         w.session.add(plan)
         w.session.flush()
         _set_prices(w.session, plan.id, prices)
         audit.record(w.session, actor, "plan.add", "plan", plan.id,
-                     {"after": {"code": clean, "name": plan.name, "rank": rank, "features": list(features),
+                     {"after": {"code": clean, "name": plan.name, "rank": rank, "features": plan_features,
                                 "prices": _prices_json(prices)}})
         w.commit()
         return load_plan_row(w.session, plan.id, None)
@@ -119,18 +124,18 @@ def edit_plan(uow: UnitOfWorkFactory, actor: Actor, code: str, *, name: str | No
               rank: int | None = None) -> PlanRow:
     """Change what is given; ``prices`` replaces the given currencies and keeps the others."""
     actor.require(Permission.PLAN_MANAGE)
-    _validate(None, name, prices, features)
+    name, clean_features = _validate(None, name, prices, features)
     with uow.write() as w:
         plan = find_plan(w.session, code)
         old_prices = prices_of(w.session, [plan.id])[plan.id]
         before = {"name": plan.name, "rank": plan.rank, "features": json.loads(plan.features),
                   "prices": dict(sorted(old_prices.items()))}
         if name is not None:
-            plan.name = name.strip()
+            plan.name = name
         if rank is not None:
             plan.rank = rank
-        if features is not None:
-            plan.features = json.dumps([f.strip() for f in features])
+        if clean_features is not None:
+            plan.features = json.dumps(clean_features)
         new_prices = old_prices | {c: m.minor for c, m in (prices or {}).items()}
         if prices:
             _set_prices(w.session, plan.id, {c: Money(v, c) for c, v in new_prices.items()})

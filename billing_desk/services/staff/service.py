@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from billing_desk.domain.enums import Role
 from billing_desk.domain.errors import AuthenticationFailed, Conflict, NotFound, PermissionDenied, ValidationError
 from billing_desk.domain.permissions import Actor, Permission
+from billing_desk.domain.text import clean_token, has_control
 from billing_desk.models import StaffUser, utcnow
 from billing_desk.services import audit
 from billing_desk.services.staff.dtos import StaffDTO
@@ -47,7 +48,7 @@ def _check_password(password: str) -> None:
 
 
 def _check_name(name: str) -> str:
-    clean = name.strip()
+    clean = clean_token(name, "name", "staff name")
     if not clean or len(clean) > 64 or any(ch.isspace() for ch in clean):
         raise ValidationError("A staff name is 1 to 64 characters without spaces, e.g. 'ana'.", field="name")
     return clean
@@ -64,7 +65,7 @@ def _dto(user: StaffUser) -> StaffDTO:
 
 
 def _get(session: Session, name: str) -> StaffUser:
-    user = session.scalar(select(StaffUser).where(StaffUser.name == name))
+    user = None if has_control(name) else session.scalar(select(StaffUser).where(StaffUser.name == name))
     if user is None:
         raise NotFound(f"No staff member is called '{name}'.")
     return user
@@ -150,7 +151,9 @@ class StaffService:
         now = utcnow()
         refused = AuthenticationFailed(f"Wrong name or password for '{name}'.")
         with self._uow.write() as uow:
-            user = uow.session.scalar(select(StaffUser).where(StaffUser.name == name.strip()))
+            # A name with a control character belongs to nobody (none can be added).
+            user = None if has_control(name.strip()) else uow.session.scalar(
+                select(StaffUser).where(StaffUser.name == name.strip()))
             if user is None:
                 _HASHER.hash(password)  # same cost as a real check, so names cannot be probed by timing
                 raise refused

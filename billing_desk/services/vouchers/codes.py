@@ -26,6 +26,7 @@ from pathlib import Path
 
 from billing_desk.domain.errors import ConfigError, ValidationError
 from billing_desk.domain.secret import Secret
+from billing_desk.domain.text import shown
 
 ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
 GROUP = 4
@@ -92,7 +93,7 @@ def normalise_code(text: str) -> str:
         raise ValidationError("Enter a voucher code.", field="code")
     if len(value) != CODE_LENGTH or not set(value) <= _ALLOWED:
         raise ValidationError(
-            f"'{text.strip()}' is not a voucher code: a code has {CODE_LENGTH} letters and digits "
+            f"'{shown(text.strip())}' is not a voucher code: a code has {CODE_LENGTH} letters and digits "
             "in groups of four, like ABCD-EFGH-JKMN-PQRS-TUVW (no 0, O, 1, I or L).",
             field="code",
         )

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from billing_desk.domain.errors import Conflict, NotFound, ValidationError
 from billing_desk.domain.money import MAX_MINOR, Money
 from billing_desk.domain.permissions import Actor, Permission
+from billing_desk.domain.text import clean_text
 from billing_desk.models import Voucher, VoucherCampaign, utcnow
 from billing_desk.services import audit
 from billing_desk.services.customers import resolve_customer
@@ -44,13 +45,18 @@ def validate_request(req: IssueRequest, now: datetime) -> None:
         raise ValidationError("valid-until is already in the past; choose a later date.", field="valid_until")
     if req.credit_days is not None and not 1 <= req.credit_days <= MAX_CREDIT_DAYS:
         raise ValidationError(f"Credit days must be from 1 to {MAX_CREDIT_DAYS}.", field="credit_days")
-    if req.campaign is not None and not 1 <= len(req.campaign.strip()) <= 200:
+    if req.campaign is not None and not 1 <= len(campaign_name(req.campaign)) <= 200:
         raise ValidationError("A campaign name has 1 to 200 characters.", field="campaign")
     if req.customer_ref is not None and req.max_redemptions > 1:
         raise ValidationError(
             "A voucher for one named customer can be redeemed only once; drop --max-redemptions.",
             field="max_redemptions",
         )
+
+
+def campaign_name(text: str | None) -> str:
+    """A campaign name as it is kept, and so as it is looked up: one line of text."""
+    return clean_text(text, "campaign", "campaign name")
 
 
 def _face_value(req: IssueRequest) -> Money:
@@ -67,7 +73,7 @@ def preview(req: IssueRequest) -> IssuePreview:
 
 def _campaign_name(req: IssueRequest, now: datetime) -> str | None:
     if req.campaign:
-        return req.campaign.strip()
+        return campaign_name(req.campaign)
     if req.count > 1:  # a batch always belongs to a campaign, so it can be listed and revoked as one
         return f"Batch {now:%Y-%m-%d %H:%M:%S} UTC, {req.count:,} x {req.amount}"
     return None
@@ -138,7 +144,7 @@ def issue(uow: UnitOfWorkFactory, key: CodeKey, actor: Actor, req: IssueRequest)
 
 
 def _check_reason(reason: str) -> str:
-    clean = (reason or "").strip()
+    clean = clean_text(reason, "reason")
     if not clean:
         raise ValidationError("Give a reason for revoking (--reason).", field="reason")
     return clean
@@ -165,10 +171,11 @@ def revoke_campaign(uow: UnitOfWorkFactory, actor: Actor, campaign: str, reason:
     """Revoke every code of the campaign that could still be redeemed; used-up codes stay as they are."""
     actor.require(Permission.VOUCHER_ISSUE)
     why = _check_reason(reason)
+    name = campaign_name(campaign)
     with uow.write() as w:
-        campaign_id = w.session.scalar(select(VoucherCampaign.id).where(VoucherCampaign.name == campaign.strip()))
+        campaign_id = w.session.scalar(select(VoucherCampaign.id).where(VoucherCampaign.name == name))
         if campaign_id is None:
-            raise NotFound(f"No voucher campaign named '{campaign}'.")
+            raise NotFound(f"No voucher campaign named '{name}'.")
         now = utcnow()
         result = w.session.execute(
             update(Voucher)
@@ -179,11 +186,11 @@ def revoke_campaign(uow: UnitOfWorkFactory, actor: Actor, campaign: str, reason:
         )
         count = int(result.rowcount or 0)  # type: ignore[attr-defined]
         if count == 0:
-            raise Conflict(f"Campaign '{campaign}' has no unused codes left to revoke.")
+            raise Conflict(f"Campaign '{name}' has no unused codes left to revoke.")
         audit.record(w.session, actor, "voucher.revoke_campaign", "voucher_campaign", campaign_id,
-                     {"campaign": campaign.strip(), "revoked": count}, reason=why)
+                     {"campaign": name, "revoked": count}, reason=why)
         w.commit()
-    return RevokeResult(count, None, campaign.strip(), why)
+    return RevokeResult(count, None, name, why)
 
 
 def credit_expiry(credit_days: int | None, now: datetime) -> datetime | None:

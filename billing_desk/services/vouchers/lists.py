@@ -20,10 +20,12 @@ from billing_desk.domain.enums import VoucherStatus
 from billing_desk.domain.errors import NotFound, ValidationError
 from billing_desk.domain.money import Money
 from billing_desk.domain.permissions import Actor, Permission
+from billing_desk.domain.text import clean_token
 from billing_desk.models import Voucher, VoucherCampaign, VoucherCreditLot, VoucherRedemption, utcnow
 from billing_desk.services.customers import resolve_customer
 from billing_desk.services.uow import UnitOfWorkFactory
 from billing_desk.services.vouchers.dtos import CampaignRow, CustomerVoucherRow, VoucherRow
+from billing_desk.services.vouchers.issue import campaign_name
 
 MAX_PAGE = 5000
 
@@ -100,20 +102,23 @@ def list_vouchers(uow: UnitOfWorkFactory, actor: Actor, flt: VoucherFilter, *, b
                     Voucher.customer_id, Voucher.created_at, Voucher.revoked_reason)
              .outerjoin(VoucherCampaign, VoucherCampaign.id == Voucher.campaign_id)
              .order_by(Voucher.id.desc()).limit(limit))
+    campaign = campaign_name(flt.campaign)
+    code = clean_token(flt.currency, "currency").upper()
+    ending = clean_token(flt.last4, "last4", "last four characters").upper()
     with uow.read() as r:
-        if flt.campaign:
-            campaign_id = r.session.scalar(select(VoucherCampaign.id).where(VoucherCampaign.name == flt.campaign))
+        if campaign:
+            campaign_id = r.session.scalar(select(VoucherCampaign.id).where(VoucherCampaign.name == campaign))
             if campaign_id is None:
-                raise NotFound(f"No voucher campaign named '{flt.campaign}'.")
+                raise NotFound(f"No voucher campaign named '{campaign}'.")
             query = query.where(Voucher.campaign_id == campaign_id)
         if flt.status:
             query = query.where(status_expr(now) == flt.status.value)
-        if flt.currency:
-            query = query.where(Voucher.currency == flt.currency.upper())
+        if code:
+            query = query.where(Voucher.currency == code)
         if flt.customer_id is not None:
             query = query.where(Voucher.customer_id == flt.customer_id)
-        if flt.last4:
-            query = query.where(Voucher.last4 == flt.last4.strip().upper())
+        if ending:
+            query = query.where(Voucher.last4 == ending)
         if before_id is not None:
             query = query.where(Voucher.id < before_id)
         return [VoucherRow(vid, l4, camp, Money(int(amt), cur), VoucherStatus(st), int(used), int(mx), vf, vu, cust,

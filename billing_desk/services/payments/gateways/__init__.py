@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from billing_desk.domain.enums import PaymentMethod
+from billing_desk.domain.errors import one_line
 from billing_desk.services.payments.gateways.base import PaymentGateway, reveal, scrub
 
 SECRET_KEYS = {"vnpay": ("hash_secret",), "stripe": ("secret_key",), "paypal": ("client_secret",)}
@@ -46,8 +47,10 @@ class Gateways:
                 for gw, keys in SECRET_KEYS.items() for key in keys]
 
     def safe_text(self, text: str) -> str:
-        """``text`` as it may be stored: every configured secret scrubbed, 500 characters at most."""
-        return scrub(text, self.secrets())[:500]
+        """``text`` as it may be stored: every configured secret scrubbed, control characters
+        escaped (a gateway's words may hold a NUL, which PostgreSQL cannot store), 500
+        characters at most."""
+        return one_line(scrub(text, self.secrets()))[:500]
 
 
 __all__ = ["Gateways", "PaymentGateway"]
