@@ -1,6 +1,10 @@
 #!/usr/bin/env bash
 # The README's test command: the whole suite, every database test on SQLite and PostgreSQL.
-# Extra arguments go to pytest (e.g. scripts/run-tests.sh tests/unit -x).
+# Extra arguments go to pytest (e.g. scripts/run-tests.sh tests/unit -x, or -m "not slow" for the
+# everyday run); with options only, pytest still runs tests/ (testpaths in pyproject.toml).
+# Tests run in parallel with pytest-xdist: one worker per CPU unless BILLING_DESK_TEST_WORKERS
+# or -n says otherwise (-n 0: no workers, in this process). --dist loadgroup keeps each
+# xdist_group on one worker, so the many-connection concurrency tests run one at a time.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 source "$ROOT/scripts/_env.sh"
@@ -16,4 +20,4 @@ export QT_QPA_PLATFORM=offscreen
 echo "PostgreSQL for tests: $BILLING_DESK_TEST_POSTGRES_URL"
 
 # pytest's exit code is the script's (5, "collected nothing", is a failure here too).
-"$VENV/bin/python" -m pytest -p no:cacheprovider "${@:-tests}"
+"$VENV/bin/python" -m pytest -p no:cacheprovider -n "${BILLING_DESK_TEST_WORKERS:-auto}" --dist loadgroup "$@"

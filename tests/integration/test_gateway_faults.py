@@ -91,6 +91,7 @@ def test_gateway_recovers_within_the_retries(pay_app, sandbox, staff):
     assert result.problem is None and result.payment.checkout_url
 
 
+@pytest.mark.slow  # the sandbox holds the create for 3 s on purpose
 def test_pending_row_and_key_are_committed_before_the_gateway_is_called(pay_app, sandbox, staff):
     import threading
     import time

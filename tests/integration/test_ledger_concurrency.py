@@ -76,6 +76,7 @@ def _worker(url: str, worker: int, customers: list[int]) -> dict[int, int]:
 
 
 @pytest.mark.slow
+@pytest.mark.xdist_group("concurrency")  # one at a time: each opens dozens of connections or processes
 def test_eight_processes_on_three_customers_lose_nothing(pg_url, staff):
     app = build_app(Settings(database_url=pg_url, config_path=None))
     try:

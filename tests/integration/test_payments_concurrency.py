@@ -19,6 +19,7 @@ COUNT = 200
 
 
 @pytest.mark.slow
+@pytest.mark.xdist_group("concurrency")  # one at a time: each opens dozens of connections or processes
 def test_two_processes_reconciling_the_same_payments_credit_each_once(pay_app, sandbox, staff, db_url, tmp_path):
     accounts = {cur: make_account(pay_app, staff.support, cur) for cur in AMOUNTS}
     currencies = list(AMOUNTS)

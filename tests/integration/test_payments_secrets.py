@@ -57,6 +57,7 @@ def canary_sandbox():
     handle.stop()
 
 
+@pytest.mark.slow
 def test_secrets_stay_out_of_db_logs_audit_and_messages(cli, canary_sandbox, db_url, tmp_path, caplog):
     caplog.set_level(logging.DEBUG)
     sandbox = canary_sandbox

@@ -48,6 +48,7 @@ def _race(url: str, actor: Actor, jobs: list[tuple[int, str]]) -> Counter[str]:
 
 
 @pytest.mark.slow
+@pytest.mark.xdist_group("concurrency")  # one at a time: each opens dozens of connections or processes
 @pytest.mark.parametrize("max_redemptions", [1, 5])
 def test_fifty_customers_race_for_one_voucher(pg_url: str, staff, max_redemptions: int) -> None:
     app = build_app(Settings(database_url=pg_url, config_path=None))
@@ -64,6 +65,7 @@ def test_fifty_customers_race_for_one_voucher(pg_url: str, staff, max_redemption
 
 
 @pytest.mark.slow
+@pytest.mark.xdist_group("concurrency")
 def test_one_customer_at_fifty_desks_redeems_once(pg_url: str, staff) -> None:
     app = build_app(Settings(database_url=pg_url, config_path=None))
     try:
@@ -86,6 +88,7 @@ def _check_money(app: App, voucher_id: int, expected: int) -> None:
 
 
 @pytest.mark.slow
+@pytest.mark.xdist_group("concurrency")
 def test_twenty_desks_race_on_both_databases(db_url: str, staff) -> None:
     app = build_app(Settings(database_url=db_url, config_path=None))
     try:
@@ -100,6 +103,7 @@ def test_twenty_desks_race_on_both_databases(db_url: str, staff) -> None:
 
 
 @pytest.mark.slow
+@pytest.mark.xdist_group("concurrency")
 def test_two_managers_start_the_same_campaign_at_once(pg_url: str, staff) -> None:
     apps = [build_app(Settings(database_url=pg_url, config_path=None)) for _ in range(4)]
     barrier = threading.Barrier(len(apps))

@@ -33,6 +33,7 @@ def test_alphabet_has_no_look_alikes_and_codes_carry_at_least_80_bits() -> None:
     assert code_bits() >= 80
 
 
+@pytest.mark.slow
 def test_a_million_codes_no_collision_alphabet_respected_and_uniform() -> None:
     codes = generate_codes(1_000_000)
     assert len(codes) == 1_000_000
