@@ -43,6 +43,19 @@ ROLES = ("admin", "manager", "support", "finance")
 RUN_ID = f"bdt_{os.getpid()}_{uuid.uuid4().hex[:6]}"
 
 
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption("--long", action="store_true", help="also run the soak tests marked long (many minutes)")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if config.getoption("--long"):
+        return
+    skip = pytest.mark.skip(reason="a soak run of many minutes: add --long")
+    for item in items:
+        if "long" in item.keywords:
+            item.add_marker(skip)
+
+
 def _pg_admin_engine():
     return create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT", connect_args={"connect_timeout": 3})
 

@@ -9,12 +9,13 @@ as every other export, so a spreadsheet never runs it.
 from __future__ import annotations
 
 import csv
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 
 from openpyxl import Workbook
 
 from billing_desk.domain.errors import ValidationError
+from billing_desk.services.crashpoints import crash_point
 from billing_desk.services.exports import atomic_file, csv_text, text_cell
 from billing_desk.services.vouchers.dtos import IssuedVouchers, VoucherRow
 
@@ -66,14 +67,26 @@ CODE_HEADERS = ("code", "amount", "currency", "campaign", "valid_from", "valid_u
                 "credit_days", "voucher_id")
 
 
-def export_codes(issued: IssuedVouchers, path: str | Path) -> int:
+def _code_rows(issued: IssuedVouchers) -> Iterator[tuple[Cell, ...]]:
     amount = format(issued.amount.as_decimal(), "f")
     vf = issued.valid_from.isoformat() if issued.valid_from else None
     vu = issued.valid_until.isoformat() if issued.valid_until else None
-    return write_table(path, CODE_HEADERS, (
-        (code, amount, issued.amount.currency, issued.campaign, vf, vu, issued.max_redemptions, issued.credit_days, vid)
-        for code, vid in zip(issued.codes, issued.voucher_ids, strict=True)
-    ))
+    half = len(issued.codes) // 2
+    for i, (code, vid) in enumerate(zip(issued.codes, issued.voucher_ids, strict=True)):
+        if i == half:
+            crash_point("voucher.mid_write")  # leaves a part-written file
+        yield code, amount, issued.amount.currency, issued.campaign, vf, vu, issued.max_redemptions, \
+            issued.credit_days, vid
+
+
+def export_codes(issued: IssuedVouchers, path: str | Path) -> int:
+    target = Path(path).expanduser()
+    writer = _write_csv if _format(target) == "csv" else _write_xlsx
+    with atomic_file(target) as temp:
+        count = writer(temp, CODE_HEADERS, _code_rows(issued))
+        crash_point("voucher.after_write")
+    crash_point("voucher.after_rename")
+    return count
 
 
 LIST_HEADERS = ("id", "last4", "campaign", "amount", "currency", "status", "redemptions", "max_redemptions",

@@ -18,6 +18,7 @@ from billing_desk.domain.money import MAX_MINOR, Money
 from billing_desk.domain.permissions import Actor, Permission
 from billing_desk.models import Voucher, VoucherCampaign, utcnow
 from billing_desk.services import audit
+from billing_desk.services.crashpoints import crash_point
 from billing_desk.services.customers import resolve_customer
 from billing_desk.services.uow import UnitOfWorkFactory
 from billing_desk.services.vouchers.codes import CodeKey, code_hash, generate_codes, last4
@@ -132,7 +133,9 @@ def issue(uow: UnitOfWorkFactory, key: CodeKey, actor: Actor, req: IssueRequest)
             "valid_from": req.valid_from, "valid_until": req.valid_until,
             "max_redemptions": req.max_redemptions, "credit_days": req.credit_days,
         })
+        crash_point("voucher.before_commit")
         w.commit()
+    crash_point("voucher.after_commit")
     return IssuedVouchers(tuple(codes), tuple(ids), campaign_id, name, req.amount, face, req.valid_from,
                           req.valid_until, req.max_redemptions, req.credit_days)
 
