@@ -18,6 +18,7 @@ at least 60 times per database, at random points and times, with batches of up t
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import random
@@ -26,6 +27,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -160,21 +162,28 @@ def _child_env(db_url: str, home: Path, crash_at: str | None) -> dict[str, str]:
 
 
 def start_issue(db_url: str, home: Path, out: Path, count: int, campaign: str,
-                crash_at: str | None = None) -> subprocess.Popen[str]:
-    """`billing-desk voucher issue --count N --out FILE --json` as a child process."""
-    return subprocess.Popen(
-        [sys.executable, "-m", "billing_desk", "voucher", "issue", "--amount", "10", "--currency", "USD",
-         "--count", str(count), "--campaign", campaign, "--out", str(out), "--json", "--user", "manager"],
-        env=_child_env(db_url, home, crash_at), cwd=home, stdin=subprocess.DEVNULL,
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                crash_at: str | None = None) -> subprocess.Popen[bytes]:
+    """`billing-desk voucher issue --count N --out FILE --json` as a child process.
+
+    Its output goes to files beside FILE (a pipe nobody reads would stop a big batch's JSON).
+    """
+    with _log(out, "stdout").open("wb") as stdout, _log(out, "stderr").open("wb") as stderr:
+        return subprocess.Popen(
+            [sys.executable, "-m", "billing_desk", "voucher", "issue", "--amount", "10", "--currency", "USD",
+             "--count", str(count), "--campaign", campaign, "--out", str(out), "--json", "--user", "manager"],
+            env=_child_env(db_url, home, crash_at), cwd=home, stdin=subprocess.DEVNULL, stdout=stdout, stderr=stderr)
 
 
-def check_completed(proc: subprocess.Popen[str], out: Path, count: int, label: str) -> list[str]:
+def _log(out: Path, stream: str) -> Path:
+    return out.with_name(f"{out.name}.{stream}")
+
+
+def check_completed(proc: subprocess.Popen[bytes], out: Path, count: int, label: str) -> list[str]:
     """A run that was not killed must have succeeded and said where its codes are."""
-    stdout, stderr = proc.communicate(timeout=600)
+    proc.wait(timeout=600)
     if proc.returncode != 0:
-        return [f"{label}: exit {proc.returncode}: {stderr.strip()[-500:]}"]
-    data = json.loads(stdout)
+        return [f"{label}: exit {proc.returncode}: {_log(out, 'stderr').read_text().strip()[-500:]}"]
+    data = json.loads(_log(out, "stdout").read_text())
     if data.get("out") != str(out) or len(data["codes"]) != count:
         return [f"{label}: the JSON does not name {out.name} with {count} codes"]
     return []
@@ -191,7 +200,7 @@ def test_a_kill_at_each_named_point_leaves_no_live_code_outside_a_complete_file(
 ) -> None:
     out = tmp_path / "codes.csv"
     proc = start_issue(db_url, tmp_path, out, 40, "crash", crash_at=point)
-    proc.communicate(timeout=300)
+    proc.wait(timeout=300)
     assert proc.returncode == KILLED, f"{point} was never reached (exit {proc.returncode})"
     outcome, problems = check_batch(desk, "crash", 40, out, point)
     assert problems == []
@@ -217,7 +226,7 @@ def test_the_next_run_voids_an_abandoned_batch_and_removes_its_part_written_file
 
     out = tmp_path / "codes.csv"
     proc = start_issue(db_url, tmp_path, out, 30, "abandoned", crash_at=point)
-    proc.communicate(timeout=300)
+    proc.wait(timeout=300)
     assert proc.returncode == KILLED
     temps = [p for p in tmp_path.iterdir() if p.name.startswith(".codes.csv.")]
     assert (bool(temps), out.exists()) == ((True, False) if point == "voucher.mid_write" else (False, True))
@@ -265,32 +274,38 @@ def test_soak_random_kills_leave_no_live_code_outside_a_complete_file(
     rng = random.Random(seed)
     want = int(os.environ.get("BILLING_DESK_SOAK_KILLS", "60"))
     found = Kills()
-    took: dict[tuple[int, str], float] = {}  # seconds a whole run took, to aim the timer inside one
+    # Seconds a whole run of each size took, measured by letting the first one finish, so that
+    # timers land between start-up (the time of a run of one code) and the end of the run.
+    took: dict[tuple[int, str], float] = {}
     runs = 0
-    for count, fmt, point in _soak_plan(rng):
+    sizes: Counter[int] = Counter()
+    for count, fmt, point in itertools.chain([(1, "csv", None)], _soak_plan(rng)):
         if found.kills >= want:
             break
         runs += 1
+        sizes[count] += 1
         out = tmp_path / f"codes-{runs}.{fmt}"
-        label = f"run {runs} ({count} {fmt}, {point or 'timer'})"
+        timer = point is None and (count, fmt) in took
+        label = f"run {runs} ({count} {fmt}, {point or ('timer' if timer else 'whole')})"
         started = time.monotonic()
         proc = start_issue(db_url, tmp_path, out, count, f"soak-{runs}", crash_at=point)
-        if point is None:
-            expected = took.get((count, fmt), 3.0 + count / 5_000)
+        if timer:
+            whole = took[(count, fmt)]
             try:
-                proc.wait(timeout=rng.uniform(0.2, 1.1) * expected)
+                proc.wait(timeout=rng.uniform(0.8 * min(took[(1, "csv")], whole), 1.02 * whole))
             except subprocess.TimeoutExpired:
                 proc.send_signal(signal.SIGKILL)
         proc.wait(timeout=600)
         killed = proc.returncode == KILLED
         if killed:
-            proc.communicate()
             found.kills += 1
         else:
             took[(count, fmt)] = time.monotonic() - started
             found.violations += check_completed(proc, out, count, label)
+        left = "final file" if out.exists() else "temp file" if any(
+            p.name.startswith(f".{out.name}.") for p in tmp_path.iterdir()) else "no file"
         outcome, problems = check_batch(desk, f"soak-{runs}", count, out, label)
-        found.count(f"killed, {outcome}" if killed else "completed")
+        found.count(f"killed: {outcome}, {left}" if killed else f"finished: {outcome}, {left}")
         found.violations += problems
         if not killed and outcome != "live":
             found.violations.append(f"{label}: finished, but its codes are not redeemable")
@@ -305,7 +320,7 @@ def test_soak_random_kills_leave_no_live_code_outside_a_complete_file(
     found.violations += [f"after the clean-up: {name} is left" for name in leftovers]
     db = request.node.callspec.params["db_url"]
     summary = (f"soak on {db}: seed {seed}, {runs} runs, {found.kills} kills, outcomes {found.outcomes}, "
-               f"{len(found.violations)} violations")
+               f"runs by N {dict(sorted(sizes.items()))}, {len(found.violations)} violations")
     print(summary)
     with Path(os.environ.get("BILLING_DESK_SOAK_REPORT", tmp_path / "soak.txt")).open("a") as report:
         report.write(summary + "\n")
