@@ -10,7 +10,7 @@ from billing_desk.cli.common import Context, add_json, add_user, confirm, positi
 from billing_desk.domain.dates import day_start_utc, local_text, parse_day, parse_instant
 from billing_desk.domain.errors import Cancelled
 from billing_desk.domain.money import currency, parse_money
-from billing_desk.services.vouchers import IssueRequest, VoucherFilter, parse_status
+from billing_desk.services.vouchers import IssueRequest, VoidedBatch, VoucherFilter, parse_status
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -37,7 +37,8 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     add_user(mine)
     add_json(mine)
     mine.set_defaults(handler=_customer)
-    expire = vs.add_parser("expire", help="write off expired, unused voucher credit (safe to repeat)")
+    expire = vs.add_parser("expire", help="write off expired, unused voucher credit and void abandoned file batches "
+                                          "(safe to repeat)")
     add_user(expire)
     add_json(expire)
     expire.set_defaults(handler=_expire)
@@ -54,7 +55,8 @@ def _issue_parser(vs: argparse._SubParsersAction) -> None:  # type: ignore[type-
     issue.add_argument("--max-redemptions", type=positive_int, default=1)
     issue.add_argument("--customer", metavar="ID", help="only this customer may redeem it")
     issue.add_argument("--credit-days", type=positive_int, help="days the granted credit stays usable")
-    issue.add_argument("--out", metavar="FILE", help="write the codes to FILE (.csv or .xlsx) instead of printing")
+    issue.add_argument("--out", metavar="FILE", help="write the codes to a new FILE (.csv or .xlsx) instead of "
+                       "printing; they can be redeemed only once the file is complete")
     add_user(issue)
     add_json(issue)
     issue.set_defaults(handler=_issue)
@@ -62,7 +64,7 @@ def _issue_parser(vs: argparse._SubParsersAction) -> None:  # type: ignore[type-
 
 def _list_parser(vs: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     ls = vs.add_parser("list", help="every voucher with status, redemptions and credit granted (managers)")
-    ls.add_argument("--status", help="active, scheduled, expired, revoked or used_up")
+    ls.add_argument("--status", help="active, scheduled, expired, revoked, used_up, pending or void")
     ls.add_argument("--campaign", metavar="NAME")
     ls.add_argument("--currency")
     ls.add_argument("--customer", metavar="ID", type=positive_int, help="vouchers issued for this customer id")
@@ -99,9 +101,13 @@ def _issue(ctx: Context, args: argparse.Namespace) -> int:
                   if preview.max_redemptions > 1 else ""))
     if sys.stdin.isatty() and not confirm(f"Issue {summary}?"):
         raise Cancelled("Nothing was issued.")
-    issued = vouchers.issue(actor, request)
     if args.out:
-        vouchers.export_codes(issued, args.out)
+        for batch in vouchers.void_abandoned(actor):
+            sys.stderr.write(_voided_text(batch) + "\n")
+        # The codes go live only once the file is whole at its name (services/vouchers/batches.py).
+        issued = vouchers.issue_to_file(actor, request, args.out)
+    else:
+        issued = vouchers.issue(actor, request)
     if args.json:
         data = issued.to_json()
         if args.out:
@@ -114,6 +120,16 @@ def _issue(ctx: Context, args: argparse.Namespace) -> int:
     sys.stderr.write(f"Issued {summary}. Keep these codes now: they are never shown again.\n")
     sys.stdout.write("\n".join(issued.codes) + "\n")
     return 0
+
+
+def _voided_text(batch: VoidedBatch) -> str:
+    text = (f"Voided batch {batch.id}: its {batch.codes:,} code(s), issued {local_text(batch.created_at)}, never got "
+            "a finished file, so none of them can be redeemed")
+    if batch.temp_files_removed:
+        text += f"; removed {batch.temp_files_removed} part-written file(s)"
+    if batch.file_left:
+        text += f"; {batch.out_path} may hold these void codes: delete it"
+    return text + "."
 
 
 def _filter(args: argparse.Namespace) -> VoucherFilter:
@@ -207,5 +223,8 @@ def _expire(ctx: Context, args: argparse.Namespace) -> int:
     else:
         print(f"Wrote off {run.lots} expired voucher lot(s) for {run.customers} customer(s): "
               + ", ".join(str(m) for m in run.written_off) + ".")
+    if not args.json:
+        for batch in run.voided_batches:
+            print(_voided_text(batch))
     return 0
 

@@ -68,3 +68,13 @@ class VoucherStatus(StrEnum):
     EXPIRED = "expired"
     REVOKED = "revoked"
     USED_UP = "used_up"
+    PENDING = "pending"  # its batch's file is not finished yet: not redeemable
+    VOID = "void"  # its batch never finished its file: never redeemable
+
+
+class VoucherBatchState(StrEnum):
+    """A batch issued into a file: its codes redeem only once the file is whole at its final name."""
+
+    PENDING = "pending"
+    ACTIVE = "active"
+    VOID = "void"

@@ -9,11 +9,11 @@ from billing_desk.models.payment import Payment
 from billing_desk.models.plan import Plan, PlanPrice, Subscription
 from billing_desk.models.settings import AppSetting
 from billing_desk.models.staff import StaffUser
-from billing_desk.models.voucher import Voucher, VoucherAttempt, VoucherCampaign, VoucherRedemption
+from billing_desk.models.voucher import Voucher, VoucherAttempt, VoucherBatch, VoucherCampaign, VoucherRedemption
 
 __all__ = [
     "AppSetting", "AuditEntry", "AuditHead", "Base", "CurrencyRow", "Customer", "CustomerBalance",
     "LedgerEntry", "Payment", "Plan", "PlanPrice", "StaffUser", "Subscription",
-    "UsageService", "Voucher", "VoucherAttempt", "VoucherCampaign", "VoucherCreditLot",
+    "UsageService", "Voucher", "VoucherAttempt", "VoucherBatch", "VoucherCampaign", "VoucherCreditLot",
     "VoucherRedemption", "utcnow",
 ]

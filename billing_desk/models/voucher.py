@@ -19,6 +19,28 @@ class VoucherCampaign(Base):
     created_at: Mapped[UTCTimestamp]
 
 
+class VoucherBatch(Base):
+    """Codes issued into a file (`voucher issue --out`). They are committed pending and turn
+    active only after the file is whole at its final name, so a crash in between leaves codes
+    that can never be redeemed rather than live codes without a file (services/vouchers/batches.py).
+    """
+
+    __tablename__ = "voucher_batches"
+    __table_args__ = (
+        CheckConstraint("state IN ('pending', 'active', 'void')", name="state"),
+        CheckConstraint("codes >= 1", name="codes_positive"),
+        Index("ix_voucher_batches_state_created_at", "state", "created_at"),
+    )
+
+    id: Mapped[IntPK]
+    state: Mapped[str] = mapped_column(String(8))
+    codes: Mapped[int]
+    out_path: Mapped[str] = mapped_column(Text)
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("staff_users.id"))
+    created_at: Mapped[UTCTimestamp]
+    settled_at: Mapped[datetime | None]
+
+
 class Voucher(Base):
     __tablename__ = "vouchers"
     __table_args__ = (
@@ -47,6 +69,8 @@ class Voucher(Base):
     revoked_reason: Mapped[str | None] = mapped_column(Text)
     created_by: Mapped[int | None] = mapped_column(ForeignKey("staff_users.id"))
     created_at: Mapped[UTCTimestamp]
+    # Set for codes issued into a file: they redeem only while that batch is active.
+    batch_id: Mapped[int | None] = mapped_column(ForeignKey("voucher_batches.id"))
 
 
 class VoucherRedemption(Base):

@@ -46,7 +46,7 @@ def test_upgrade_from_empty_reaches_head_and_matches_the_models(empty_db_url: st
 
 def test_every_revision_upgrades_in_turn(empty_db_url: str) -> None:
     for revision in ("0001_foundation", "0002_ledger", "0003_payments", "0004_vouchers_plans", "0005_audit_anchor",
-                     "0006_key_scopes", "head"):
+                     "0006_key_scopes", "0007_voucher_batches", "head"):
         upgrade(empty_db_url, revision)
     database = open_database(empty_db_url)
     check_schema(database.engine)

@@ -4,7 +4,7 @@ write-only xlsx cells. Each domain writes its own exports with these.
 
 from __future__ import annotations
 
-from billing_desk.services.exports.atomic import atomic_file
+from billing_desk.services.exports.atomic import atomic_file, leftover_temps
 from billing_desk.services.exports.guard import csv_text
 from billing_desk.services.exports.xlsx_cells import SheetCells, currency_format, text_cell
 
@@ -13,5 +13,6 @@ __all__ = [
     "atomic_file",
     "csv_text",
     "currency_format",
+    "leftover_temps",
     "text_cell",
 ]

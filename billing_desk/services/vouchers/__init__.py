@@ -14,7 +14,7 @@ from billing_desk.services.vouchers.codes import (
     last4,
     resolve_code_key,
 )
-from billing_desk.services.vouchers.dtos import CustomerVoucherRow, IssueRequest, RedemptionResult
+from billing_desk.services.vouchers.dtos import CustomerVoucherRow, IssueRequest, RedemptionResult, VoidedBatch
 from billing_desk.services.vouchers.issue import credit_expiry
 from billing_desk.services.vouchers.service import VoucherFilter, VoucherService, parse_status, search_by_last4
 
@@ -26,6 +26,7 @@ __all__ = [
     "CustomerVoucherRow",
     "IssueRequest",
     "RedemptionResult",
+    "VoidedBatch",
     "VoucherFilter",
     "VoucherService",
     "code_hash",

@@ -59,12 +59,31 @@ class IssuedVouchers:
     valid_until: datetime | None
     max_redemptions: int
     credit_days: int | None
+    batch_id: int | None = None  # set when the codes were issued into a file (voucher_batches)
 
     def to_json(self) -> dict[str, Any]:
         return {"codes": list(self.codes), "voucher_ids": list(self.voucher_ids), "campaign_id": self.campaign_id,
                 "campaign": self.campaign, "amount": self.amount.to_json(), "face_value": self.face_value.to_json(),
                 "valid_from": _iso(self.valid_from), "valid_until": _iso(self.valid_until),
-                "max_redemptions": self.max_redemptions, "credit_days": self.credit_days}
+                "max_redemptions": self.max_redemptions, "credit_days": self.credit_days,
+                "batch_id": self.batch_id}
+
+
+@dataclass(frozen=True, slots=True)
+class VoidedBatch:
+    """A batch whose run died before its file was finished, now void: none of its codes can redeem."""
+
+    id: int
+    codes: int
+    out_path: str
+    created_at: datetime
+    temp_files_removed: int  # part-written files of its codes, deleted
+    file_left: bool  # a file is at out_path: it may hold this batch's (void) codes
+
+    def to_json(self) -> dict[str, Any]:
+        return {"id": self.id, "codes": self.codes, "out_path": self.out_path,
+                "created_at": self.created_at.isoformat(), "temp_files_removed": self.temp_files_removed,
+                "file_left": self.file_left}
 
 
 @dataclass(frozen=True, slots=True)
@@ -173,6 +192,11 @@ class ExpiryRun:
     customers: int
     lots: int
     written_off: tuple[Money, ...]
+    voided_batches: tuple[VoidedBatch, ...] = ()
 
     def to_json(self) -> dict[str, Any]:
-        return {"customers": self.customers, "lots": self.lots, "written_off": [m.to_json() for m in self.written_off]}
+        data: dict[str, Any] = {"customers": self.customers, "lots": self.lots,
+                                "written_off": [m.to_json() for m in self.written_off]}
+        if self.voided_batches:  # only then: scripts compare the usual answer whole
+            data["voided_batches"] = [b.to_json() for b in self.voided_batches]
+        return data

@@ -1,20 +1,22 @@
 """Writing voucher codes and voucher lists to .csv or .xlsx.
 
 Plain codes exist only in memory after issue and in the file they are exported to, so that
-file is written through ``atomic_file``: readable by its owner only (0600), and whole or not
-at all. Text typed by staff (campaign names, revoke reasons) passes the same formula guard
-as every other export, so a spreadsheet never runs it.
+file is written through ``atomic_file``: readable by its owner only (0600), whole or not at
+all, and never over an existing file. Text typed by staff (campaign names, revoke reasons)
+passes the same formula guard as every other export, so a spreadsheet never runs it.
 """
 
 from __future__ import annotations
 
 import csv
-from collections.abc import Iterable, Sequence
+import os
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 
 from openpyxl import Workbook
 
 from billing_desk.domain.errors import ValidationError
+from billing_desk.services.crashpoints import crash_point
 from billing_desk.services.exports import atomic_file, csv_text, text_cell
 from billing_desk.services.vouchers.dtos import IssuedVouchers, VoucherRow
 
@@ -66,14 +68,46 @@ CODE_HEADERS = ("code", "amount", "currency", "campaign", "valid_from", "valid_u
                 "credit_days", "voucher_id")
 
 
-def export_codes(issued: IssuedVouchers, path: str | Path) -> int:
+def _code_rows(issued: IssuedVouchers) -> Iterator[tuple[Cell, ...]]:
     amount = format(issued.amount.as_decimal(), "f")
     vf = issued.valid_from.isoformat() if issued.valid_from else None
     vu = issued.valid_until.isoformat() if issued.valid_until else None
-    return write_table(path, CODE_HEADERS, (
-        (code, amount, issued.amount.currency, issued.campaign, vf, vu, issued.max_redemptions, issued.credit_days, vid)
-        for code, vid in zip(issued.codes, issued.voucher_ids, strict=True)
-    ))
+    half = len(issued.codes) // 2
+    for i, (code, vid) in enumerate(zip(issued.codes, issued.voucher_ids, strict=True)):
+        if i == half:
+            crash_point("voucher.mid_write")  # leaves a part-written file
+        yield code, amount, issued.amount.currency, issued.campaign, vf, vu, issued.max_redemptions, \
+            issued.credit_days, vid
+
+
+def check_code_file(path: str | Path) -> Path:
+    """The file codes may go to, checked before any code is issued: a .csv or .xlsx in a folder
+    we can write, where no file exists yet (codes are never written over a file: it may hold live ones).
+    """
+    target = Path(path).expanduser().absolute()
+    _format(target)
+    if target.exists():
+        raise ValidationError(f"{target} already exists, and voucher codes are never written over a file "
+                              "(it may hold live codes): choose a new file name.", field="out")
+    if not os.access(target.parent, os.W_OK | os.X_OK):
+        raise ValidationError(f"Cannot create files in the folder {target.parent}.", field="out")
+    return target
+
+
+def export_codes(issued: IssuedVouchers, path: str | Path, *, temp_tag: str = "") -> int:
+    """Write the codes of a pending batch to a new file; ``temp_tag`` marks its temporary file."""
+    target = check_code_file(path)
+    writer = _write_csv if _format(target) == "csv" else _write_xlsx
+    try:
+        with atomic_file(target, tag=temp_tag, replace=False) as temp:
+            count = writer(temp, CODE_HEADERS, _code_rows(issued))
+            crash_point("voucher.after_write")
+    except FileExistsError:
+        raise ValidationError(f"{target} appeared while the codes were being written; choose a new file name.",
+                              field="out") from None
+    except OSError as exc:
+        raise ValidationError(f"Cannot write the codes to {target}: {exc.strerror or exc}.", field="out") from None
+    return count
 
 
 LIST_HEADERS = ("id", "last4", "campaign", "amount", "currency", "status", "redemptions", "max_redemptions",

@@ -2,22 +2,24 @@
 
 A batch is generated in memory, hashed, and written with one bulk Core insert in a single
 transaction, so it either exists whole or not at all; only the keyed hash and the last four
-characters reach the database. The plain codes are returned once, to be shown or exported.
+characters reach the database. The plain codes are returned once, to be shown; codes meant for
+a file are issued by ``batches.issue_to_file``, which keeps them unredeemable until the file is whole.
 """
 
 from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from billing_desk.domain.enums import VoucherBatchState
 from billing_desk.domain.errors import Conflict, NotFound, ValidationError
 from billing_desk.domain.money import MAX_MINOR, Money
 from billing_desk.domain.permissions import Actor, Permission
 from billing_desk.domain.text import clean_text
-from billing_desk.models import Voucher, VoucherCampaign, utcnow
+from billing_desk.models import Voucher, VoucherBatch, VoucherCampaign, utcnow
 from billing_desk.services import audit
 from billing_desk.services.customers import resolve_customer
 from billing_desk.services.uow import UnitOfWorkFactory
@@ -107,40 +109,58 @@ def _named_customer(session: Session, req: IssueRequest) -> int | None:
     return customer.id
 
 
-def issue(uow: UnitOfWorkFactory, key: CodeKey, actor: Actor, req: IssueRequest) -> IssuedVouchers:
-    actor.require(Permission.VOUCHER_ISSUE)
-    now = utcnow()
-    validate_request(req, now)
-    codes = generate_codes(req.count)
+def new_codes(key: CodeKey, count: int) -> tuple[list[str], list[dict[str, str]]]:
+    """``count`` fresh codes, and what the database keeps of each (the keyed hash, the last four)."""
+    codes = generate_codes(count)
     secret = key()
     rows = []
     for code in codes:
         plain = code.replace("-", "")
         rows.append({"code_hash": code_hash(secret, plain), "last4": last4(plain)})
-    with uow.write() as w:
-        customer_id = _named_customer(w.session, req)
-        name = _campaign_name(req, now)
-        campaign_id = _campaign(w.session, name, actor, now)
-        common = {"campaign_id": campaign_id, "amount": req.amount.minor, "currency": req.amount.currency,
-                  "valid_from": req.valid_from, "valid_until": req.valid_until,
-                  "max_redemptions": req.max_redemptions, "redemption_count": 0, "customer_id": customer_id,
-                  "credit_days": req.credit_days, "revoked_at": None, "revoked_reason": None,
-                  "created_by": actor.staff_id, "created_at": now}
-        ids = list(w.session.scalars(
-            insert(Voucher).returning(Voucher.id, sort_by_parameter_order=True),
-            [{**common, **r} for r in rows],
-        ))
-        face = _face_value(req)
-        entity, entity_id = ("voucher_campaign", campaign_id) if campaign_id else ("voucher", ids[0])
-        audit.record(w.session, actor, "voucher.issue", entity, entity_id, {
-            "count": req.count, "amount": req.amount.to_json(), "face_value": face.to_json(),
-            "first_id": ids[0], "last_id": ids[-1], "campaign": name, "customer_id": customer_id,
-            "valid_from": req.valid_from, "valid_until": req.valid_until,
-            "max_redemptions": req.max_redemptions, "credit_days": req.credit_days,
-        })
-        w.commit()
+    return codes, rows
+
+
+def insert_vouchers(session: Session, actor: Actor, req: IssueRequest, now: datetime, codes: list[str],
+                    rows: list[dict[str, str]], batch_id: int | None = None) -> IssuedVouchers:
+    """Insert the vouchers and their audit row in the caller's transaction (one bulk Core insert)."""
+    customer_id = _named_customer(session, req)
+    name = _campaign_name(req, now)
+    campaign_id = _campaign(session, name, actor, now)
+    common = {"campaign_id": campaign_id, "amount": req.amount.minor, "currency": req.amount.currency,
+              "valid_from": req.valid_from, "valid_until": req.valid_until,
+              "max_redemptions": req.max_redemptions, "redemption_count": 0, "customer_id": customer_id,
+              "credit_days": req.credit_days, "revoked_at": None, "revoked_reason": None,
+              "created_by": actor.staff_id, "created_at": now, "batch_id": batch_id}
+    ids = list(session.scalars(
+        insert(Voucher).returning(Voucher.id, sort_by_parameter_order=True),
+        [{**common, **r} for r in rows],
+    ))
+    face = _face_value(req)
+    entity, entity_id = ("voucher_campaign", campaign_id) if campaign_id else ("voucher", ids[0])
+    audit.record(session, actor, "voucher.issue", entity, entity_id, {
+        "count": req.count, "amount": req.amount.to_json(), "face_value": face.to_json(),
+        "first_id": ids[0], "last_id": ids[-1], "campaign": name, "customer_id": customer_id,
+        "valid_from": req.valid_from, "valid_until": req.valid_until,
+        "max_redemptions": req.max_redemptions, "credit_days": req.credit_days,
+        **({"batch_id": batch_id} if batch_id is not None else {}),
+    })
     return IssuedVouchers(tuple(codes), tuple(ids), campaign_id, name, req.amount, face, req.valid_from,
-                          req.valid_until, req.max_redemptions, req.credit_days)
+                          req.valid_until, req.max_redemptions, req.credit_days, batch_id)
+
+
+def issue(uow: UnitOfWorkFactory, key: CodeKey, actor: Actor, req: IssueRequest) -> IssuedVouchers:
+    """Issue live codes returned to the caller only (the desk shows them once, the CLI prints them).
+
+    Codes that go to a file are issued by ``batches.issue_to_file`` instead.
+    """
+    actor.require(Permission.VOUCHER_ISSUE)
+    now = utcnow()
+    validate_request(req, now)
+    codes, rows = new_codes(key, req.count)
+    with uow.write() as w:
+        issued = insert_vouchers(w.session, actor, req, now, codes, rows)
+        w.commit()
+    return issued
 
 
 def _check_reason(reason: str) -> str:
@@ -180,7 +200,10 @@ def revoke_campaign(uow: UnitOfWorkFactory, actor: Actor, campaign: str, reason:
         result = w.session.execute(
             update(Voucher)
             .where(Voucher.campaign_id == campaign_id, Voucher.revoked_at.is_(None),
-                   Voucher.redemption_count < Voucher.max_redemptions)
+                   Voucher.redemption_count < Voucher.max_redemptions,
+                   # void codes are dead already; counting them would overstate what was revoked
+                   or_(Voucher.batch_id.is_(None), Voucher.batch_id.not_in(
+                       select(VoucherBatch.id).where(VoucherBatch.state == VoucherBatchState.VOID.value))))
             .values(revoked_at=now, revoked_reason=why)
             .execution_options(synchronize_session=False)
         )

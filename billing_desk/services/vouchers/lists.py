@@ -16,12 +16,12 @@ from datetime import datetime
 from sqlalchemy import ColumnElement, and_, case, func, literal, select
 from sqlalchemy.orm import Session
 
-from billing_desk.domain.enums import VoucherStatus
+from billing_desk.domain.enums import VoucherBatchState, VoucherStatus
 from billing_desk.domain.errors import NotFound, ValidationError
 from billing_desk.domain.money import Money
 from billing_desk.domain.permissions import Actor, Permission
 from billing_desk.domain.text import clean_token
-from billing_desk.models import Voucher, VoucherCampaign, VoucherCreditLot, VoucherRedemption, utcnow
+from billing_desk.models import Voucher, VoucherBatch, VoucherCampaign, VoucherCreditLot, VoucherRedemption, utcnow
 from billing_desk.services.customers import resolve_customer
 from billing_desk.services.uow import UnitOfWorkFactory
 from billing_desk.services.vouchers.dtos import CampaignRow, CustomerVoucherRow, VoucherRow
@@ -31,7 +31,10 @@ MAX_PAGE = 5000
 
 
 def status_expr(now: datetime) -> ColumnElement[str]:
+    """A voucher's status in SQL, for queries that outer-join VoucherBatch on Voucher.batch_id."""
     return case(
+        (VoucherBatch.state == VoucherBatchState.VOID.value, literal(VoucherStatus.VOID.value)),
+        (VoucherBatch.state == VoucherBatchState.PENDING.value, literal(VoucherStatus.PENDING.value)),
         (Voucher.revoked_at.is_not(None), literal(VoucherStatus.REVOKED.value)),
         (Voucher.redemption_count >= Voucher.max_redemptions, literal(VoucherStatus.USED_UP.value)),
         (and_(Voucher.valid_until.is_not(None), Voucher.valid_until <= now), literal(VoucherStatus.EXPIRED.value)),
@@ -101,6 +104,7 @@ def list_vouchers(uow: UnitOfWorkFactory, actor: Actor, flt: VoucherFilter, *, b
                     Voucher.redemption_count, Voucher.max_redemptions, Voucher.valid_from, Voucher.valid_until,
                     Voucher.customer_id, Voucher.created_at, Voucher.revoked_reason)
              .outerjoin(VoucherCampaign, VoucherCampaign.id == Voucher.campaign_id)
+             .outerjoin(VoucherBatch, VoucherBatch.id == Voucher.batch_id)
              .order_by(Voucher.id.desc()).limit(limit))
     campaign = campaign_name(flt.campaign)
     code = clean_token(flt.currency, "currency").upper()
@@ -142,6 +146,7 @@ def campaigns(uow: UnitOfWorkFactory, actor: Actor) -> list[CampaignRow]:
     status = status_expr(utcnow())
     query = (select(Voucher.campaign_id, status, Voucher.currency, func.count(), func.sum(Voucher.redemption_count),
                     func.sum(Voucher.amount * Voucher.redemption_count))
+             .outerjoin(VoucherBatch, VoucherBatch.id == Voucher.batch_id)
              .where(Voucher.campaign_id.is_not(None)).group_by(Voucher.campaign_id, status, Voucher.currency))
     with uow.read() as r:
         by_status: dict[int, dict[str, int]] = defaultdict(dict)

@@ -28,6 +28,7 @@ from billing_desk.services import audit
 from billing_desk.services.customers import resolve_customer
 from billing_desk.services.ledger import Posting, lock_balance, post
 from billing_desk.services.uow import UnitOfWork, UnitOfWorkFactory
+from billing_desk.services.vouchers.batches import batch_refusal
 from billing_desk.services.vouchers.codes import CodeKey, code_hash, normalise_code
 from billing_desk.services.vouchers.dtos import RedemptionResult
 from billing_desk.services.vouchers.issue import credit_expiry
@@ -91,6 +92,9 @@ def _check_voucher(session: Session, voucher: Voucher, customer: Customer, now: 
     def refuse(message: str) -> _Refused:
         return _Refused(Conflict(message, field="code"))
 
+    unfinished = batch_refusal(session, voucher.batch_id)
+    if unfinished:
+        raise refuse(unfinished)
     if customer.currency is None:
         raise refuse(f"{customer.account} has no billing currency yet; choose it before redeeming a voucher.")
     if voucher.currency != customer.currency:

@@ -1,18 +1,20 @@
 """The voucher service: the one object the CLI and the GUI hold for everything voucher.
 
 It only gathers the use cases that live in their own modules (codes, issue and revoke,
-redeem, lists and expiry) behind one typed surface, with the code key resolved on first use.
+file batches, redeem, lists and expiry) behind one typed surface, with the code key resolved on first use.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 
 from billing_desk.domain.permissions import Actor, Permission
 from billing_desk.services import audit
 from billing_desk.services.uow import UnitOfWorkFactory
+from billing_desk.services.vouchers import batches as voucher_batches
 from billing_desk.services.vouchers import expiry as voucher_expiry
 from billing_desk.services.vouchers import export as voucher_export
 from billing_desk.services.vouchers import issue as voucher_issue
@@ -28,6 +30,7 @@ from billing_desk.services.vouchers.dtos import (
     IssueRequest,
     RedemptionResult,
     RevokeResult,
+    VoidedBatch,
     VoucherRow,
 )
 from billing_desk.services.vouchers.lists import VoucherFilter, parse_status, search_by_last4
@@ -47,7 +50,16 @@ class VoucherService:
         return voucher_issue.preview(request)
 
     def issue(self, actor: Actor, request: IssueRequest) -> IssuedVouchers:
+        """Live codes for the caller to show once; nothing keeps them but the caller's memory."""
         return voucher_issue.issue(self._uow, self._key, actor, request)
+
+    def issue_to_file(self, actor: Actor, request: IssueRequest, path: str | Path) -> IssuedVouchers:
+        """Codes written to a new .csv or .xlsx file (owner-only); they redeem only once it is whole."""
+        return voucher_batches.issue_to_file(self._uow, self._key, actor, request, path)
+
+    def void_abandoned(self, actor: Actor, now: datetime | None = None) -> list[VoidedBatch]:
+        """Void the file batches whose run stopped before the file was finished (safe to repeat)."""
+        return voucher_batches.void_abandoned(self._uow, actor, now)
 
     def revoke(self, actor: Actor, voucher_id: int, reason: str) -> RevokeResult:
         return voucher_issue.revoke_voucher(self._uow, actor, voucher_id, reason)
@@ -72,11 +84,9 @@ class VoucherService:
         return voucher_lists.campaigns(self._uow, actor)
 
     def expire(self, actor: Actor, now: datetime | None = None) -> ExpiryRun:
-        return voucher_expiry.expire_all(self._uow, actor, now)
-
-    def export_codes(self, issued: IssuedVouchers, path: str | Path) -> int:
-        """Write the plain codes just issued to a .csv or .xlsx file readable by its owner only."""
-        return voucher_export.export_codes(issued, path)
+        """The daily run: write off expired voucher credit, and void abandoned file batches."""
+        run = voucher_expiry.expire_all(self._uow, actor, now)
+        return replace(run, voided_batches=tuple(voucher_batches.void_abandoned(self._uow, actor, now)))
 
     def export_list(self, actor: Actor, flt: VoucherFilter | None, path: str | Path) -> int:
         actor.require(Permission.VOUCHER_LIST)
