@@ -119,14 +119,18 @@ def demo_database_url() -> str:
 
 
 def prepare_demo_database(url: str) -> App:
-    """Create, migrate and seed the demo database on first start; reuse it afterwards."""
+    """Create (as a demo database), migrate and seed the demo database on first start; reuse
+    it afterwards."""
     from billing_desk.database import upgrade
-    from billing_desk.services.demo import DemoService, SeedOptions
+    from billing_desk.services.demo import DemoService, SeedOptions, create_demo_database
 
     path = Path(url.removeprefix("sqlite:///"))
     first = not path.exists()
     path.parent.mkdir(parents=True, exist_ok=True)
-    upgrade(url)  # also brings an older demo database up to date
+    if first:
+        create_demo_database(url, by="billing-desk gui --demo")
+    else:
+        upgrade(url)  # also brings an older demo database up to date
     app = build_app(Settings(database_url=url, config_path=None, gateways=_demo_gateways()))
     if first:
         DemoService(app.uow).seed(SeedOptions(customers=300, seed=1))
