@@ -88,7 +88,7 @@ def ensure_database(url: str | None) -> str:
         env = {**os.environ, "BILLING_DESK_DATABASE_URL": f"sqlite:///{DEFAULT_DB}"}
         exe = [sys.executable, "-m", "billing_desk"]
         print("creating the benchmark database (1,000,000 customers and the whale); this takes minutes…")
-        subprocess.run([*exe, "db", "upgrade"], env=env, check=True)
+        subprocess.run([*exe, "db", "upgrade", "--demo"], env=env, check=True)
         subprocess.run([*exe, "demo", "seed", "--customers", "1000000", "--whale"], env=env, check=True)
     return f"sqlite:///{DEFAULT_DB}"
 

@@ -32,6 +32,7 @@ from billing_desk.database import upgrade
 from billing_desk.domain.enums import EntryStatus, LedgerKind, Role
 from billing_desk.domain.permissions import Actor
 from billing_desk.models import LedgerEntry
+from billing_desk.services.demo import create_demo_database
 from billing_desk.services.demo import seed as demo
 from billing_desk.services.ledger.dtos import HistoryFilter
 from billing_desk.services.ledger.history import explain
@@ -78,7 +79,7 @@ def whale_database(backend: str, fresh: bool) -> str:
         if _pg_exists("bench_ledger_whale") and not fresh:
             return url
         _pg_create("bench_ledger_whale")
-    upgrade(url)
+    create_demo_database(url)  # demo data goes only into a database created for the demo
     app = build_app(Settings(database_url=url, config_path=None))
     started = time.perf_counter()
     report = demo.DemoService(app.uow).seed(demo.SeedOptions(customers=200, whale=True))

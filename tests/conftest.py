@@ -105,6 +105,37 @@ def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
+def _create_demo_database(url: str) -> None:
+    from billing_desk.services.demo import create_demo_database
+
+    create_demo_database(url)
+    _seed_staff(url)
+
+
+@pytest.fixture(scope="session")
+def sqlite_demo_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """As sqlite_template, but created as a demo database (`db upgrade --demo`)."""
+    path = tmp_path_factory.mktemp("demo_template") / "template.sqlite3"
+    _create_demo_database(f"sqlite:///{path}")
+    return path
+
+
+@pytest.fixture(scope="session")
+def pg_demo_template(pg_template: str | None) -> Iterator[str | None]:
+    if pg_template is None:
+        yield None
+        return
+    name = f"{RUN_ID}_demo_tmpl"
+    engine = _pg_admin_engine()
+    with engine.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    _create_demo_database(_pg_url(name))
+    yield name
+    with engine.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    engine.dispose()
+
+
 def _fresh_pg(template: str | None, *, copy_template: bool = True) -> Iterator[str]:
     """A new PostgreSQL database for one test (a copy of the template, or empty), dropped after."""
     if template is None:
@@ -129,11 +160,13 @@ def _fresh_sqlite(template: Path, directory: Path) -> str:
 
 @pytest.fixture(params=["sqlite", "postgresql"])
 def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    """A fresh, migrated database with staff admin/manager/support/finance, on each backend."""
+    """A fresh, migrated database with staff admin/manager/support/finance, on each backend;
+    created as a demo database for a test marked ``demo_database``."""
+    demo = "demo_" if request.node.get_closest_marker("demo_database") else ""
     if request.param == "sqlite":
-        yield _fresh_sqlite(request.getfixturevalue("sqlite_template"), tmp_path)
+        yield _fresh_sqlite(request.getfixturevalue(f"sqlite_{demo}template"), tmp_path)
     else:
-        yield from _fresh_pg(request.getfixturevalue("pg_template"))
+        yield from _fresh_pg(request.getfixturevalue(f"pg_{demo}template"))
 
 
 @pytest.fixture

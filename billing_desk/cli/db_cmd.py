@@ -1,4 +1,8 @@
-"""`billing-desk db upgrade|current`: operator commands, no login."""
+"""`billing-desk db upgrade [--demo]|current`: operator commands, no login.
+
+`db upgrade --demo` creates the schema on an empty database and marks it as a demo database
+(the only kind `demo seed` fills); on a database already so marked it migrates, like `db upgrade`.
+"""
 
 from __future__ import annotations
 
@@ -9,12 +13,15 @@ from sqlalchemy.exc import OperationalError
 from billing_desk.cli.common import Context, add_json, print_json
 from billing_desk.database import current_revision, head_revision, open_database, safe_url, upgrade
 from billing_desk.domain.errors import DatabaseUnavailable
+from billing_desk.services.demo import create_demo_database
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     db = sub.add_parser("db", help="database schema: upgrade, current")
     db_sub = db.add_subparsers(dest="db_command", metavar="ACTION", required=True)
     up = db_sub.add_parser("upgrade", help="create or migrate the schema to this version")
+    up.add_argument("--demo", action="store_true",
+                    help="on an empty database: create it as a demo database, the only kind `demo seed` fills")
     up.set_defaults(handler=_upgrade, check_schema=False)
     cur = db_sub.add_parser("current", help="print the schema revision")
     add_json(cur)
@@ -24,14 +31,22 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
 def _upgrade(ctx: Context, args: argparse.Namespace) -> int:
     url = ctx.settings.database_url
     before = _revision(url)
+    created = False
     try:
-        upgrade(url)
+        if args.demo:
+            created = create_demo_database(url).created
+        else:
+            upgrade(url)
     except OperationalError as exc:
         raise DatabaseUnavailable(
             f"Cannot reach the database at {safe_url(url)}: {str(exc.orig).strip().splitlines()[0]}"
         ) from None
     after = head_revision()
-    print(f"Database {safe_url(url)}: {'already at' if before == after else 'upgraded to'} {after}.")
+    if created:
+        print(f"Database {safe_url(url)}: created as a demo database at {after}.")
+        return 0
+    state = "already at" if before == after else "upgraded to"
+    print(f"Database {safe_url(url)}: {'demo database, ' if args.demo else ''}{state} {after}.")
     return 0
 
 

@@ -1,11 +1,15 @@
-"""`billing-desk demo seed`: an operator command that fills a database with demo data."""
+"""`billing-desk demo seed`: an operator command that fills a demo database with demo data.
+
+Only a database created with `billing-desk db upgrade --demo` takes it; once staff exist
+there, only an admin (--user) may add more.
+"""
 
 from __future__ import annotations
 
 import argparse
 import time
 
-from billing_desk.cli.common import Context, add_json, print_json
+from billing_desk.cli.common import Context, add_json, add_user, print_json
 from billing_desk.services.demo import DEMO_PASSWORD, DemoService, SeedOptions
 
 
@@ -19,18 +23,23 @@ def _count(text: str) -> int:
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     demo = sub.add_parser("demo", help="demo data")
     ds = demo.add_subparsers(dest="demo_command", metavar="ACTION", required=True)
-    seed = ds.add_parser("seed", help="add deterministic demo staff, customers and history")
+    seed = ds.add_parser("seed", help="add deterministic demo staff, customers and history to a demo database "
+                                      "(made by `db upgrade --demo`)")
     seed.add_argument("--customers", type=_count, default=200)
     seed.add_argument("--seed", type=int, default=1)
     seed.add_argument("--whale", action="store_true", help="also one customer with 1,000,000 history rows")
+    add_user(seed)
     add_json(seed)
     seed.set_defaults(handler=_seed)
 
 
 def _seed(ctx: Context, args: argparse.Namespace) -> int:
+    demo = DemoService(ctx.app.uow)
+    demo.check_database()  # a working database is refused before anyone is asked for a password
+    actor = ctx.actor(args) if (args.user or ctx.app.staff.has_staff()) else None
     started = time.perf_counter()
-    options = SeedOptions(customers=args.customers, seed=args.seed, whale=args.whale, voucher_key=ctx.app.voucher_key)
-    report = DemoService(ctx.app.uow).seed(options)
+    report = demo.seed(SeedOptions(customers=args.customers, seed=args.seed, whale=args.whale,
+                                   voucher_key=ctx.app.voucher_key), actor)
     seconds = round(time.perf_counter() - started, 2)
     if args.json:
         print_json(

@@ -32,6 +32,7 @@ class Permission(StrEnum):
     PLAN_CHANGE = "change a customer's plan"
     PLAN_MANAGE = "manage the plans catalog"
     STAFF_MANAGE = "manage staff"
+    DEMO_SEED = "seed demo data"
     AUDIT_READ = "read the audit log"
 
 

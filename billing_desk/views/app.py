@@ -124,9 +124,10 @@ def demo_database_url() -> str:
 
 
 def prepare_demo_database(url: str) -> App:
-    """Create, migrate and seed the demo database on first start; reuse it afterwards."""
+    """Create (as a demo database), migrate and seed the demo database on first start; reuse
+    it afterwards."""
     from billing_desk.database import upgrade
-    from billing_desk.services.demo import DemoService, SeedOptions
+    from billing_desk.services.demo import DemoService, SeedOptions, create_demo_database
 
     # The desk's configuration, checked before the demo database is touched, with the demo
     # database and the sandbox gateways in place of its own; the voucher code key stays, so
@@ -135,7 +136,10 @@ def prepare_demo_database(url: str) -> App:
     path = Path(url.removeprefix("sqlite:///"))
     first = not path.exists()
     path.parent.mkdir(parents=True, exist_ok=True)
-    upgrade(url)  # also brings an older demo database up to date
+    if first:
+        create_demo_database(url, by="billing-desk gui --demo")
+    else:
+        upgrade(url)  # also brings an older demo database up to date
     app = build_app(replace(settings, database_url=url, gateways=_demo_gateways()))
     if first:
         DemoService(app.uow).seed(SeedOptions(customers=300, seed=1, voucher_key=app.voucher_key))

@@ -163,8 +163,9 @@ def test_update_keeps_country_consistent_with_a_locked_currency(app: App, staff)
     )
 
 
+@pytest.mark.demo_database
 def test_demo_seed_is_deterministic(cli, app: App, staff) -> None:
-    r = cli("demo", "seed", "--customers", "50", "--seed", "7", "--json")
+    r = cli("demo", "seed", "--customers", "50", "--seed", "7", "--json", "--user", "admin")
     assert r.code == 0, r.err
     first = json.loads(cli("customer", "find", "example", "--limit", "500", "--json", "--user", "support").out)
     countries = {h["country"] for h in first}

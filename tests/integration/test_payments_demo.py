@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import pytest
 from sqlalchemy import func, select
 
 from billing_desk.models import LedgerEntry, Payment
 from billing_desk.services.demo.seed import DemoService, SeedOptions
 
 
+@pytest.mark.demo_database
 def test_seeded_topups_have_their_payments(app, staff):
-    report = DemoService(app.uow).seed(SeedOptions(customers=60, seed=3))
+    report = DemoService(app.uow).seed(SeedOptions(customers=60, seed=3), actor=staff.admin)
     assert any(d.startswith("payments:") for d in report.details)
     with app.uow.read() as uow:
         s = uow.session

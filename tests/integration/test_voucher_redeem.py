@@ -210,8 +210,9 @@ def test_cli_redeem_and_customer_list(cli, app: App, staff) -> None:
     assert "..." + code[-4:] in r.out
 
 
+@pytest.mark.demo_database
 def test_demo_seed_adds_plans_campaigns_and_redeemable_sample_codes(cli, app: App, staff) -> None:
-    r = cli("demo", "seed", "--customers", "80", "--seed", "3", "--json")
+    r = cli("demo", "seed", "--customers", "80", "--seed", "3", "--json", "--user", "admin")
     assert r.code == 0, r.err
     detail = next(d for d in json.loads(r.out)["details"] if d.startswith("plans:"))
     codes = detail.split("unused demo codes to try: ")[1].split(", ")

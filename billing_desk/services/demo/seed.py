@@ -1,5 +1,9 @@
 """Deterministic demo data: staff, customers in Vietnam, Japan and elsewhere, and whatever
-each capability adds through ``SEED_STEPS``. The same seed gives the same data."""
+each capability adds through ``SEED_STEPS``. The same seed gives the same data.
+
+Only into a database created for the demo (``database.require_demo_database``), and, once
+staff exist there, only for an admin: the demo staff's password is published.
+"""
 
 from __future__ import annotations
 
@@ -12,10 +16,12 @@ from sqlalchemy import func, insert, select, text
 from sqlalchemy.orm import Session
 
 from billing_desk.domain.countries import allowed_currencies
-from billing_desk.domain.permissions import SYSTEM_ACTOR
+from billing_desk.domain.errors import PermissionDenied
+from billing_desk.domain.permissions import SYSTEM_ACTOR, Actor, Permission
 from billing_desk.models import Customer, CustomerBalance, StaffUser, utcnow
 from billing_desk.services import audit
 from billing_desk.services.customers import Profile, account_number
+from billing_desk.services.demo.database import require_demo_database
 from billing_desk.services.staff import hash_password
 from billing_desk.services.uow import UnitOfWorkFactory
 
@@ -170,19 +176,35 @@ def _seed_customers(session: Session, rng: random.Random, count: int, batch: int
     return ids
 
 
+def _require_admin(session: Session, actor: Actor | None) -> None:
+    """Where staff exist, only an admin may seed: it adds accounts with a published password."""
+    if actor is not None:
+        actor.require(Permission.DEMO_SEED)
+    elif session.scalar(select(func.count()).select_from(StaffUser)):
+        raise PermissionDenied("Staff already exist: log in as an admin (--user NAME) to add demo data.")
+
+
 class DemoService:
     def __init__(self, uow: UnitOfWorkFactory) -> None:
         self._uow = uow
 
-    def seed(self, options: SeedOptions) -> SeedReport:
+    def check_database(self) -> None:
+        """Refuse early (before asking anyone to log in) a database not created for the demo."""
+        with self._uow.read() as uow:
+            require_demo_database(uow.session)
+
+    def seed(self, options: SeedOptions, actor: Actor | None = None) -> SeedReport:
+        """Add the demo data; ``actor`` must be an admin once staff exist (None before)."""
         rng = random.Random(options.seed)
         with self._uow.write() as uow:
+            require_demo_database(uow.session)
+            _require_admin(uow.session, actor)
             staff = _seed_staff(uow.session)
             ids = _seed_customers(uow.session, rng, options.customers)
             details = [d for step in SEED_STEPS if (d := step(uow.session, rng, options, ids))]
             audit.record(
                 uow.session,
-                SYSTEM_ACTOR,
+                actor or SYSTEM_ACTOR,
                 "demo.seed",
                 "database",
                 "-",

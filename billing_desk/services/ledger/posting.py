@@ -232,7 +232,7 @@ class _Bulk:
 
     def _load(self, customer_ids: set[int]) -> None:
         """Lock and copy the balances and lots of customers met for the first time."""
-        ordered = sorted(customer_ids)  # one lock order for every writer: no deadlocks between batches
+        ordered = sorted(customer_ids)  # batches meeting the same customers in a chunk lock them in one order
         for ids in slices(ordered, _IN_LIST):
             # Whether the customer has any keyed row: one index probe each, and most customers of a
             # seed have none, so their keys need no lookup at all (see _priors).
