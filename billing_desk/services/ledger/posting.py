@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import BigInteger, String, Table, bindparam, column, exists, func, select, update, values
+from sqlalchemy import BigInteger, String, Table, bindparam, column, exists, select, update, values
 from sqlalchemy.orm import Session
 
 from billing_desk.domain.enums import CreditSource, EntryStatus
@@ -361,10 +361,5 @@ def _chunks(postings: Iterable[Posting], size: int) -> Iterator[list[Posting]]:
         yield chunk
 
 
-def voucher_lots_total(session: Session, customer_id: int) -> int:
-    return int(session.scalar(select(func.coalesce(func.sum(VoucherCreditLot.remaining), 0))
-                              .where(VoucherCreditLot.customer_id == customer_id)) or 0)
-
-
 __all__ = ["INSUFFICIENT_CREDIT", "KIND_LABELS", "BulkReport", "Posting", "PostingResult", "expire_voucher_credit",
-           "lock_balance", "post", "post_many", "voucher_lots_total"]
+           "lock_balance", "post", "post_many"]
