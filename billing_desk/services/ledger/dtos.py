@@ -239,19 +239,41 @@ class Mismatch:
 
 
 @dataclass(frozen=True, slots=True)
+class Unjustified:
+    """Credit without its cause (a ledger row, ``entry_id``), or a cause without its credit
+    (a settled payment never credited: ``entry_id`` is None)."""
+
+    entry_id: int | None
+    customer_id: int
+    account: str
+    amount: Money
+    problem: str
+
+    def describe(self) -> str:
+        where = f"ledger row {self.entry_id}" if self.entry_id is not None else "payment"
+        return f"{self.account}: {where} of {self.amount}: {self.problem}"
+
+    def to_json(self) -> dict[str, Any]:
+        return {"entry_id": self.entry_id, "customer_id": self.customer_id, "account": self.account,
+                "amount": self.amount.to_json(), "problem": self.problem}
+
+
+@dataclass(frozen=True, slots=True)
 class VerifyReport:
     customers: int
     rows: int
     mismatches: tuple[Mismatch, ...]
     seconds: float
+    unjustified: tuple[Unjustified, ...] = ()
 
     @property
     def ok(self) -> bool:
-        return not self.mismatches
+        return not self.mismatches and not self.unjustified
 
     def to_json(self) -> dict[str, Any]:
         return {"ok": self.ok, "customers": self.customers, "rows": self.rows,
-                "mismatches": [m.to_json() for m in self.mismatches], "seconds": round(self.seconds, 3)}
+                "mismatches": [m.to_json() for m in self.mismatches],
+                "unjustified": [u.to_json() for u in self.unjustified], "seconds": round(self.seconds, 3)}
 
 
 @dataclass(frozen=True, slots=True)
