@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session
 from billing_desk.domain.money import PAYPAL_CURRENCIES, Money
 from billing_desk.domain.topup_limits import method_for
 from billing_desk.models import Payment, StaffUser, Voucher, VoucherRedemption
-from billing_desk.services.vouchers.codes import ALPHABET
+from billing_desk.services.vouchers import ALPHABET
 
 _FAILURES = {"vnpay": "VNPay transaction status 02", "stripe": "Stripe checkout expired or was cancelled",
              "paypal": "PayPal order voided"}
