@@ -103,11 +103,12 @@ def test_text_cleaning(examples: int) -> None:
 def test_voucher_codes(examples: int) -> None:
     near = st.text(st.sampled_from(ALPHABET + "-_ .0OIL1lo\u00a0\u2013ａＢ"), min_size=15, max_size=30)
 
-    @settings(max_examples=examples, deadline=None)
     valid = st.builds(lambda raw, sep, lower: sep.join(raw[i:i + 4] for i in range(0, 20, 4)).lower() if lower
                       else sep.join(raw[i:i + 4] for i in range(0, 20, 4)),
                       st.text(st.sampled_from(ALPHABET), min_size=20, max_size=20),
                       st.sampled_from(["-", " ", "", "\u2013", "--"]), st.booleans())
+
+    @settings(max_examples=examples, deadline=None)
 
     @given(text=st.one_of(st.text(), near, valid, st.sampled_from(SQL_PAYLOADS)))
     def check(text: str) -> None:
@@ -120,9 +121,11 @@ def test_voucher_codes(examples: int) -> None:
 
 _email = st.one_of(st.emails().map(str), st.text(max_size=30), st.sampled_from(SQL_PAYLOADS),
                    st.builds(lambda a, b: f"{a}@{b}.com", st.text(min_size=1, max_size=300), st.text(max_size=10)))
-_tax = st.one_of(st.none(), st.none(), st.text(max_size=70), st.from_regex(r"[A-Za-z0-9][A-Za-z0-9 ./-]{0,70}", fullmatch=True),
+_tax = st.one_of(st.none(), st.none(), st.text(max_size=70),
+                 st.from_regex(r"[A-Za-z0-9][A-Za-z0-9 ./-]{0,70}", fullmatch=True),
                  st.sampled_from(SQL_PAYLOADS))
-_country = st.one_of(st.sampled_from(["VN", "JP", "us", " de ", "VN", "US", "ß", "SS", "XX", "ＶＮ", "V\x00", "", "VNM"]),
+_country = st.one_of(st.sampled_from(["VN", "JP", "us", " de ", "VN", "US", "ß", "SS", "XX", "ＶＮ", "V\x00", "",
+                                      "VNM"]),
                      st.text(max_size=3))
 
 
@@ -130,8 +133,9 @@ _country = st.one_of(st.sampled_from(["VN", "JP", "us", " de ", "VN", "US", "ß"
 def test_billing_profiles(examples: int) -> None:
     @settings(max_examples=examples, deadline=None, suppress_health_check=list(HealthCheck))
     @given(kind=st.sampled_from(["personal", "company", "COMPANY ", "other", ""]) | st.text(max_size=8),
-           name=st.text(max_size=220) | st.sampled_from(["Nguyễn Văn An", "株式会社テスト", "O'Brien; DROP", "A" * 200]),
-           email=_email | st.sampled_from(["a@b.co", "x+y@example.com", "o'brien@example.ie"]), country=_country, tax=_tax, address=st.none() | st.text())
+           name=st.text(max_size=220) | st.sampled_from(["Nguyễn Văn An", "株式会社", "O'Brien; DROP", "A" * 200]),
+           email=_email | st.sampled_from(["a@b.co", "x+y@example.com", "o'brien@example.ie"]), country=_country,
+           tax=_tax, address=st.none() | st.text())
     def check(kind: str, name: str, email: str, country: str, tax: str | None, address: str | None) -> None:
         profile = attempt(TALLY, "profile", lambda: validate_profile(
             billing_type=kind, name=name, email=email, address=address, country=country, tax_code=tax))
@@ -163,7 +167,7 @@ def test_dates_and_ranges(examples: int) -> None:
         day = attempt(TALLY, "day", lambda: parse_day(text))
         assert day is None or isinstance(day, date)
         instant = attempt(TALLY, "instant", lambda: parse_instant(text))
-        assert instant is None or instant.tzinfo is not None and instant.utcoffset() == timedelta(0)
+        assert instant is None or (instant.tzinfo is not None and instant.utcoffset() == timedelta(0))
         span = attempt(TALLY, "date range", lambda: day_range_utc(first, last))
         if span is not None and span[0] is not None and span[1] is not None:
             assert span[0] < span[1]

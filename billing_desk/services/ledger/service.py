@@ -198,8 +198,6 @@ def _read_text(path: Path) -> str:
         raise ValidationError(f"No file at {path}.", field="file") from None
     except UnicodeDecodeError:
         raise ValidationError(f"{path} is not UTF-8 text; save the CSV as UTF-8.", field="file") from None
-    except OSError as exc:  # a folder, no permission, a name too long
-        raise ValidationError(f"Cannot read {path}: {exc.strerror or exc}.", field="file") from None
     except OSError as exc:
         raise ValidationError(f"Cannot read {path}: {exc.strerror}.", field="file") from None
     except ValueError:  # a path with a NUL in it names no file
