@@ -13,6 +13,7 @@ from typing import Any
 
 from billing_desk.domain.enums import EntryStatus, LedgerKind
 from billing_desk.domain.errors import ValidationError
+from billing_desk.domain.ids import MAX_ROW_ID
 from billing_desk.domain.money import Money
 from billing_desk.services.customers import Balance
 
@@ -76,8 +77,11 @@ class HistoryCursor:
             when = datetime.fromisoformat(at)
             if when.tzinfo is None:
                 raise ValueError("naive")
-            return cls(when.astimezone(UTC), int(ident))
-        except (ValueError, AttributeError):
+            number = int(ident)
+            if not 0 < number <= MAX_ROW_ID:
+                raise ValueError("no row has this id")
+            return cls(when.astimezone(UTC), number)
+        except (ValueError, AttributeError, OverflowError):
             raise ValidationError(
                 f"'{token}' is not a page cursor; pass the next_cursor printed by the previous page.",
                 field="after",

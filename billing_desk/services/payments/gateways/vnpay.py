@@ -143,7 +143,8 @@ class VNPayGateway:
     def _interpret(self, body: dict[str, Any], expected: Money) -> StatusAnswer:
         given = str(body.get("vnp_SecureHash", "")).lower()
         wanted = pipe_hash(self._secret(), body, QUERYDR_RESPONSE_ORDER)
-        if not hmac.compare_digest(given, wanted):
+        # Bytes: compare_digest refuses a str with non-ASCII characters (TypeError).
+        if not hmac.compare_digest(given.encode("utf-8", "surrogatepass"), wanted.encode("ascii")):
             raise OutcomeUnknown("VNPay's answer has a wrong checksum; it was ignored and will be asked again.")
         code = str(body.get("vnp_ResponseCode", ""))
         if code == "91":
