@@ -43,7 +43,7 @@ class App:
 
 def build_app(settings: Settings | None = None, *, check: bool = True) -> App:
     settings = settings or load_settings()
-    database = open_database(settings.database_url)
+    database = open_database(settings.database_url, settings.busy_wait)
     if check:
         try:
             check_schema(database.engine)

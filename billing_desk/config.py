@@ -107,6 +107,10 @@ class VoucherKeySettings:
         return _voucher_key(_Checker(None), {}, dict(os.environ if env is None else env))
 
 
+DEFAULT_BUSY_WAIT = 10.0
+MAX_BUSY_WAIT = 300.0
+
+
 @dataclass(frozen=True)
 class Settings:
     """The configuration, checked. ``gateways`` holds one table per ``[gateways.<name>]`` with
@@ -114,6 +118,8 @@ class Settings:
 
     database_url: str
     config_path: Path | None
+    # Seconds a write waits for a lock another task holds before the desk says the database is busy.
+    busy_wait: float = DEFAULT_BUSY_WAIT
     gateways: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
     topup: TopUpSettings = field(default_factory=TopUpSettings)
     vouchers: VoucherKeySettings = field(default_factory=VoucherKeySettings.from_environment)
@@ -198,6 +204,15 @@ def _database_url(check: _Checker, raw: dict[str, Any], env: Mapping[str, str]) 
     if url is not None and not isinstance(url, str):
         check.wrong("[database] url", 'a database URL in quotes, like "postgresql+psycopg2://user@host/db"', url)
     return env.get(DATABASE_URL_ENV) or url or default_sqlite_url()
+
+
+def _busy_wait(check: _Checker, raw: dict[str, Any]) -> float:
+    section = check.table(raw, "database", "[database]")
+    if "busy_wait" not in section:
+        return DEFAULT_BUSY_WAIT
+    return check.number("[database] busy_wait", section["busy_wait"],
+                        f"a number of seconds above 0 and up to {MAX_BUSY_WAIT:g}, like 10",
+                        minimum=0, maximum=MAX_BUSY_WAIT, above=True)
 
 
 # -- [gateways.<name>] ------------------------------------------------------------------------
@@ -360,6 +375,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     return Settings(
         database_url=_database_url(check, raw, env),
         config_path=path if path.exists() else None,
+        busy_wait=_busy_wait(check, raw),
         gateways=_gateways(check, raw, env),
         topup=_topup(check, raw),
         vouchers=_voucher_key(check, raw, env),

@@ -1,6 +1,9 @@
 """Engines and sessions for SQLite and PostgreSQL, and the schema-version gate.
 
 SQLite gets WAL, foreign keys, a busy timeout and ``synchronous=FULL`` on every connection.
+A write waits at most ``busy_wait`` seconds for a lock another task holds (SQLite's busy timeout,
+PostgreSQL's ``lock_timeout``); after that the unit of work says the database is busy, in words,
+instead of leaving the person at "Applying…" for as long as the other task runs.
 We take over pysqlite's transaction handling so that a write unit of work can open with
 ``BEGIN IMMEDIATE``: the write lock is taken up front, so two writers never both read a
 balance and then both update it (the lost update DESIGN.md measures).
@@ -23,7 +26,9 @@ from sqlalchemy.orm import Session, sessionmaker
 from billing_desk.domain.errors import ConfigError, DatabaseUnavailable, SchemaBehind, SchemaMismatch
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
-SQLITE_BUSY_TIMEOUT_MS = 30_000
+# Long enough to outlast the short write transactions of other desks, short enough that a person
+# is told within seconds that a long import holds the lock (issue 11). ``[database] busy_wait``.
+BUSY_WAIT_SECONDS = 10.0
 
 
 def safe_url(url: str) -> str:
@@ -33,11 +38,11 @@ def safe_url(url: str) -> str:
         return "<invalid database URL>"
 
 
-def _sqlite_engine(url: str) -> Engine:
+def _sqlite_engine(url: str, busy_wait: float) -> Engine:
     parsed = make_url(url)
     if parsed.database and parsed.database != ":memory:":
         Path(parsed.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
-    engine = create_engine(url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000, "check_same_thread": False})
+    engine = create_engine(url, connect_args={"timeout": busy_wait, "check_same_thread": False})
 
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_conn: Any, _record: Any) -> None:
@@ -45,7 +50,7 @@ def _sqlite_engine(url: str) -> Engine:
         cur = dbapi_conn.cursor()
         cur.execute("PRAGMA journal_mode=WAL")
         cur.execute("PRAGMA foreign_keys=ON")
-        cur.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+        cur.execute(f"PRAGMA busy_timeout={round(busy_wait * 1000)}")
         cur.execute("PRAGMA synchronous=FULL")
         cur.close()
 
@@ -57,7 +62,7 @@ def _sqlite_engine(url: str) -> Engine:
     return engine
 
 
-def build_engine(url: str) -> Engine:
+def build_engine(url: str, busy_wait: float = BUSY_WAIT_SECONDS) -> Engine:
     try:
         backend = make_url(url).get_backend_name()
     except ArgumentError:
@@ -65,9 +70,10 @@ def build_engine(url: str) -> Engine:
             f"'{url}' is not a database URL; use sqlite:///path or postgresql+psycopg2://user@host/db."
         ) from None
     if backend == "sqlite":
-        return _sqlite_engine(url)
+        return _sqlite_engine(url, busy_wait)
     if backend == "postgresql":
-        return create_engine(url, pool_pre_ping=True, connect_args={"connect_timeout": 5})
+        options = f"-c lock_timeout={round(busy_wait * 1000)}"
+        return create_engine(url, pool_pre_ping=True, connect_args={"connect_timeout": 5, "options": options})
     raise ConfigError(f"Billing Desk runs on SQLite or PostgreSQL, not {backend}.")
 
 
@@ -78,6 +84,7 @@ class Database:
     engine: Engine
     read_sessions: sessionmaker[Session]
     write_sessions: sessionmaker[Session]
+    busy_wait: float = BUSY_WAIT_SECONDS
 
     @property
     def url(self) -> str:
@@ -91,13 +98,14 @@ class Database:
         self.engine.dispose()
 
 
-def open_database(url: str) -> Database:
-    engine = build_engine(url)
+def open_database(url: str, busy_wait: float = BUSY_WAIT_SECONDS) -> Database:
+    engine = build_engine(url, busy_wait)
     writer = engine.execution_options(sqlite_begin="IMMEDIATE") if engine.dialect.name == "sqlite" else engine
     return Database(
         engine=engine,
         read_sessions=sessionmaker(bind=engine, expire_on_commit=False),
         write_sessions=sessionmaker(bind=writer, expire_on_commit=False),
+        busy_wait=busy_wait,
     )
 
 

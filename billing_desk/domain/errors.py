@@ -70,6 +70,13 @@ class DatabaseUnavailable(BillingDeskError):
     exit_code = 8
 
 
+class DatabaseBusy(BillingDeskError):
+    """Another task holds the lock this write needs (an import, a batch, another desk) for
+    longer than a write waits: an expected condition, not a fault. Nothing was changed."""
+
+    exit_code = 11
+
+
 class SchemaMismatch(BillingDeskError):
     exit_code = 9
 

@@ -4,6 +4,10 @@
 the block on an error rolls back. A write unit of work on SQLite starts with
 ``BEGIN IMMEDIATE`` (see database.py). Sessions are never shared between threads: each call
 makes its own, in whatever thread runs it.
+
+A lock held by another task past the database's busy wait (SQLite "database is locked";
+PostgreSQL lock timeout, serialization failure, deadlock) leaves the block as ``DatabaseBusy``:
+one place turns it into words for every service, the GUI and the CLI alike.
 """
 
 from __future__ import annotations
@@ -15,7 +19,12 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from billing_desk.database import Database
-from billing_desk.domain.errors import DatabaseUnavailable
+from billing_desk.domain.errors import DatabaseBusy, DatabaseUnavailable
+
+# lock_not_available (lock_timeout), serialization_failure, deadlock_detected: another
+# transaction was in the way; the same work may well succeed a moment later.
+_PG_BUSY = frozenset({"55P03", "40001", "40P01"})
+_SQLITE_BUSY = ("database is locked", "database table is locked")
 
 
 class UnitOfWork:
@@ -52,6 +61,11 @@ class UnitOfWork:
             raise DatabaseUnavailable(
                 f"Lost the connection to the database at {self._database.url}; try again."
             ) from exc
+        if isinstance(exc, OperationalError) and is_busy_error(exc):
+            raise DatabaseBusy(
+                f"The database is busy with another task (waited {self._database.busy_wait:g} s); "
+                "try again in a moment. Nothing was changed."
+            ) from exc
 
     def commit(self) -> None:
         self.session.commit()
@@ -59,6 +73,15 @@ class UnitOfWork:
 
 def _is_connection_error(exc: OperationalError) -> bool:
     return bool(getattr(exc, "connection_invalidated", False)) or "could not connect" in str(exc)
+
+
+def is_busy_error(exc: OperationalError) -> bool:
+    """Whether ``exc`` is another transaction's lock in the way, not a fault of ours or the server's."""
+    if getattr(exc.orig, "pgcode", None) in _PG_BUSY:
+        return True
+    if getattr(exc.orig, "sqlite_errorname", None) in ("SQLITE_BUSY", "SQLITE_LOCKED"):
+        return True
+    return type(exc.orig).__module__ == "sqlite3" and str(exc.orig) in _SQLITE_BUSY
 
 
 class UnitOfWorkFactory:

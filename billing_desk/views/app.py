@@ -95,7 +95,8 @@ def build_desk(app: App, actor: Actor, settings: QSettings | None = None,
     runner = runner or TaskRunner()
     bus = ChangeBus()
     ctx = ViewContext(app=app, actor=actor, runner=runner, bus=bus, settings=settings or user_settings(),
-                      exporter=ProcessExporter(app.settings.database_url))
+                      exporter=ProcessExporter(app.settings.database_url,
+                                                               busy_wait=app.settings.busy_wait))
     window = MainWindow(ctx)
     runner.default_failure = window.show_failure  # this desk's errors open over this desk's window
     return Desk(app, runner, bus, window)

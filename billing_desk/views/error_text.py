@@ -15,6 +15,7 @@ from billing_desk.domain.errors import (
     BillingDeskError,
     Cancelled,
     Conflict,
+    DatabaseBusy,
     DatabaseUnavailable,
     GatewayError,
     NotFound,
@@ -35,6 +36,7 @@ def error_title(error: BaseException) -> str:
         (NotFound, tr("Not found")),
         (Conflict, tr("Cannot do that now")),
         (GatewayError, tr("Payment gateway problem")),
+        (DatabaseBusy, tr("Database busy")),
         (DatabaseUnavailable, tr("Database unavailable")),
         (Cancelled, tr("Stopped")),
     ]

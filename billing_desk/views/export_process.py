@@ -33,6 +33,7 @@ from multiprocessing.synchronize import Event
 from pathlib import Path
 from typing import Any
 
+from billing_desk.config import DEFAULT_BUSY_WAIT
 from billing_desk.domain import errors
 from billing_desk.domain.errors import BillingDeskError, Cancelled
 from billing_desk.domain.permissions import Actor
@@ -58,6 +59,7 @@ class ExportJob:
     filters: HistoryFilter | None
     path: str
     fmt: str | None = None
+    busy_wait: float = DEFAULT_BUSY_WAIT
 
 
 class ExportProcessFailed(RuntimeError):
@@ -67,14 +69,16 @@ class ExportProcessFailed(RuntimeError):
 class ProcessExporter:
     """``ExportService.export_credit_history``'s signature, run in a child process."""
 
-    def __init__(self, database_url: str, stop_grace: float = STOP_GRACE) -> None:
+    def __init__(self, database_url: str, stop_grace: float = STOP_GRACE,
+                 busy_wait: float = DEFAULT_BUSY_WAIT) -> None:
         self._url = database_url
         self._grace = stop_grace
+        self._busy_wait = busy_wait
 
     def export_credit_history(self, actor: Actor, customer_ref: str | int, filters: HistoryFilter | None,
                               path: str | Path, fmt: str | None = None, progress: Progress | None = None,
                               cancel: CancelCheck | None = None) -> ExportResult:
-        job = ExportJob(self._url, actor, customer_ref, filters, str(Path(path).expanduser()), fmt)
+        job = ExportJob(self._url, actor, customer_ref, filters, str(Path(path).expanduser()), fmt, self._busy_wait)
         return run_in_child(job, progress, cancel, self._grace)
 
 
@@ -192,7 +196,7 @@ def child_main(job: ExportJob, writer: Connection, stop: Event) -> None:
 
     _lower_priority()
     try:
-        app = build_app(Settings(database_url=job.database_url, config_path=None))
+        app = build_app(Settings(database_url=job.database_url, config_path=None, busy_wait=job.busy_wait))
         try:
             result = app.exports.export_credit_history(job.actor, job.customer_ref, job.filters, job.path,
                                                        job.fmt, _pipe_reporter(writer), stop.is_set)

@@ -2,7 +2,9 @@
 
 Rows stream from the database a keyset page at a time into a temporary file beside the
 target; only a finished export is renamed into place, so a cancelled or failed export leaves
-no partial file (and never clobbers an older export of the same name). Called from a GUI
+no partial file (and never clobbers an older export of the same name). The audit row is written
+between the two: a file is in place only once its record is, so a database too busy to take the
+record fails the export whole instead of reporting failure beside a finished file (issue 11). Called from a GUI
 worker thread: ``progress(done, total)`` is invoked from that thread after each page, and
 ``cancel()`` is polled at the same points.
 """
@@ -69,19 +71,25 @@ class ExportService:
 
             on_rows(0)
             pages = history.iterate(uow.session, customer.id, f, PAGE)
-            rows = _write_atomically(target, chosen, meta, pages, on_rows)
-            customer_id, account = customer.id, customer.account
-        result = ExportResult(str(target), chosen, rows, time.perf_counter() - started)
+            details: dict[str, object] = {"account": customer.account, "filter": f.to_json(), "format": chosen,
+                                          "file": target.name}
+            rows = _write_atomically(target, chosen, meta, pages, on_rows,
+                                     lambda rows: self._record(actor, customer.id, details, rows))
+        return ExportResult(str(target), chosen, rows, time.perf_counter() - started)
+
+    def _record(self, actor: Actor, customer_id: int, details: dict[str, object], rows: int) -> None:
+        """The audit row, written before the file takes its name: when the database is too busy
+        to take it, the export fails whole (no file), never "failed" beside a finished file."""
         with self._uow.write() as uow:
             audit.record(uow.session, actor, "export.credit_history", "customer", customer_id,
-                         {"account": account, "filter": f.to_json(), "format": chosen, "rows": rows,
-                          "file": target.name})
+                         {**details, "rows": rows})
             uow.commit()
-        return result
 
 
 def _write_atomically(target: Path, fmt: str, meta: ExportMeta, pages: Iterable[list[HistoryRow]],
-                      on_rows: Callable[[int], None]) -> int:
+                      on_rows: Callable[[int], None], record: Callable[[int], None]) -> int:
     writer = write_xlsx if fmt == "xlsx" else write_csv
     with atomic_file(target) as temp:
-        return writer(temp, meta, pages, on_rows)
+        rows = writer(temp, meta, pages, on_rows)
+        record(rows)
+        return rows

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import csv
 import os
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 
 from openpyxl import Workbook
@@ -33,12 +33,17 @@ def _format(path: Path) -> str:
     return fmt
 
 
-def write_table(path: str | Path, headers: Sequence[str], rows: Iterable[Sequence[Cell]]) -> int:
-    """Write ``rows`` under ``headers``; returns the number of rows written."""
+def write_table(path: str | Path, headers: Sequence[str], rows: Iterable[Sequence[Cell]],
+                record: Callable[[int], None] | None = None) -> int:
+    """Write ``rows`` under ``headers``; returns the number of rows written. ``record(rows)``
+    runs before the file takes its name, so an audit row that cannot be written leaves no file."""
     target = Path(path).expanduser()
     writer = _write_csv if _format(target) == "csv" else _write_xlsx
     with atomic_file(target) as temp:
-        return writer(temp, headers, rows)
+        count = writer(temp, headers, rows)
+        if record is not None:
+            record(count)
+        return count
 
 
 def _write_csv(path: Path, headers: Sequence[str], rows: Iterable[Sequence[Cell]]) -> int:
@@ -122,5 +127,5 @@ def list_cells(row: VoucherRow) -> tuple[Cell, ...]:
             row.revoked_reason)
 
 
-def export_list(rows: Iterable[VoucherRow], path: str | Path) -> int:
-    return write_table(path, LIST_HEADERS, (list_cells(r) for r in rows))
+def export_list(rows: Iterable[VoucherRow], path: str | Path, record: Callable[[int], None] | None = None) -> int:
+    return write_table(path, LIST_HEADERS, (list_cells(r) for r in rows), record)

@@ -91,9 +91,11 @@ class VoucherService:
     def export_list(self, actor: Actor, flt: VoucherFilter | None, path: str | Path) -> int:
         actor.require(Permission.VOUCHER_LIST)
         actor.require(Permission.EXPORT)
-        rows = voucher_export.export_list(self.iter_all(actor, flt), path)
-        with self._uow.write() as w:
-            audit.record(w.session, actor, "voucher.export", "voucher", "-",
-                         {"rows": rows, "file": Path(path).name, "filter": repr(flt or VoucherFilter())})
-            w.commit()
-        return rows
+
+        def record(rows: int) -> None:
+            with self._uow.write() as w:
+                audit.record(w.session, actor, "voucher.export", "voucher", "-",
+                             {"rows": rows, "file": Path(path).name, "filter": repr(flt or VoucherFilter())})
+                w.commit()
+
+        return voucher_export.export_list(self.iter_all(actor, flt), path, record)
