@@ -300,6 +300,15 @@ def _example(cur: Currency) -> str:
     return format_plain((500_000 if cur.code == "VND" else 3000) * cur.scale, cur.code)
 
 
+def amount_examples(code: str) -> str:
+    """Amounts to suggest when a person's text is not one, written as ``code`` is written:
+    '500,000' for VND, '3,000' for JPY, '25 or 25.50' where there are cents (issue 11)."""
+    cur = currency(code)
+    if cur.exponent == 0:
+        return _example(cur)
+    return f"25 or {format_plain(2550 * cur.scale // 100, code)}"
+
+
 def _minor_units(whole: str, frac: str, cur: Currency, shown_text: str) -> int:
     """Rule 6 and the limits of rule 3, then the exact integer."""
     if len(whole) + len(frac) > MAX_DIGITS:
@@ -345,7 +354,7 @@ def parse_money(text: str, code: str, *, allow_negative: bool = False) -> Money:
     if named and named != cur.code:
         raise ValidationError(f"The amount is in {named}, but this account is in {cur.code}.")
     if not _NUMBER.fullmatch(rest):
-        raise ValidationError(f"'{shown_text}' is not an amount; type digits such as 25 or 25.50.")
+        raise ValidationError(f"'{shown_text}' is not an amount; type digits such as {amount_examples(cur.code)}.")
     whole, frac = _split_number(rest, cur, shown_text)
     minor = _minor_units(whole, frac, cur, shown_text)
     return Money(-minor if negative else minor, cur.code)

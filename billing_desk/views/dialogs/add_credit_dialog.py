@@ -1,6 +1,9 @@
 """Add credit dialog, as in the customer guide: billing settings first when the profile is
 incomplete (or no currency is chosen yet), then the amount and gateway, then Confirm, then
-the checkout link and the payment followed until it settles."""
+the checkout link and the payment followed until it settles.
+
+The dialog is as tall as the step it shows (a stacked widget is as tall as its tallest page, which
+left the amount step half empty), and Enter confirms a valid amount as the Confirm button does."""
 
 from __future__ import annotations
 
@@ -9,7 +12,9 @@ from PySide6.QtWidgets import (
     QDialog,
     QHBoxLayout,
     QLabel,
+    QLayout,
     QPushButton,
+    QSizePolicy,
     QStackedWidget,
     QVBoxLayout,
     QWidget,
@@ -51,6 +56,7 @@ class AddCreditDialog(QDialog):
         self.message.setWordWrap(True)
         self.next_button = QPushButton(tr("Continue"))
         self.next_button.setObjectName("primaryButton")
+        self.next_button.setDefault(True)  # Enter in the amount field confirms, when Confirm is enabled
         self.next_button.clicked.connect(self._on_next)
         self.close_button = QPushButton(tr("Cancel"))
         self.close_button.clicked.connect(self.reject)
@@ -59,16 +65,26 @@ class AddCreditDialog(QDialog):
         buttons.addWidget(self.close_button)
         buttons.addWidget(self.next_button)
         layout = QVBoxLayout(self)
-        layout.addWidget(self.pages, 1)
+        layout.addWidget(self.pages)
         layout.addLayout(buttons)
-        self.resize(560, 560)
+        layout.setSizeConstraint(QLayout.SizeConstraint.SetFixedSize)  # the size of the step shown, always
+        self.setMinimumWidth(560)
+        self.pages.currentChanged.connect(self._fit_to_page)
         self.finished.connect(lambda _r: self.follow.stop())
         if customer.profile_missing or customer.currency is None:
             self.form.load(customer)
             self._offer_currencies(customer.country)
             self.pages.setCurrentIndex(PROFILE)
+            self._fit_to_page(PROFILE)
         else:
             self._load_limits()
+
+    def _fit_to_page(self, index: int) -> None:
+        for i in range(self.pages.count()):
+            shown = QSizePolicy.Policy.Preferred if i == index else QSizePolicy.Policy.Ignored
+            self.pages.widget(i).setSizePolicy(shown, shown)
+        self.pages.updateGeometry()
+        self.adjustSize()
 
     # --- step 1: billing settings -----------------------------------------------------------
     def _profile_page(self) -> QWidget:

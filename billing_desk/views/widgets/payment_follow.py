@@ -53,7 +53,6 @@ class PaymentFollow(QWidget):
         layout.addLayout(link_row)
         layout.addWidget(self.status_label)
         layout.addWidget(self.note_label)
-        layout.addStretch(1)
         self._timer = QTimer(self, interval=poll_ms)
         self._timer.timeout.connect(self.check_now)
         self._asking = False
@@ -61,7 +60,6 @@ class PaymentFollow(QWidget):
     def start(self, result: TopUpResult) -> None:
         self.payment = result.payment
         p = result.payment
-        self.headline.setText(tr("Top-up of {amount} started").format(amount=money_text(p.amount)))
         self.link_edit.setText(p.checkout_url or "")
         has_link = bool(p.checkout_url)
         self.copy_button.setEnabled(has_link)
@@ -77,7 +75,13 @@ class PaymentFollow(QWidget):
         self.status_label.setText(tr("{status}\nLink copied.").format(status=status))
 
     def open_link(self) -> None:
-        QDesktopServices.openUrl(QUrl(self.link_edit.text()))
+        if not QDesktopServices.openUrl(QUrl(self.link_edit.text())):
+            # No browser on this computer (a locked-down desk, a remote session): say so, and
+            # leave the link selected to copy, rather than a button that does nothing.
+            self.link_edit.setFocus()
+            self.link_edit.selectAll()
+            self.note_label.setText(tr("No web browser could be opened here. Copy the link above (Copy, or "
+                                       "Ctrl+C) and open it in a browser, or send it to the customer."))
 
     def stop(self) -> None:
         self._timer.stop()
@@ -111,6 +115,10 @@ class PaymentFollow(QWidget):
             why=getattr(error, "message", type(error).__name__)))
 
     def _show(self, row: PaymentRow) -> None:
+        amount = money_text(row.amount)
+        headlines = {"pending": tr("Top-up of {amount} started"), "success": tr("Top-up of {amount} succeeded")}
+        self.headline.setText(headlines.get(row.status, tr("Top-up of {amount} did not go through")).format(
+            amount=amount))
         status = payment_status_text(row)
         if row.status == "pending":
             text = tr("Status: {status}  (checking every few seconds)").format(status=status)

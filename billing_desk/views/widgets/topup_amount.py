@@ -9,7 +9,7 @@ from PySide6.QtWidgets import QButtonGroup, QGridLayout, QGroupBox, QLabel, QLin
 
 from billing_desk.domain.enums import PaymentMethod
 from billing_desk.domain.errors import ValidationError
-from billing_desk.domain.money import CURRENCIES, Money, format_plain, parse_money
+from billing_desk.domain.money import CURRENCIES, Money, amount_examples, format_plain, parse_money
 from billing_desk.domain.topup_limits import TopUpLimits
 from billing_desk.views.formatting import money_text, tabular_font, tr
 
@@ -39,7 +39,8 @@ class TopUpAmount(QWidget):
         self.presets.idClicked.connect(self._on_preset)
         self.custom_edit = QLineEdit()
         self.custom_edit.setObjectName("customAmount")
-        self.custom_edit.setPlaceholderText(tr("Custom amount in {code}").format(code=limits.currency))
+        self.custom_edit.setPlaceholderText(tr("Custom amount in {code}, such as {example}").format(
+            code=limits.currency, example=amount_examples(limits.currency)))
         self.custom_edit.textEdited.connect(self._on_typed)
         self.minimum_label = QLabel(tr("Minimum {min}, maximum {max} per top-up.").format(
             min=money_text(limits.minimum), max=money_text(limits.maximum)))
@@ -65,7 +66,6 @@ class TopUpAmount(QWidget):
         layout.addWidget(self.error_label)
         layout.addWidget(gateway)
         layout.addWidget(self.notice_label)
-        layout.addStretch(1)
 
     def _on_preset(self, index: int) -> None:
         preset = self.limits.presets[index]
