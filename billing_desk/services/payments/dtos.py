@@ -103,6 +103,7 @@ class PaymentFilters:
     method: str | None = None
     created_from: datetime | None = None  # inclusive, UTC
     created_to: datetime | None = None  # exclusive, UTC
+    reference: str | None = None  # any part of the gateway reference, 8 characters or more
 
 
 @dataclass(frozen=True, slots=True)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Select, select, tuple_
+from sqlalchemy import ColumnElement, Select, select, tuple_
 from sqlalchemy.orm import Session
 
 from billing_desk.domain.money import Money
@@ -41,6 +41,18 @@ def row_by_id(session: Session, payment_id: int) -> PaymentRow | None:
     return to_row(r) if r else None
 
 
+MIN_REFERENCE_PART = 8  # shorter parts match too many references to name one payment
+
+
+def reference_contains(part: str, dialect: str) -> ColumnElement[bool]:
+    """Any part of a gateway reference, in any case. PostgreSQL: ILIKE, which the trigram index
+    ix_payments_reference_trgm serves. SQLite: plain LIKE, already blind to ASCII case (references
+    are ASCII); SQLAlchemy's ilike would wrap both sides in lower(), which made the scan 2.5x slower."""
+    pattern = "%" + part.strip().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+    column = Payment.gateway_reference
+    return column.ilike(pattern, escape="\\") if dialect == "postgresql" else column.like(pattern, escape="\\")
+
+
 def payment_rows(session: Session, filters: PaymentFilters, customer_id: int | None,
                  after: PaymentCursor | None, limit: int) -> list[PaymentRow]:
     query = _base()
@@ -54,6 +66,8 @@ def payment_rows(session: Session, filters: PaymentFilters, customer_id: int | N
         query = query.where(Payment.created_at >= filters.created_from)
     if filters.created_to:
         query = query.where(Payment.created_at < filters.created_to)
+    if filters.reference:
+        query = query.where(reference_contains(filters.reference, session.get_bind().dialect.name))
     if after is not None:
         # A row-value comparison: both SQLite and PostgreSQL turn it into an index range,
         # where the equivalent OR form made SQLite scan from the top (43 ms vs 7 ms deep).

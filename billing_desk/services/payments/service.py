@@ -52,7 +52,7 @@ from billing_desk.services.payments.dtos import (
 )
 from billing_desk.services.payments.gateways import Gateways
 from billing_desk.services.payments.gateways.base import Checkout, CheckoutRequest
-from billing_desk.services.payments.queries import payment_rows, row_by_id
+from billing_desk.services.payments.queries import MIN_REFERENCE_PART, payment_rows, reference_contains, row_by_id
 from billing_desk.services.payments.reconcile import Reconciler
 from billing_desk.services.uow import UnitOfWorkFactory
 
@@ -63,11 +63,15 @@ MAX_PAGE = 500
 
 
 def payment_reference_source(session: Session, query: str) -> Iterable[tuple[int, str]]:
-    """Customer-search source: a gateway reference (or VNPay TxnRef) finds its customer."""
+    """Customer-search source: a gateway reference (or VNPay TxnRef) finds its customer, whole,
+    or by any part of 8 characters or more (what a person copies from an email or a statement)."""
     text = query.strip()
     if len(text) < 6:
         return []
-    rows = session.execute(select(Payment.customer_id).where(Payment.gateway_reference == text).limit(20))
+    matches = Payment.gateway_reference == text
+    if len(text) >= MIN_REFERENCE_PART:
+        matches = matches | reference_contains(text, session.get_bind().dialect.name)
+    rows = session.execute(select(Payment.customer_id).where(matches).distinct().limit(20))
     return [(int(r.customer_id), "payment reference") for r in rows]
 
 
@@ -232,6 +236,9 @@ def _check_filters(filters: PaymentFilters) -> None:
                               field="status")
     if filters.method and filters.method not in {m.value for m in PaymentMethod}:
         raise ValidationError(f"'{filters.method}' is not a method: use vnpay, stripe or paypal.", field="method")
+    if filters.reference is not None and len(filters.reference.strip()) < MIN_REFERENCE_PART:
+        raise ValidationError(f"Type at least {MIN_REFERENCE_PART} characters of the gateway reference.",
+                              field="reference")
     if filters.created_from and filters.created_to and filters.created_to <= filters.created_from:
         raise ValidationError("The date range ends before it starts.", field="to")
 
