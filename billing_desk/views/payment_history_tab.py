@@ -1,29 +1,37 @@
-"""Payment History tab: the customer's top-ups (date and time, amount, method, status with
-the reason, gateway reference), Refresh status (asks the gateway about this customer's
-pending payments) and Copy checkout link of a pending one."""
+"""Payment History tab: the customer's top-ups (date and time, amount, method, status, gateway
+reference, settled, reason), Refresh status (asks the gateway about this customer's pending
+payments), Copy checkout link of a pending one, and a find box that narrows the list to the
+payments whose reference contains what is typed (8 characters or more).
+
+A reference is long (a Stripe session id is 66 characters) and is what a customer quotes: it is
+copied whole from the row's context menu or with Ctrl+C, never retyped from a cut-off cell."""
 
 from __future__ import annotations
 
-from PySide6.QtGui import QGuiApplication, QIcon
+from PySide6.QtCore import QModelIndex, QPoint, Qt, QTimer
+from PySide6.QtGui import QGuiApplication, QIcon, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QHBoxLayout,
     QLabel,
+    QLineEdit,
+    QMenu,
     QPushButton,
     QVBoxLayout,
     QWidget,
 )
 
 from billing_desk.domain.changes import Changes
+from billing_desk.domain.enums import PaymentMethod
 from billing_desk.domain.permissions import Permission
 from billing_desk.resources import resource_path
-from billing_desk.services.payments import PaymentChange, PaymentFilters, PaymentRow
+from billing_desk.services.payments import MIN_REFERENCE_PART, PaymentChange, PaymentFilters, PaymentRow
 from billing_desk.views.base_tab import CustomerTab
 from billing_desk.views.context import ViewContext
 from billing_desk.views.dialogs.error_dialog import show_error
-from billing_desk.views.formatting import tr
+from billing_desk.views.formatting import money_text, tr
 from billing_desk.views.table_models.paged_model import ROW_ROLE, keyset_source
-from billing_desk.views.table_models.payment_model import PaymentHistoryModel
+from billing_desk.views.table_models.payment_model import PaymentHistoryModel, status_label
 from billing_desk.views.table_models.view_state import data_table, save_columns
 from billing_desk.views.widgets.customer_header import role_tooltip
 
@@ -35,6 +43,20 @@ class PaymentHistoryTab(CustomerTab):
         self.model.load_failed.connect(lambda e: show_error(self, e))
         self.table = data_table(self.model, ctx.settings, "payments", name="paymentTable")
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.table.setWordWrap(True)  # a long reason wraps in its row rather than being cut off
+        self.model.rowsInserted.connect(self._fit_rows)
+        self.table.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        self.table.customContextMenuRequested.connect(self._on_context_menu)
+        copy = QShortcut(QKeySequence(QKeySequence.StandardKey.Copy), self.table)
+        copy.setContext(Qt.ShortcutContext.WidgetShortcut)
+        copy.activated.connect(self.copy_reference)
+        self.find_edit = QLineEdit()
+        self.find_edit.setObjectName("paymentFind")
+        self.find_edit.setClearButtonEnabled(True)
+        self.find_edit.setPlaceholderText(tr("Find by gateway reference (any 8 or more characters)"))
+        self._find_timer = QTimer(self, singleShot=True, interval=300)
+        self._find_timer.timeout.connect(self.reload)
+        self.find_edit.textChanged.connect(lambda _t: self._find_timer.start())
         self.refresh_button = QPushButton(QIcon(str(resource_path("icons", "refresh.svg"))), tr("Refresh status"))
         self.refresh_button.clicked.connect(self.refresh_status)
         allowed = ctx.can(Permission.PAYMENT_REFRESH)
@@ -57,6 +79,7 @@ class PaymentHistoryTab(CustomerTab):
         bar.addWidget(self.refresh_button)
         content = QWidget()
         layout = QVBoxLayout(content)
+        layout.addWidget(self.find_edit)
         layout.addWidget(self.table, 1)
         layout.addLayout(bar)
         self.set_content(content, tr("Find a customer with the search box above (Ctrl+K) to see their "
@@ -69,7 +92,14 @@ class PaymentHistoryTab(CustomerTab):
         if self.customer is None:
             self.model.set_source(None)
             return
-        payments, actor, filters = self.ctx.app.payments, self.ctx.actor, PaymentFilters(customer=self.customer.id)
+        part = self.find_edit.text().strip()
+        if 0 < len(part) < MIN_REFERENCE_PART:
+            self.status_label.setText(tr("Type at least {n} characters of the reference to find it.").format(
+                n=MIN_REFERENCE_PART))
+            return
+        self.status_label.clear()
+        filters = PaymentFilters(customer=self.customer.id, reference=part or None)
+        payments, actor = self.ctx.app.payments, self.ctx.actor
         self.model.set_source(keyset_source(lambda after, limit: payments.list_payments(actor, filters, after, limit)))
         self._on_selection()
 
@@ -80,6 +110,31 @@ class PaymentHistoryTab(CustomerTab):
     def _on_selection(self, *_args: object) -> None:
         row = self.selected()
         self.copy_button.setEnabled(bool(row and row.status == "pending" and row.checkout_url))
+
+    def _fit_rows(self, _parent: QModelIndex, first: int, last: int) -> None:
+        for row in range(first, last + 1):
+            self.table.resizeRowToContents(row)
+
+    def _on_context_menu(self, at: QPoint) -> None:
+        index = self.table.indexAt(at)
+        if not index.isValid():
+            return
+        self.table.selectRow(index.row())
+        row = self.selected()
+        menu = QMenu(self)
+        reference = menu.addAction(tr("Copy reference"), self.copy_reference)
+        reference.setEnabled(bool(row and row.gateway_reference))
+        link = menu.addAction(tr("Copy checkout link"), self.copy_link)
+        link.setEnabled(self.copy_button.isEnabled())
+        menu.popup(self.table.viewport().mapToGlobal(at))
+        self.context_menu = menu  # kept for tests and so it is not collected while shown
+
+    def copy_reference(self) -> None:
+        row = self.selected()
+        if row and row.gateway_reference:
+            QGuiApplication.clipboard().setText(row.gateway_reference)
+            self.status_label.setText(tr("Gateway reference {reference} copied.").format(
+                reference=row.gateway_reference))
 
     def copy_link(self) -> None:
         row = self.selected()
@@ -102,8 +157,11 @@ class PaymentHistoryTab(CustomerTab):
         if not changes:
             self.status_label.setText(tr("No pending payment changed."))
             return
-        self.status_label.setText("; ".join(
-            tr("payment {id} is now {status}").format(id=c.payment_id, status=c.status) for c in changes))
+        self.status_label.setText(" ".join(
+            tr("The top-up of {amount} ({method}) is now {status}.").format(
+                amount=money_text(c.amount), method=PaymentMethod(c.method).label, status=status_label(c.status))
+            + (f" {c.reason}" if c.reason and c.status == "failed" else "")
+            for c in changes))
 
     def _on_refresh_failed(self, error: BaseException) -> None:
         self.refresh_button.setEnabled(True)

@@ -12,6 +12,7 @@ from billing_desk.services.payments.dtos import (
     PaymentRow,
     TopUpResult,
 )
+from billing_desk.services.payments.queries import MIN_REFERENCE_PART
 from billing_desk.services.payments.service import (
     MAX_PAGE,
     PaymentService,
@@ -21,6 +22,7 @@ from billing_desk.services.payments.service import (
 
 __all__ = [
     "MAX_PAGE",
+    "MIN_REFERENCE_PART",
     "NON_REFUNDABLE_NOTICE",
     "FlaggedPayment",
     "PaymentChange",

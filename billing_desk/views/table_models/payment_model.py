@@ -1,4 +1,7 @@
-"""The Payment History table: date and time, amount, method, status (with the reason), reference."""
+"""The Payment History table: date and time, amount, method, status, reason, reference, settled.
+
+The reason has a column of its own, so a failed payment's reason is read in full, not cut off
+behind "Failed: …" (issue 11); the status says the state as people say it."""
 
 from __future__ import annotations
 
@@ -15,10 +18,15 @@ STATUS_LABELS = {"success": "Success", "pending": "Pending", "failed": "Failed"}
 STATUS_COLORS = {"success": POSITIVE, "pending": QColor("#b45309"), "failed": NEGATIVE}
 
 
+def status_label(status: str) -> str:
+    """A payment status as people say it: "Success", not the stored "success"."""
+    return tr(STATUS_LABELS.get(status, status))
+
+
 def payment_status_text(row: PaymentRow) -> str:
     if row.reason and row.status == "failed":
         return tr("Failed: {reason}").format(reason=row.reason)
-    return tr(STATUS_LABELS.get(row.status, row.status))
+    return status_label(row.status)
 
 
 def payment_columns() -> list[Column]:
@@ -26,10 +34,13 @@ def payment_columns() -> list[Column]:
         Column("date", tr("Date and time"), lambda r: local_time(r.created_at, seconds=True), width=160),
         amount_column("amount", tr("Amount"), lambda r: r.amount),
         Column("method", tr("Method"), lambda r: PaymentMethod(r.method).label, width=90),
-        Column("status", tr("Status"), payment_status_text, color=lambda r: STATUS_COLORS.get(r.status, MUTED),
-               tooltip=lambda r: r.reason, width=260, stretch=True),
-        Column("reference", tr("Gateway reference"), lambda r: r.gateway_reference or "—", width=220),
+        Column("status", tr("Status"), lambda r: status_label(r.status),
+               color=lambda r: STATUS_COLORS.get(r.status, MUTED), width=90),
+        Column("reference", tr("Gateway reference"), lambda r: r.gateway_reference or "—",
+               tooltip=lambda r: r.gateway_reference, width=300),
         Column("settled", tr("Settled"), lambda r: local_time(r.settled_at), width=140),
+        Column("reason", tr("Reason"), lambda r: r.reason or "", tooltip=lambda r: r.reason, width=260,
+               stretch=True),
     ]
 
 
