@@ -72,9 +72,17 @@ class DatabaseUnavailable(BillingDeskError):
 
 class DatabaseBusy(BillingDeskError):
     """Another task holds the lock this write needs (an import, a batch, another desk) for
-    longer than a write waits: an expected condition, not a fault. Nothing was changed."""
+    longer than a write waits: an expected condition, not a fault. Nothing was changed.
+
+    ``transient``: the database broke the transaction off at once (a PostgreSQL deadlock or
+    serialization failure) rather than after the busy wait, so running it again may well succeed.
+    """
 
     exit_code = 11
+
+    def __init__(self, message: str, *, field: str | None = None, transient: bool = False) -> None:
+        super().__init__(message, field=field)
+        self.transient = transient
 
 
 class SchemaMismatch(BillingDeskError):

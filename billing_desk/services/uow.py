@@ -12,8 +12,11 @@ one place turns it into words for every service, the GUI and the CLI alike.
 
 from __future__ import annotations
 
+import random
+import time
+from collections.abc import Callable
 from types import TracebackType
-from typing import Self
+from typing import Self, TypeVar
 
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
@@ -25,6 +28,10 @@ from billing_desk.domain.errors import DatabaseBusy, DatabaseUnavailable
 # transaction was in the way; the same work may well succeed a moment later.
 _PG_BUSY = frozenset({"55P03", "40001", "40P01"})
 _SQLITE_BUSY = ("database is locked", "database table is locked")
+# Of those, the ones raised at once rather than after lock_timeout: worth running again.
+_PG_TRANSIENT = frozenset({"40001", "40P01"})
+RETRY_BUDGET = 10.0  # seconds a re-runnable unit of work keeps trying after a deadlock
+T = TypeVar("T")
 
 
 class UnitOfWork:
@@ -62,9 +69,11 @@ class UnitOfWork:
                 f"Lost the connection to the database at {self._database.url}; try again."
             ) from exc
         if isinstance(exc, OperationalError) and is_busy_error(exc):
+            transient = getattr(exc.orig, "pgcode", None) in _PG_TRANSIENT
+            waited = "" if transient else f" (waited {self._database.busy_wait:g} s)"
             raise DatabaseBusy(
-                f"The database is busy with another task (waited {self._database.busy_wait:g} s); "
-                "try again in a moment. Nothing was changed."
+                f"The database is busy with another task{waited}; try again in a moment. Nothing was changed.",
+                transient=transient,
             ) from exc
 
     def commit(self) -> None:
@@ -82,6 +91,23 @@ def is_busy_error(exc: OperationalError) -> bool:
     if getattr(exc.orig, "sqlite_errorname", None) in ("SQLITE_BUSY", "SQLITE_LOCKED"):
         return True
     return type(exc.orig).__module__ == "sqlite3" and str(exc.orig) in _SQLITE_BUSY
+
+
+def rerun_when_transient(work: Callable[[], T], budget: float = RETRY_BUDGET) -> T:
+    """Run ``work`` (a whole service call: its own unit of work, nothing kept on failure) again
+    after a deadlock or serialization failure, with backoff, for up to ``budget`` seconds. Only
+    for services written to be re-run; a busy wait that ran out is not retried (it already waited)."""
+    deadline = time.monotonic() + budget
+    delay = 0.05
+    while True:
+        try:
+            return work()
+        except DatabaseBusy as exc:
+            if not exc.transient or time.monotonic() + delay > deadline:
+                raise
+            # Jitter, so the two transactions that deadlocked do not meet again in step.
+            time.sleep(delay * (1 + random.random()))
+            delay = min(delay * 2, 1.0)
 
 
 class UnitOfWorkFactory:

@@ -117,3 +117,62 @@ def test_cli_prints_one_line_and_exits_busy(db_url: str, quick: App, staff: Staf
     done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr
     assert _balance(quick, staff, cid) == 70_000
+
+
+def test_a_deadlock_is_busy_and_a_rerunnable_write_runs_again(app: App) -> None:
+    """A real PostgreSQL deadlock: the unit of work names it DatabaseBusy (transient), and
+    rerun_when_transient runs the whole transaction again once the other one has finished."""
+    if app.database.is_sqlite:
+        pytest.skip("SQLite takes the write lock up front (BEGIN IMMEDIATE): its writers cannot deadlock")
+    import threading
+
+    from sqlalchemy import create_engine, text
+
+    from billing_desk.services.uow import rerun_when_transient
+
+    with app.database.engine.begin() as conn:
+        conn.execute(text("CREATE TABLE deadlock_probe (id int PRIMARY KEY, n int NOT NULL)"))
+        conn.execute(text("INSERT INTO deadlock_probe VALUES (1, 0), (2, 0)"))
+    both_hold_one = threading.Barrier(2, timeout=10)
+    other = create_engine(app.database.engine.url.render_as_string(hide_password=False))
+
+    def other_task() -> None:
+        with other.begin() as conn:
+            conn.execute(text("SET deadlock_timeout = '10s'"))  # so the desk's side is the one broken off
+            conn.execute(text("UPDATE deadlock_probe SET n = n + 1 WHERE id = 1"))
+            both_hold_one.wait()
+            conn.execute(text("UPDATE deadlock_probe SET n = n + 1 WHERE id = 2"))
+
+    attempts: list[str] = []
+    seen: list[DatabaseBusy] = []
+
+    def desk_write() -> int:
+        with app.uow.write() as uow:
+            uow.session.execute(text("UPDATE deadlock_probe SET n = n + 10 WHERE id = 2"))
+            if not attempts:
+                attempts.append("first")
+                both_hold_one.wait()
+            else:
+                attempts.append("again")
+            uow.session.execute(text("UPDATE deadlock_probe SET n = n + 10 WHERE id = 1"))
+            uow.commit()
+        return len(attempts)
+
+    def desk_write_seen() -> int:
+        try:
+            return desk_write()
+        except DatabaseBusy as exc:
+            seen.append(exc)
+            raise
+
+    thread = threading.Thread(target=other_task)
+    thread.start()
+    try:
+        assert rerun_when_transient(desk_write_seen) == 2
+    finally:
+        thread.join(15)
+        other.dispose()
+    assert attempts == ["first", "again"]  # broken off by the deadlock, then run whole again
+    assert len(seen) == 1 and seen[0].transient and "busy with another task" in seen[0].message
+    with app.database.engine.connect() as conn:
+        assert dict(conn.execute(text("SELECT id, n FROM deadlock_probe")).all()) == {1: 11, 2: 11}

@@ -53,7 +53,7 @@ from billing_desk.services.ledger.usage import (
     usage_services,
 )
 from billing_desk.services.ledger.verify import run_verify
-from billing_desk.services.uow import UnitOfWorkFactory
+from billing_desk.services.uow import UnitOfWorkFactory, rerun_when_transient
 
 DEFAULT_PAGE = 200
 MAX_SERVICE_NAME = 100
@@ -139,6 +139,15 @@ class LedgerService:
         """Charge one usage. Not enough credit is not an error: the attempt is recorded as a
         failed row and returned with status FAILED. A repeated key is returned as a duplicate."""
         actor.require(Permission.USAGE_RECORD)
+
+        def charge() -> PostingOutcome:
+            return self._record_usage(actor, customer_ref, service, amount, description, key)
+
+        # One transaction, idempotent by its key: safe to run again after a deadlock.
+        return rerun_when_transient(charge)
+
+    def _record_usage(self, actor: Actor, customer_ref: str | int, service: str, amount: str | Money,
+                      description: str | None, key: str | None) -> PostingOutcome:
         with self._uow.write() as uow:
             customer = resolve_customer(uow.session, customer_ref)
             line = usage_line(customer, usage_services(uow.session), service, amount, description, key, None)

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from billing_desk.domain.permissions import Actor, Permission
 from billing_desk.services import audit
-from billing_desk.services.uow import UnitOfWorkFactory
+from billing_desk.services.uow import UnitOfWorkFactory, rerun_when_transient
 from billing_desk.services.vouchers import batches as voucher_batches
 from billing_desk.services.vouchers import expiry as voucher_expiry
 from billing_desk.services.vouchers import export as voucher_export
@@ -68,7 +68,8 @@ class VoucherService:
         return voucher_issue.revoke_campaign(self._uow, actor, campaign, reason)
 
     def redeem(self, actor: Actor, customer_ref: str | int, code: str) -> RedemptionResult:
-        return voucher_redeem.redeem(self._uow, self._key, actor, customer_ref, code)
+        # One transaction that rolls back whole on a deadlock: safe to run again.
+        return rerun_when_transient(lambda: voucher_redeem.redeem(self._uow, self._key, actor, customer_ref, code))
 
     def customer_vouchers(self, actor: Actor, customer_ref: str | int) -> list[CustomerVoucherRow]:
         return voucher_lists.customer_vouchers(self._uow, actor, customer_ref)
