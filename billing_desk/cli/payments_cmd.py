@@ -42,6 +42,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     listing.add_argument("--method", choices=("vnpay", "stripe", "paypal"))
     listing.add_argument("--from", dest="date_from", metavar="YYYY-MM-DD")
     listing.add_argument("--to", dest="date_to", metavar="YYYY-MM-DD", help="inclusive")
+    listing.add_argument("--reference", metavar="PART", help="any 8 or more characters of the gateway reference")
     listing.add_argument("--limit", type=positive_int, default=100)
     add_user(listing)
     add_json(listing)
@@ -91,7 +92,7 @@ def _filters(args: argparse.Namespace) -> PaymentFilters:
     start, end = day_range_utc(parse_day(args.date_from, "from") if args.date_from else None,
                                parse_day(args.date_to, "to") if args.date_to else None)
     return PaymentFilters(customer=args.customer, status=args.status, method=args.method,
-                          created_from=start, created_to=end)
+                          created_from=start, created_to=end, reference=args.reference)
 
 
 def _list(ctx: Context, args: argparse.Namespace) -> int:

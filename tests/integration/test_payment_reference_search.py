@@ -63,3 +63,17 @@ def test_postgresql_serves_the_part_search_from_the_trigram_index(app: App) -> N
         compiled = query.compile(conn, compile_kwargs={"literal_binds": True})
         plan = "\n".join(r[0] for r in conn.execute(text(f"EXPLAIN {compiled}")))
     assert "ix_payments_reference_trgm" in plan, plan
+
+
+def test_cli_lists_the_payment_by_part_of_its_reference(cli, pay_app: App, staff: StaffActors,  # type: ignore[no-untyped-def]
+                                                        sandbox: SandboxHandle) -> None:
+    import json
+
+    emma = _customer(pay_app, staff, "Emma Stone", "US", "USD")
+    wanted, _other = (pay_app.payments.create_topup(staff.support, emma, a).payment for a in ("30", "40"))
+    assert wanted.gateway_reference
+    found = cli("payments", "list", "--reference", wanted.gateway_reference[-9:], "--user", "finance", "--json")
+    assert found.code == 0, found.err
+    assert [row["payment_id"] for row in json.loads(found.out)] == [wanted.id]
+    short = cli("payments", "list", "--reference", "abc", "--user", "finance")
+    assert short.code == 2 and "at least 8 characters" in short.err
