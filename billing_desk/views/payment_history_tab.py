@@ -157,11 +157,7 @@ class PaymentHistoryTab(CustomerTab):
         if not changes:
             self.status_label.setText(tr("No pending payment changed."))
             return
-        self.status_label.setText(" ".join(
-            tr("The top-up of {amount} ({method}) is now {status}.").format(
-                amount=money_text(c.amount), method=PaymentMethod(c.method).label, status=status_label(c.status))
-            + (f" {c.reason}" if c.reason and c.status == "failed" else "")
-            for c in changes))
+        self.status_label.setText(" ".join(_change_sentence(c) for c in changes))
 
     def _on_refresh_failed(self, error: BaseException) -> None:
         self.refresh_button.setEnabled(True)
@@ -170,3 +166,13 @@ class PaymentHistoryTab(CustomerTab):
 
     def save_state(self) -> None:
         save_columns(self.table, self.ctx.settings, "payments")
+
+
+def _change_sentence(change: PaymentChange) -> str:
+    """A refreshed payment as people say it: its amount and gateway, not its id; "Success", not "success"."""
+    figures = {"amount": money_text(change.amount), "method": PaymentMethod(change.method).label,
+               "status": status_label(change.status)}
+    if change.reason and change.status == "failed":
+        return tr("The top-up of {amount} ({method}) is now {status}: {reason}").format(reason=change.reason,
+                                                                                        **figures)
+    return tr("The top-up of {amount} ({method}) is now {status}.").format(**figures)
