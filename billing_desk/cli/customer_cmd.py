@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import argparse
 
-from billing_desk.domain.ids import MAX_ROW_ID
-
 from billing_desk.cli.common import Context, add_json, add_user, positive_int, print_json, print_table
+from billing_desk.domain.ids import MAX_ROW_ID
 from billing_desk.services.customers import CustomerDTO
 
 
