@@ -14,7 +14,8 @@ from billing_desk.services.vouchers import IssueRequest, VoidedBatch, VoucherFil
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
-    voucher = sub.add_parser("voucher", aliases=["vouchers"], help="vouchers: issue, list, revoke, redeem, customer, expire")
+    voucher = sub.add_parser("voucher", aliases=["vouchers"],
+                             help="vouchers: issue, list, revoke, redeem, customer, expire")
     vs = voucher.add_subparsers(dest="voucher_command", metavar="ACTION", required=True)
     _issue_parser(vs)
     _list_parser(vs)
