@@ -75,6 +75,7 @@ class Desk:
         self.runs = 0
         self.files: dict[str, list[str]] = {}
         self._accounts = 0
+        self.payers: list[str] = []  # the usage files' customers, with ample credit
         # The longest whole child run of each command, for timer kills. When timing (the soak),
         # a command not yet timed runs its first re-run as a child too.
         self.took: dict[str, float] = {}
@@ -194,7 +195,9 @@ def _redemptions(desk: Desk, voucher_id: int) -> list[str]:
 def import_round(desk: Desk, tally: Tally, label: str, crash_at: str | None, after: float | None,
                  lines: int = 20) -> None:
     """A usage file over three customers, `usage import` killed, then imported again: every key once."""
-    accounts = [desk.account(credit="10000000") for _ in range(3)]
+    if not desk.payers:
+        desk.payers = [desk.account(credit="10000000") for _ in range(3)]
+    accounts = desk.payers
     name = f"usage-{desk.runs + 1}.csv"
     keys = [f"{name}-{i}" for i in range(lines)]
     rows = [f"{accounts[i % 3]},,AI Inference,crash test,7,{k}" for i, k in enumerate(keys)]
@@ -256,9 +259,9 @@ def _soak_round(desk: Desk, tally: Tally, rng: random.Random, number: int) -> No
     label = f"round {number} ({kind}, {point or f'timer {after:.2f} s'})"
     tally.runs[f"{kind}: {'point' if point else 'timer'}"] += 1
     if kind == "settle":
-        settle_round(desk, tally, label, point, after, paid=rng.choice((1, 3, 10)))
+        settle_round(desk, tally, label, point, after, paid=rng.choice((1, 3, 5)))
     elif kind == "import":
-        import_round(desk, tally, label, point, after, lines=rng.choice((1, 20, 200, 1000)))
+        import_round(desk, tally, label, point, after, lines=rng.choice((1, 20, 200)))
     else:
         ROUNDS[points[0]](desk, tally, label, point, after)
 
