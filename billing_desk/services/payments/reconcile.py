@@ -32,6 +32,7 @@ from billing_desk.domain.money import Money
 from billing_desk.domain.permissions import Actor, Permission
 from billing_desk.models import Customer, Payment, utcnow
 from billing_desk.services import audit
+from billing_desk.services.crashpoints import crash_point
 from billing_desk.services.customers import resolve_customer
 from billing_desk.services.ledger import Posting, post
 from billing_desk.services.payments.checkouts import store_checkout
@@ -179,6 +180,7 @@ class Reconciler:
         except BillingDeskError as exc:  # unavailable, unknown, or a gateway not configured
             self._touch(p, f"last check: {exc.message}")
             return None
+        crash_point("payment.after_gateway_reply")  # the gateway has answered; nothing of it is written yet
         return self._apply(actor, p, answer, lapsed)
 
     def _apply(self, actor: Actor, p: Pending, answer: StatusAnswer, lapsed: bool) -> PaymentChange | None:
@@ -233,7 +235,9 @@ class Reconciler:
                 summary["ledger_entries"] = list(result.entry_ids)
             audit.record(session, actor, f"payment.{'settle' if status is PaymentStatus.SUCCESS else 'fail'}",
                          "payment", p.id, summary)
+            crash_point("payment.before_commit")
             uow.commit()
+        crash_point("payment.after_commit")  # settled and credited, but the run has not said so
         log.info("payment %s: %s", p.id, status.value)
         return PaymentChange(p.id, p.customer_id, p.name, p.amount, p.method.value, PaymentStatus.PENDING.value,
                              status.value, reason, now)
