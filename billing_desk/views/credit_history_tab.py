@@ -46,7 +46,8 @@ class CreditHistoryTab(CustomerTab):
         self.table = data_table(self.model, ctx.settings, "creditHistory", name="creditHistoryTable", row_height=26)
         self.totals_label = QLabel()
         self.totals_label.setObjectName("statusLabel")
-        self.export_button = QPushButton(QIcon(str(resource_path("icons", "export.svg"))), tr("Export Excel"))
+        self.export_button = QPushButton(QIcon(str(resource_path("icons", "export.svg"))),
+                                         " " + tr("Export Excel"))  # a space after the icon, as Refresh status
         self.export_button.clicked.connect(self.ask_export)
         self.progress = QProgressBar()
         self.progress.hide()

@@ -35,7 +35,9 @@ class PaymentHistoryTab(CustomerTab):
         self.model.load_failed.connect(lambda e: show_error(self, e))
         self.table = data_table(self.model, ctx.settings, "payments", name="paymentTable")
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        self.refresh_button = QPushButton(QIcon(str(resource_path("icons", "refresh.svg"))), tr("Refresh status"))
+        # A space between icon and text: a style sheet's button has no icon spacing of its own.
+        self.refresh_button = QPushButton(QIcon(str(resource_path("icons", "refresh.svg"))),
+                                          " " + tr("Refresh status"))
         self.refresh_button.clicked.connect(self.refresh_status)
         allowed = ctx.can(Permission.PAYMENT_REFRESH)
         self.refresh_button.setEnabled(allowed)

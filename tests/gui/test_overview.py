@@ -54,7 +54,7 @@ def test_overview_chart_of_a_customer_without_currency_is_empty(qtbot, make_desk
     data = tab.chart.data
     assert data is not None and data.currency is None and data.services == () and len(data.days) == 90
     assert tab.chart.hover_label.text() == "No billing currency chosen yet, so no spending."
-    assert tab.chart.plot.getAxis("left").labelText == "Spent per day"
+    assert tab.chart.unit == ""
     assert tab.chart.day_text(89).endswith("no spending")
 
 
@@ -91,6 +91,8 @@ def test_plan_charges_are_left_out_until_asked_for_and_an_empty_chart_keeps_no_o
     upgrade = ServiceSpending("Subscription", (0, 0, 225_000, 0), plan_charges=True)
     chart.show_spending(DailySpending("VND", days, (usage, upgrade)))
     assert chart.legend_names() == ["AI Inference"] and "Subscription" not in chart.legend.text()
+    ticks = chart.plot.getAxis("bottom")._tickLevels[0]
+    assert ticks[-1] == (3.0, "Mar 04")  # today is labelled, and nothing crowds it
     assert chart.plan_charges.isVisible() and not chart.plan_charges.isChecked()
     assert 2_000 <= chart.plot.viewRange()[1][1] < 3_000  # the daily pattern fills the height
     assert chart.day_text(2) == "2026-03-03: AI Inference 1,500 ₫"
@@ -102,5 +104,5 @@ def test_plan_charges_are_left_out_until_asked_for_and_an_empty_chart_keeps_no_o
     chart.show_spending(DailySpending("JPY", days, ()))
     assert chart.legend_names() == [] and not chart.plan_charges.isVisible()
     assert chart.plot.viewRange()[1] == [0.0, 1.0]
-    assert chart.plot.getAxis("left").labelText == "Spent per day (JPY)"
+    assert chart.unit == "Spent per day in JPY:" and chart.unit in chart.legend.text()
     assert chart.hover_label.text() == "No usage in the last 90 days."

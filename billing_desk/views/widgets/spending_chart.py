@@ -32,6 +32,7 @@ class SpendingChart(QWidget):
         self.plot.setMenuEnabled(False)
         self.plot.setMouseEnabled(x=False, y=False)
         self.plot.getAxis("left").enableAutoSIPrefix(False)  # show 600, not "(x0.001)"
+        self.unit = ""
         self.legend = QLabel()
         self.legend.setObjectName("chartLegend")
         self.legend.setWordWrap(True)
@@ -62,7 +63,8 @@ class SpendingChart(QWidget):
         last = len(data.days) - 1
         self._xs = [float(i) for i in range(last + 1)]
         self.plot.getAxis("bottom").setTicks([
-            [(float(i), d.strftime("%b %d")) for i, d in enumerate(data.days) if i % 14 == 0 or i == last],
+            # every second week counted back from today, so today's label never meets another
+            [(float(i), d.strftime("%b %d")) for i, d in enumerate(data.days) if (last - i) % 14 == 0],
             [(float(i), "") for i, d in enumerate(data.days) if d.weekday() == 0],
         ])
         self.plan_charges.setVisible(any(s.plan_charges for s in data.services))
@@ -98,14 +100,14 @@ class SpendingChart(QWidget):
                 curve.setPen(pg.mkPen(colour, width=2))
             entries.append(f'<span style="color:{colour}">&#9632;</span>&nbsp;{html.escape(s.service)}')
         self._curves = {n: self._curves[n] for n in names}
-        self.legend.setText("&nbsp;&nbsp; ".join(entries))
+        # The unit leads the legend: a vertical axis title was cut off when the chart is short.
+        self.unit = tr("Spent per day in {code}:").format(code=data.currency) if data.currency else ""
+        self.legend.setText("&nbsp;&nbsp; ".join([f"<b>{html.escape(self.unit)}</b>"] * bool(self.unit) + entries))
         if names:
             self.plot.getViewBox().autoRange(padding=0.05)  # fit what is drawn now, not lazily at paint
         else:  # nothing drawn: an empty frame of this period, not the last customer's scale
             self.plot.setXRange(0, max(len(self._xs) - 1, 1), padding=0.02)
             self.plot.setYRange(0, 1, padding=0)
-        self.plot.setLabel("left", tr("Spent per day ({code})").format(code=data.currency) if data.currency
-                           else tr("Spent per day"))
         if not data.currency:
             self.hover_label.setText(tr("No billing currency chosen yet, so no spending."))
         elif names:
