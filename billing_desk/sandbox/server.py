@@ -94,7 +94,7 @@ class SandboxHandler(BaseHTTPRequestHandler):
             resp = route(state, req)
         except (ValueError, KeyError, TypeError) as exc:
             resp = Resp(400, {"error": {"type": "invalid_request_error", "message": f"bad request: {exc}"}})
-        resp = _after_work(state, name, resp, fault)
+        resp = _after_work(state, req.path, resp, fault)
         if fault is not None and fault.kind == "lose_reply":
             self._reset()  # the work is done and kept; only the answer is lost
             return
@@ -119,16 +119,17 @@ class SandboxHandler(BaseHTTPRequestHandler):
         self.close_connection = True
 
 
-def _after_work(state: SandboxState, name: str, resp: Resp, fault: Fault | None) -> Resp:
+def _after_work(state: SandboxState, path: str, resp: Resp, fault: Fault | None) -> Resp:
     """Remember a paid confirmation; apply a fault that falsifies the answer."""
+    gateway = path.split("/")[1]  # PayPal's capture and order GET give the same shape
     if resp.status in (200, 201) and _says_paid(resp.body):
         with state.lock:
-            state.confirmations[name] = resp
+            state.confirmations[gateway] = resp
     if fault is None:
         return resp
     if fault.kind == "replay":
         with state.lock:
-            return state.confirmations.get(name, resp)
+            return state.confirmations.get(gateway, resp)
     if fault.kind == "bad_signature" and isinstance(resp.body, dict) and "vnp_SecureHash" in resp.body:
         return vnpay_sim.forged(state, resp.body)
     return resp

@@ -73,7 +73,7 @@ class Fault:
     at most ``delay``, then serve them all: one confirmation reaching several desks at once).
     After the work, which is kept: ``lose_reply`` (reset), ``late_reply`` (answer after
     ``delay``, past the client's timeout), ``bad_signature`` (a VNPay answer claiming paid,
-    signed with another secret), ``replay`` (the last paid confirmation this route gave,
+    signed with another secret), ``replay`` (the last paid confirmation this gateway gave,
     whichever payment it was about, in place of the answer).
     """
 
@@ -106,7 +106,7 @@ class SandboxState:
         self.paypal_invoices: set[str] = set()
         self.paypal_tokens: dict[str, float] = {}  # token → expiry (monotonic)
         self.paypal_token_ttl = 32400
-        self.confirmations: dict[str, Resp] = {}  # route → the last answer that said "paid"
+        self.confirmations: dict[str, Resp] = {}  # gateway → the last answer that said "paid"
 
     def take_fault(self, req: Req) -> Fault | None:
         with self.lock:
