@@ -20,7 +20,7 @@ from typing import Any
 import requests
 
 from billing_desk.domain.enums import PaymentMethod
-from billing_desk.domain.errors import GatewayDeclined, GatewayUnavailable, OutcomeUnknown
+from billing_desk.domain.errors import GatewayDeclined, GatewayUnavailable, OutcomeUnknown, SuspectAnswer
 from billing_desk.domain.money import Money
 from billing_desk.services.payments.gateways.base import (
     Checkout,
@@ -72,6 +72,13 @@ def _issue(response: requests.Response) -> str:
         return str(details[0].get("issue", "")) if details else str(response.json().get("name", ""))
     except (ValueError, AttributeError, IndexError):
         return ""
+
+
+def _same_order(order: Mapping[str, Any], payment: PaymentRef) -> None:
+    # An answer about another order (replayed, or misrouted) must not settle this payment.
+    if order.get("id") != payment.reference:
+        raise SuspectAnswer(f"PayPal answered about order {order.get('id')}, not {payment.reference}; "
+                            "the answer was not believed.")
 
 
 class PayPalGateway:
@@ -165,11 +172,12 @@ class PayPalGateway:
         if response.status_code != 200:
             raise status_unknown("PayPal", response)
         order = json_of("PayPal", response)
+        _same_order(order, payment)
         status = order.get("status")
         if status == "APPROVED":
             return self._capture(payment)
         if status == "COMPLETED":
-            return self._judge_capture(order, payment.amount)
+            return self._judge_capture(order, payment)
         if status == "VOIDED":
             return StatusAnswer(Outcome.FAILED, "PayPal order voided")
         return StatusAnswer(Outcome.PENDING)
@@ -178,12 +186,12 @@ class PayPalGateway:
         response = self._call("POST", f"/v2/checkout/orders/{payment.reference}/capture",
                               f"capture-{payment.reference}", {})
         if response.status_code in (200, 201):
-            return self._judge_capture(json_of("PayPal", response), payment.amount)
+            return self._judge_capture(json_of("PayPal", response), payment)
         issue = _issue(response)
         if response.status_code == 422 and issue in ("ORDER_ALREADY_CAPTURED", "ORDER_ALREADY_COMPLETED"):
             again = self._call("GET", f"/v2/checkout/orders/{payment.reference}")
             if again.status_code == 200:
-                return self._judge_capture(json_of("PayPal", again), payment.amount)
+                return self._judge_capture(json_of("PayPal", again), payment)
             raise status_unknown("PayPal", again)
         if response.status_code == 422 and issue in _PENDING_ISSUES:
             return StatusAnswer(Outcome.PENDING, f"PayPal: {issue}")
@@ -191,7 +199,9 @@ class PayPalGateway:
             return StatusAnswer(Outcome.FAILED, f"PayPal: {issue}")
         raise status_unknown("PayPal", response)
 
-    def _judge_capture(self, order: Mapping[str, Any], expected: Money) -> StatusAnswer:
+    def _judge_capture(self, order: Mapping[str, Any], payment: PaymentRef) -> StatusAnswer:
+        _same_order(order, payment)
+        expected = payment.amount
         captures = [c for unit in order.get("purchase_units") or []
                     for c in ((unit.get("payments") or {}).get("captures") or [])]
         if not captures:
@@ -201,7 +211,7 @@ class PayPalGateway:
         if status == "COMPLETED":
             amount = capture.get("amount") or {}
             if amount.get("currency_code") != expected.currency or amount.get("value") != paypal_value(expected):
-                raise OutcomeUnknown(f"PayPal captured {amount.get('value')} {amount.get('currency_code')}, "
+                raise SuspectAnswer(f"PayPal captured {amount.get('value')} {amount.get('currency_code')}, "
                                      f"not {expected}; check the PayPal account.")
             return StatusAnswer(Outcome.PAID)
         if status in ("DECLINED", "FAILED"):

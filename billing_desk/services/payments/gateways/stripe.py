@@ -17,7 +17,7 @@ from typing import Any
 import requests
 
 from billing_desk.domain.enums import PaymentMethod
-from billing_desk.domain.errors import GatewayDeclined, GatewayUnavailable, OutcomeUnknown
+from billing_desk.domain.errors import GatewayDeclined, GatewayUnavailable, OutcomeUnknown, SuspectAnswer
 from billing_desk.domain.money import Money
 from billing_desk.services.payments.gateways.base import (
     Checkout,
@@ -136,11 +136,14 @@ class StripeGateway:
         if response.status_code != 200:
             raise self._error(response, creating=False)
         session = json_of("Stripe", response)
+        if session.get("id") != payment.reference:
+            raise SuspectAnswer(f"Stripe answered about checkout session {session.get('id')}, not "
+                                f"{payment.reference}; the answer was not believed.")
         if session.get("payment_status") == "paid":
             paid = session.get("amount_total")
             currency = str(session.get("currency", "")).upper()
             if paid != stripe_amount(payment.amount) or currency != payment.amount.currency:
-                raise OutcomeUnknown(f"Stripe reports {paid} {session.get('currency')} paid, not {payment.amount}; "
+                raise SuspectAnswer(f"Stripe reports {paid} {session.get('currency')} paid, not {payment.amount}; "
                                      "check the Stripe dashboard.")
             return StatusAnswer(Outcome.PAID)
         if session.get("status") == "expired":
