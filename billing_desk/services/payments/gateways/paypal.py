@@ -74,11 +74,24 @@ def _issue(response: requests.Response) -> str:
         return ""
 
 
+def _invoice(order: Mapping[str, Any]) -> str | None:
+    units = order.get("purchase_units") or [{}]
+    return units[0].get("invoice_id") if isinstance(units[0], Mapping) else None
+
+
+def _ours(order: Mapping[str, Any], idempotency_key: str) -> None:
+    # An answer about another order (replayed, or misrouted) must neither become this
+    # payment's checkout nor settle it: the invoice id we sent is this payment's key.
+    if _invoice(order) != idempotency_key:
+        raise SuspectAnswer(f"PayPal answered about order {order.get('id')} (invoice {_invoice(order)}), "
+                            "not about this payment; the answer was not believed.")
+
+
 def _same_order(order: Mapping[str, Any], payment: PaymentRef) -> None:
-    # An answer about another order (replayed, or misrouted) must not settle this payment.
     if order.get("id") != payment.reference:
         raise SuspectAnswer(f"PayPal answered about order {order.get('id')}, not {payment.reference}; "
                             "the answer was not believed.")
+    _ours(order, payment.idempotency_key)
 
 
 class PayPalGateway:
@@ -155,6 +168,7 @@ class PayPalGateway:
         response = self._call("POST", "/v2/checkout/orders", request.idempotency_key, self.order_body(request))
         if response.status_code in (200, 201):
             order = json_of("PayPal", response)
+            _ours(order, request.idempotency_key)
             link = approval_link(order)
             if not order.get("id") or not link:
                 raise OutcomeUnknown("PayPal's answer has no order id or approval link; it will be asked again.")

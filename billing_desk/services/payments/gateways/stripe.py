@@ -81,6 +81,15 @@ def _should_retry(response: requests.Response) -> bool | None:
     return response.status_code in (409, 429) or response.status_code >= 500
 
 
+def _ours(session: Mapping[str, Any], payment_id: int) -> None:
+    # An answer about another session (replayed, or misrouted) must neither become this
+    # payment's checkout nor settle it: the client_reference_id we sent names the payment.
+    if session.get("client_reference_id") != f"payment-{payment_id}":
+        raise SuspectAnswer(f"Stripe answered about checkout session {session.get('id')} "
+                            f"({session.get('client_reference_id')}), not about payment {payment_id}; "
+                            "the answer was not believed.")
+
+
 class StripeGateway:
     method = PaymentMethod.STRIPE
 
@@ -123,6 +132,7 @@ class StripeGateway:
                                   lambda: {"data": body, "headers": headers}, safe=True, should_retry=_should_retry)
         if response.status_code == 200:
             session = json_of("Stripe", response)
+            _ours(session, request.payment_id)
             if not session.get("id") or not session.get("url"):
                 raise OutcomeUnknown("Stripe's answer has no session id or URL; it will be asked again.")
             return Checkout(reference=str(session["id"]), url=str(session["url"]))
@@ -139,6 +149,7 @@ class StripeGateway:
         if session.get("id") != payment.reference:
             raise SuspectAnswer(f"Stripe answered about checkout session {session.get('id')}, not "
                                 f"{payment.reference}; the answer was not believed.")
+        _ours(session, payment.payment_id)
         if session.get("payment_status") == "paid":
             paid = session.get("amount_total")
             currency = str(session.get("currency", "")).upper()
