@@ -276,6 +276,7 @@ def other_amount(w: World) -> None:
         assert_held(w, held[1], OTHER_CURRENCY[g].lower() if g == "stripe" else OTHER_CURRENCY[g])
     w.inject("error500", API[g], times=1000)  # a later transient failure must not hide why it is held
     assert w.reconcile_both() == []
+    assert_held(w, wrong.id, amount_words)
     w.clear()
     assert w.reconcile_both() == []
     for pid in held:
