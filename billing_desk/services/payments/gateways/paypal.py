@@ -81,9 +81,12 @@ def _invoice(order: Mapping[str, Any]) -> str | None:
 
 def _ours(order: Mapping[str, Any], idempotency_key: str) -> None:
     # An answer about another order (replayed, or misrouted) must neither become this
-    # payment's checkout nor settle it: the invoice id we sent is this payment's key.
-    if _invoice(order) != idempotency_key:
-        raise SuspectAnswer(f"PayPal answered about order {order.get('id')} (invoice {_invoice(order)}), "
+    # payment's checkout nor settle it: the invoice id we sent is this payment's key. Another
+    # order carries its own; an answer without one (PayPal trims some representations) is
+    # judged by its order id alone.
+    invoice = _invoice(order)
+    if invoice is not None and invoice != idempotency_key:
+        raise SuspectAnswer(f"PayPal answered about order {order.get('id')} (invoice {invoice}), "
                             "not about this payment; the answer was not believed.")
 
 
