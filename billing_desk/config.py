@@ -52,6 +52,11 @@ VOUCHER_KEY_FILE_NAME = "voucher-code.key"
 MIN_VOUCHER_KEY_LENGTH = 32
 DEFAULT_EXPIRY_MARGIN = timedelta(minutes=30)
 MAX_RETRIES = 10  # with backoff capped at 5 s, more would hold a top-up for minutes
+# Upper bounds that keep a typo from becoming an overflow deep inside a socket or a timedelta
+# (a timeout of 1e308 s is "timestamp out of range"; 1e308 minutes no timedelta can hold).
+MAX_TIMEOUT = 600.0  # seconds: longer than any gateway answer worth waiting for
+MAX_RETRY_DELAY = 60.0
+MAX_EXPIRY_MARGIN = 7 * 24 * 60.0  # minutes: a week
 
 
 def user_data_dir() -> Path:
@@ -158,12 +163,13 @@ class _Checker:
             self.wrong(key, f"a table (a {key} heading with its keys below it)", value)
         return value
 
-    def number(self, key: str, value: object, expected: str, *, minimum: float, above: bool = False) -> float:
-        """A TOML integer or float (not a quoted number: that is text) at or above ``minimum``."""
+    def number(self, key: str, value: object, expected: str, *, minimum: float, maximum: float,
+               above: bool = False) -> float:
+        """A TOML integer or float (not a quoted number: that is text) from ``minimum`` to ``maximum``."""
         if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
             self.wrong(key, expected, value)
         number = float(value)
-        if number < minimum or (above and number == minimum):
+        if number < minimum or number > maximum or (above and number == minimum):
             self.wrong(key, expected, value)
         return number
 
@@ -180,6 +186,9 @@ def _read_toml(path: Path) -> dict[str, Any]:
             return tomllib.load(fh)
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"The config file {path} is not valid TOML: {exc}.") from None
+    except UnicodeDecodeError as exc:  # TOML is UTF-8; tomllib lets the decoding error through
+        raise ConfigError(f"The config file {path} is not UTF-8 text (byte {exc.start} cannot be read); "
+                          "save it as UTF-8.") from None
     except OSError as exc:
         raise ConfigError(f"Cannot read the config file {path}: {exc.strerror}.") from None
 
@@ -226,11 +235,13 @@ def _http_values(check: _Checker, where: str, values: dict[str, Any]) -> None:
     """The timeouts and retries every adapter's HTTP caller takes, as numbers."""
     for key in ("connect_timeout", "read_timeout"):
         if key in values:
-            values[key] = check.number(f"{where} {key}", values[key], "a number of seconds above 0, like 5",
-                                       minimum=0, above=True)
+            values[key] = check.number(f"{where} {key}", values[key],
+                                       f"a number of seconds above 0 and at most {MAX_TIMEOUT:g}, like 5",
+                                       minimum=0, maximum=MAX_TIMEOUT, above=True)
     if "retry_base_delay" in values:
         values["retry_base_delay"] = check.number(f"{where} retry_base_delay", values["retry_base_delay"],
-                                                  "a number of seconds, 0 or more, like 0.5", minimum=0)
+                                                  f"a number of seconds from 0 to {MAX_RETRY_DELAY:g}, like 0.5",
+                                                  minimum=0, maximum=MAX_RETRY_DELAY)
     if "max_retries" in values:
         count = values["max_retries"]
         if isinstance(count, bool) or not isinstance(count, int) or not 0 <= count <= MAX_RETRIES:
@@ -309,7 +320,8 @@ def _topup(check: _Checker, raw: dict[str, Any]) -> TopUpSettings:
     margin = DEFAULT_EXPIRY_MARGIN
     if "expiry_margin_minutes" in section:
         margin = timedelta(minutes=check.number("[topup] expiry_margin_minutes", section["expiry_margin_minutes"],
-                                                "a number of minutes, 0 or more, like 30", minimum=0))
+                                                f"a number of minutes from 0 to {MAX_EXPIRY_MARGIN:g}, like 30",
+                                                minimum=0, maximum=MAX_EXPIRY_MARGIN))
     return TopUpSettings(MappingProxyType(parsed), margin)
 
 

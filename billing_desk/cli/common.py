@@ -19,6 +19,7 @@ from typing import Any
 from billing_desk.bootstrap import App, build_app
 from billing_desk.config import Settings, load_settings
 from billing_desk.domain.errors import AuthenticationFailed, ValidationError
+from billing_desk.domain.ids import MAX_ROW_ID
 from billing_desk.domain.permissions import Actor
 
 Handler = Callable[["Context", argparse.Namespace], int | None]
@@ -127,4 +128,6 @@ def positive_int(text: str) -> int:
         raise argparse.ArgumentTypeError(f"'{text}' is not a whole number") from None
     if value < 1:
         raise argparse.ArgumentTypeError("must be at least 1")
+    if value > MAX_ROW_ID:  # no id, count or page size is that large, and no database could bind it
+        raise argparse.ArgumentTypeError(f"must be at most {MAX_ROW_ID:,}")
     return value

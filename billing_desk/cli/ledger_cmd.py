@@ -188,9 +188,13 @@ def _verify(ctx: Context, args: argparse.Namespace) -> int:
     if not report.ok:
         for m in report.mismatches:
             sys.stderr.write(f"MISMATCH {m.describe()}\n")
+        for u in report.unjustified:
+            sys.stderr.write(f"UNJUSTIFIED {u.describe()}\n")
         raise BillingDeskError(f"Ledger check FAILED: {len(report.mismatches)} mismatch(es) over "
-                             f"{report.customers} balances and {report.rows} rows.")
-    print(f"Ledger OK: {report.customers} balances match {report.rows} rows ({report.seconds:.2f} s).")
+                             f"{report.customers} balances and {report.rows} rows, "
+                             f"{len(report.unjustified)} credit(s) without their cause.")
+    print(f"Ledger OK: {report.customers} balances match {report.rows} rows, and every credit has its cause "
+          f"({report.seconds:.2f} s).")
     return 0
 
 

@@ -17,8 +17,10 @@ DEFAULT_PAYPAL_CURRENCIES: tuple[str, ...] = ("USD", "EUR")
 
 
 def normalise_country(code: str) -> str:
-    value = (code or "").strip().upper()
-    if len(value) != 2 or pycountry.countries.get(alpha_2=value) is None:
+    # ASCII first: 'ß'.upper() is 'SS', which would otherwise be read as South Sudan.
+    value = (code or "").strip()
+    value = value.upper() if value.isascii() else ""
+    if len(value) != 2 or not value.isalpha() or pycountry.countries.get(alpha_2=value) is None:
         raise ValidationError(
             f"'{code}' is not an ISO 3166 country code; use two letters such as VN, JP, US or DE.",
             field="country",

@@ -33,8 +33,15 @@ def parse_day(text: str, field: str = "date") -> date:
         ) from None
 
 
-def day_start_utc(day: date, zone: tzinfo | None = None) -> datetime:
-    return datetime.combine(day, time.min, tzinfo=zone or local_zone()).astimezone(UTC)
+def _out_of_range(value: object, field: str) -> ValidationError:
+    return ValidationError(f"{value} is outside the dates this desk can store (years 1 to 9999).", field=field)
+
+
+def day_start_utc(day: date, zone: tzinfo | None = None, field: str = "date") -> datetime:
+    try:
+        return datetime.combine(day, time.min, tzinfo=zone or local_zone()).astimezone(UTC)
+    except OverflowError:  # 0001-01-01 east of UTC begins before the first instant Python has
+        raise _out_of_range(day, field) from None
 
 
 def day_range_utc(
@@ -43,16 +50,19 @@ def day_range_utc(
     """[start of ``first``, start of the day after ``last``) in UTC; either end may be open."""
     if first and last and last < first:
         raise ValidationError(f"The range ends ({last}) before it starts ({first}).", field="to")
-    start = day_start_utc(first, zone) if first else None
-    end = day_start_utc(last + timedelta(days=1), zone) if last else None
-    return start, end
+    start = day_start_utc(first, zone, "from") if first else None
+    if last is None:
+        return start, None
+    if last >= date.max:  # the day after it, where the range ends, does not exist
+        raise _out_of_range(last, "to")
+    return start, day_start_utc(last + timedelta(days=1), zone, "to")
 
 
 def parse_instant(text: str, field: str = "date") -> datetime:
     """A date (local midnight) or an ISO date-time (local unless it names its offset), in UTC."""
     raw = (text or "").strip()
     if len(raw) == 10:
-        return day_start_utc(parse_day(raw, field))
+        return day_start_utc(parse_day(raw, field), field=field)
     try:
         value = datetime.fromisoformat(raw.replace("Z", "+00:00"))
     except ValueError:
@@ -61,7 +71,10 @@ def parse_instant(text: str, field: str = "date") -> datetime:
         ) from None
     if value.tzinfo is None:
         value = value.replace(tzinfo=local_zone())
-    return value.astimezone(UTC)
+    try:
+        return value.astimezone(UTC)
+    except OverflowError:  # 9999-12-31T23:00-05:00 is in year 10000 in UTC
+        raise _out_of_range(raw, field) from None
 
 
 def local_text(value: datetime | None, *, seconds: bool = False, empty: str = "") -> str:

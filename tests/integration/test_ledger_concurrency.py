@@ -22,6 +22,7 @@ from billing_desk.domain.permissions import Actor
 from billing_desk.services.ledger.dtos import HistoryFilter
 from billing_desk.services.ledger.posting import Posting, post
 from tests.support.customers import make_customer
+from tests.support.ledger import caused
 
 PROCESSES = 8
 OPERATIONS = 500
@@ -30,9 +31,9 @@ MANAGER = Actor(2, "manager", Role.MANAGER)
 
 def _credit(app, cid: int, amount: int, voucher: bool) -> int:
     with app.uow.write() as uow:
-        result = post(uow.session, Posting(cid, LedgerKind.VOUCHER if voucher else LedgerKind.TOPUP,
-                                           Money(amount, "VND"), description="concurrent credit",
-                                           voucher_expires_at=datetime.now(UTC) + timedelta(days=30)))
+        result = post(uow.session, caused(uow.session, Posting(
+            cid, LedgerKind.VOUCHER if voucher else LedgerKind.TOPUP, Money(amount, "VND"),
+            description="concurrent credit", voucher_expires_at=datetime.now(UTC) + timedelta(days=30))))
         uow.commit()
     return amount if result.succeeded else 0
 

@@ -71,7 +71,7 @@ def test_a_bad_value_is_one_line_from_the_command_before_the_database(tmp_path: 
     assert result.returncode == 7
     assert result.stdout == ""
     assert result.stderr.splitlines() == [
-        f"billing-desk: In the config file {config}, [topup] expiry_margin_minutes must be a number of minutes, "
-        '0 or more, like 30, not "abc".'
+        f"billing-desk: In the config file {config}, [topup] expiry_margin_minutes must be a number of minutes "
+        'from 0 to 10080, like 30, not "abc".'
     ]
     assert not database.exists()

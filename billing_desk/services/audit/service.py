@@ -20,6 +20,7 @@ from sqlalchemy import select, text, update
 from sqlalchemy.orm import Session
 
 from billing_desk.domain.errors import Conflict
+from billing_desk.domain.ids import MAX_ROW_ID, check_whole
 from billing_desk.domain.permissions import Actor, Permission
 from billing_desk.domain.text import clean_token
 from billing_desk.models import AuditEntry, AuditHead, utcnow
@@ -119,6 +120,7 @@ class AuditService:
         limit: int = 200,
     ) -> list[AuditRow]:
         actor.require(Permission.AUDIT_READ)
+        check_whole(limit, "limit", "number of audit rows", low=1, high=MAX_ROW_ID)
         query = select(AuditEntry).order_by(AuditEntry.id.desc()).limit(limit)
         by, entity = clean_token(by, "by", "staff name"), clean_token(entity, "entity")
         if by:

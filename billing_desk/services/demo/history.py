@@ -6,7 +6,8 @@ voucher credit that expires, and usage across the catalog's services, with a big
 the balance cannot cover from time to time. The story is only postings; the ledger's bulk
 path (``post_many``, replaying each posting at its own time) decides what they do: which
 credit a charge draws, which charge fails, what expires. So the demo's balances are the
-ledger's, and ``ledger verify`` passes whatever other seed steps posted before. ``--whale``
+ledger's, each credit has its cause (``causes``: the payment or redemption behind it), and
+``ledger verify`` passes whatever other seed steps posted before. ``--whale``
 adds one customer with about 1,000,000 rows for the performance checks.
 """
 
@@ -25,6 +26,7 @@ from billing_desk.domain.money import CURRENCIES, PAYPAL_CURRENCIES, Money
 from billing_desk.domain.topup_limits import method_for
 from billing_desk.models import CustomerBalance, utcnow
 from billing_desk.services.customers import Profile, insert_customer
+from billing_desk.services.demo.causes import Causes
 from billing_desk.services.ledger import Posting, post_many
 
 HISTORY_CUSTOMERS = 5_000
@@ -58,8 +60,8 @@ def _usage(rng: random.Random) -> tuple[str, str]:
                                                  h=rng.randrange(1, 48))
 
 
-def simulate(rng: random.Random, customer_id: int, currency: str, start: datetime, end: datetime, events: int,
-             keyed: bool) -> Iterator[Posting]:
+def simulate(rng: random.Random, causes: Causes, customer_id: int, currency: str, start: datetime, end: datetime,
+             events: int, keyed: bool) -> Iterator[Posting]:
     """``events`` postings between ``start`` and ``end``, in time order.
 
     The customer tops up when their own reckoning (what they put in less the usage they
@@ -76,14 +78,17 @@ def simulate(rng: random.Random, customer_id: int, currency: str, start: datetim
         if n == 0 or roll < 0.015 or (reckoning < unit * 5 and roll < 0.3):
             amount = rng.randrange(low, high + 1, max(1, low // 10))
             reckoning += amount
-            yield Posting(customer_id, LedgerKind.TOPUP, Money(amount, currency), f"Top-up via {method}",
-                          created_at=at)
+            money = Money(amount, currency)
+            yield Posting(customer_id, LedgerKind.TOPUP, money, f"Top-up via {method}", created_at=at,
+                          payment_id=causes.payment(customer_id, money, at))
         elif roll < 0.02:
             amount = rng.randrange(low // 5, low + 1, max(1, low // 50))
             days = rng.choice((30, 60, 90, 180))
-            yield Posting(customer_id, LedgerKind.VOUCHER, Money(amount, currency),
+            money = Money(amount, currency)
+            yield Posting(customer_id, LedgerKind.VOUCHER, money,
                           f"Voucher credit ({days}-day validity)", source=CreditSource.VOUCHER,
-                          voucher_expires_at=at + timedelta(days=days), created_at=at)
+                          voucher_expires_at=at + timedelta(days=days), created_at=at,
+                          voucher_redemption_id=causes.redemption(customer_id, money, at, days))
         else:
             service, description = _usage(rng)
             # now and then a big job, which fails when the balance cannot cover it
@@ -95,13 +100,13 @@ def simulate(rng: random.Random, customer_id: int, currency: str, start: datetim
                           key_scope=KeyScope.EXTERNAL)  # the simulated feed's own keys, as post_usage scopes them
 
 
-def _whale(session: Session, rng: random.Random, now: datetime) -> tuple[str, int]:
+def _whale(session: Session, rng: random.Random, causes: Causes, now: datetime) -> tuple[str, int]:
     profile = Profile("company", "Whale AI Compute JSC", "billing@whale-ai.example.com",
                       "1 Duy Tan, Ha Noi", "VN", "VN0101999999")
     customer = insert_customer(session, profile, "VND")
     end = now - timedelta(minutes=5)
     # A generator: the bulk path takes it a chunk at a time, so memory stays small.
-    postings = simulate(rng, customer.id, "VND", now - timedelta(days=3 * 365), end, WHALE_ROWS, keyed=False)
+    postings = simulate(rng, causes, customer.id, "VND", now - timedelta(days=3 * 365), end, WHALE_ROWS, keyed=False)
     return customer.account, post_many(session, postings, replay=True, expire_by=end).rows
 
 
@@ -114,12 +119,13 @@ def seed_history(session: Session, rng: random.Random, options: Any, customer_id
         .order_by(_B.c.customer_id)
     ).all() if customer_ids else []
     chosen = with_currency[:HISTORY_CUSTOMERS]
+    causes = Causes(session, random.Random(rng.random()))
 
     def histories() -> Iterator[Posting]:
         for cid, currency in chosen:
             local = random.Random(rng.random())
             months = local.randrange(3, 13)
-            yield from simulate(local, cid, currency, now - timedelta(days=30 * months), end,
+            yield from simulate(local, causes, cid, currency, now - timedelta(days=30 * months), end,
                                 local.randrange(15, 90), keyed=True)
 
     report = post_many(session, histories(), replay=True, expire_by=end)
@@ -128,6 +134,7 @@ def seed_history(session: Session, rng: random.Random, options: Any, customer_id
              + (f" (history for the first {HISTORY_CUSTOMERS:,} with a currency only; the rest start at zero)"
                 if more else "")]
     if getattr(options, "whale", False):
-        account, whale_rows = _whale(session, rng, now)
+        account, whale_rows = _whale(session, rng, causes, now)
         parts.append(f"whale customer {account} with {whale_rows:,} ledger rows")
-    return "; ".join(parts)
+    paid = causes.write(session)
+    return "; ".join(parts + ([paid] if paid else []))

@@ -218,6 +218,5 @@ class DemoService:
 # module's helpers; payments come after the history, whose top-up rows they mirror.
 from billing_desk.services.demo.catalog import seed_catalog  # noqa: E402
 from billing_desk.services.demo.history import seed_history  # noqa: E402
-from billing_desk.services.demo.payments import seed_payments  # noqa: E402
 
-SEED_STEPS.extend([seed_history, seed_catalog, seed_payments])
+SEED_STEPS.extend([seed_history, seed_catalog])

@@ -13,6 +13,7 @@ from typing import Any
 
 from billing_desk.domain.enums import EntryStatus, LedgerKind
 from billing_desk.domain.errors import ValidationError
+from billing_desk.domain.ids import MAX_ROW_ID
 from billing_desk.domain.money import Money
 from billing_desk.services.customers import Balance
 
@@ -76,8 +77,11 @@ class HistoryCursor:
             when = datetime.fromisoformat(at)
             if when.tzinfo is None:
                 raise ValueError("naive")
-            return cls(when.astimezone(UTC), int(ident))
-        except (ValueError, AttributeError):
+            number = int(ident)
+            if not 0 < number <= MAX_ROW_ID:
+                raise ValueError("no row has this id")
+            return cls(when.astimezone(UTC), number)
+        except (ValueError, AttributeError, OverflowError):
             raise ValidationError(
                 f"'{token}' is not a page cursor; pass the next_cursor printed by the previous page.",
                 field="after",
@@ -239,19 +243,41 @@ class Mismatch:
 
 
 @dataclass(frozen=True, slots=True)
+class Unjustified:
+    """Credit without its cause (a ledger row, ``entry_id``), or a cause without its credit
+    (a settled payment never credited: ``entry_id`` is None)."""
+
+    entry_id: int | None
+    customer_id: int
+    account: str
+    amount: Money
+    problem: str
+
+    def describe(self) -> str:
+        where = f"ledger row {self.entry_id}" if self.entry_id is not None else "payment"
+        return f"{self.account}: {where} of {self.amount}: {self.problem}"
+
+    def to_json(self) -> dict[str, Any]:
+        return {"entry_id": self.entry_id, "customer_id": self.customer_id, "account": self.account,
+                "amount": self.amount.to_json(), "problem": self.problem}
+
+
+@dataclass(frozen=True, slots=True)
 class VerifyReport:
     customers: int
     rows: int
     mismatches: tuple[Mismatch, ...]
     seconds: float
+    unjustified: tuple[Unjustified, ...] = ()
 
     @property
     def ok(self) -> bool:
-        return not self.mismatches
+        return not self.mismatches and not self.unjustified
 
     def to_json(self) -> dict[str, Any]:
         return {"ok": self.ok, "customers": self.customers, "rows": self.rows,
-                "mismatches": [m.to_json() for m in self.mismatches], "seconds": round(self.seconds, 3)}
+                "mismatches": [m.to_json() for m in self.mismatches],
+                "unjustified": [u.to_json() for u in self.unjustified], "seconds": round(self.seconds, 3)}
 
 
 @dataclass(frozen=True, slots=True)

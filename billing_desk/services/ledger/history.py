@@ -30,6 +30,7 @@ from billing_desk.models import LedgerEntry, UsageService
 from billing_desk.services.ledger.dtos import HistoryCursor, HistoryFilter, HistoryPage, HistoryRow, HistoryTotals
 
 MAX_PAGE = 5000
+MAX_FILTER_TEXT = 1000
 MIN_TRIGRAM = 3  # shorter text cannot use a trigram index: it is matched by walking the rows
 PROBE = 4000  # rows a text filter tests directly before it asks the trigram index
 RARE_TEXT = 20_000  # trigram matches (all customers) below which totals count from the index
@@ -54,7 +55,9 @@ def normalise_filter(session: Session, filters: HistoryFilter) -> HistoryFilter:
         if canonical not in services:
             services.append(canonical)
     day_range_utc(filters.date_from, filters.date_to)  # refuses an inverted range
-    text = clean_token(filters.text, "text", "filter text") if filters.text else None
+    # No description is longer than MAX_FILTER_TEXT, and SQLite refuses a LIKE pattern beyond
+    # 50,000 bytes ("LIKE or GLOB pattern too complex"): longer text is refused in words.
+    text = clean_token(filters.text, "text", "filter text", max_length=MAX_FILTER_TEXT) if filters.text else None
     return HistoryFilter(tuple(services), tuple(dict.fromkeys(filters.statuses)), tuple(dict.fromkeys(filters.kinds)),
                          filters.date_from, filters.date_to, text or None)
 

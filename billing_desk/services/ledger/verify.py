@@ -1,4 +1,5 @@
-"""`ledger verify`: every stored balance figure against the rows it must equal, in one query.
+"""`ledger verify`: every stored balance figure against the rows it must equal, in one query,
+then every grant of credit against its cause (``justification``).
 
 One grouped pass over customer_balances, ledger_entries (successful rows summed per customer
 and source) and voucher_credit_lots together; only customers that disagree come back.
@@ -19,6 +20,7 @@ from billing_desk.domain.enums import CreditSource, EntryStatus
 from billing_desk.domain.money import Money
 from billing_desk.models import Customer, CustomerBalance, LedgerEntry, VoucherCreditLot
 from billing_desk.services.ledger.dtos import Mismatch, VerifyReport
+from billing_desk.services.ledger.justification import find_unjustified
 
 _L = LedgerEntry.__table__
 _B = CustomerBalance.__table__
@@ -145,4 +147,7 @@ def run_verify(session: Session) -> VerifyReport:
         if row.rn == 1:
             customers, rows = int(row.all_customers), int(row.all_rows or 0)
         found.extend(_mismatches(row))
-    return VerifyReport(customers, rows, tuple(found), time.perf_counter() - started)
+    # Each statement of find_unjustified reads a cause with its credit (they commit together),
+    # and staff rows before their audit rows, so desks posting meanwhile raise no false alarm.
+    unjustified = find_unjustified(session)
+    return VerifyReport(customers, rows, tuple(found), time.perf_counter() - started, unjustified)

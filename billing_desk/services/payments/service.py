@@ -28,6 +28,7 @@ from billing_desk.domain.errors import (
     OutcomeUnknown,
     ValidationError,
 )
+from billing_desk.domain.ids import is_row_id
 from billing_desk.domain.money import Money, format_money, parse_money
 from billing_desk.domain.permissions import Actor, Permission
 from billing_desk.domain.topup_limits import (
@@ -91,8 +92,10 @@ class PaymentService:
 
     def get(self, actor: Actor, payment_id: int) -> PaymentRow:
         actor.require(Permission.PAYMENT_READ)
-        with self._uow.read() as uow:
-            row = row_by_id(uow.session, payment_id)
+        row = None
+        if is_row_id(payment_id):
+            with self._uow.read() as uow:
+                row = row_by_id(uow.session, payment_id)
         if row is None:
             raise NotFound(f"No payment with id {payment_id}.")
         return row

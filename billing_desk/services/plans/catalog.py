@@ -14,6 +14,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from billing_desk.domain.errors import Conflict, NotFound, ValidationError
+from billing_desk.domain.ids import MAX_SMALL, check_whole
 from billing_desk.domain.money import Money
 from billing_desk.domain.permissions import Actor, Permission
 from billing_desk.domain.text import clean_text, clean_token
@@ -70,8 +71,10 @@ def catalog(uow: UnitOfWorkFactory, actor: Actor, currency: str | None = None,
 
 
 def _validate(code: str | None, name: str | None, prices: Mapping[str, Money] | None,
-              features: Sequence[str] | None) -> tuple[str | None, list[str] | None]:
+              features: Sequence[str] | None, rank: int | None) -> tuple[str | None, list[str] | None]:
     """Raise the first problem; return the name and the features as they are stored."""
+    if rank is not None:
+        check_whole(rank, "rank", "rank", low=-MAX_SMALL, high=MAX_SMALL)  # an INTEGER column
     if code is not None and not _CODE.match(code):
         raise ValidationError("A plan code is 1 to 32 lower-case letters, digits or dashes, e.g. 'pro'.", field="code")
     clean_name = None if name is None else clean_text(name, "name", "plan name")
@@ -101,7 +104,7 @@ def add_plan(uow: UnitOfWorkFactory, actor: Actor, *, code: str, name: str, pric
              features: Sequence[str] = (), rank: int = 0) -> PlanRow:
     actor.require(Permission.PLAN_MANAGE)
     clean = (code or "").strip().lower()
-    plan_name, plan_features = _validate(clean, name, prices, features)
+    plan_name, plan_features = _validate(clean, name, prices, features, rank)
     if not prices:
         raise ValidationError("Give the plan at least one monthly price (e.g. --price USD:29).", field="prices")
     with uow.write() as w:
@@ -124,7 +127,7 @@ def edit_plan(uow: UnitOfWorkFactory, actor: Actor, code: str, *, name: str | No
               rank: int | None = None) -> PlanRow:
     """Change what is given; ``prices`` replaces the given currencies and keeps the others."""
     actor.require(Permission.PLAN_MANAGE)
-    name, clean_features = _validate(None, name, prices, features)
+    name, clean_features = _validate(None, name, prices, features, rank)
     with uow.write() as w:
         plan = find_plan(w.session, code)
         old_prices = prices_of(w.session, [plan.id])[plan.id]

@@ -130,6 +130,9 @@ def _key_file(path: Path) -> bytes:
         return _key_bytes(path.read_text(encoding="ascii"), str(path))
     except OSError as exc:
         raise ConfigError(f"Cannot read the voucher code key file {path}: {exc.strerror}.") from None
+    except UnicodeDecodeError:  # the file this module writes is hex; another was put in its place
+        raise ConfigError(f"The voucher code key file {path} is not text; "
+                          "restore it from another desk or set BILLING_DESK_VOUCHER_KEY.") from None
 
 
 def resolve_code_key(key: Secret | None, key_file: Path) -> bytes:

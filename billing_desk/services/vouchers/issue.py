@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from billing_desk.domain.enums import VoucherBatchState
 from billing_desk.domain.errors import Conflict, NotFound, ValidationError
+from billing_desk.domain.ids import is_row_id
 from billing_desk.domain.money import MAX_MINOR, Money
 from billing_desk.domain.permissions import Actor, Permission
 from billing_desk.domain.text import clean_text
@@ -174,7 +175,7 @@ def revoke_voucher(uow: UnitOfWorkFactory, actor: Actor, voucher_id: int, reason
     actor.require(Permission.VOUCHER_ISSUE)
     why = _check_reason(reason)
     with uow.write() as w:
-        voucher = w.session.get(Voucher, voucher_id)
+        voucher = w.session.get(Voucher, voucher_id) if is_row_id(voucher_id) else None
         if voucher is None:
             raise NotFound(f"No voucher with id {voucher_id}.")
         if voucher.revoked_at is not None:

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from billing_desk.domain.enums import VoucherBatchState, VoucherStatus
 from billing_desk.domain.errors import NotFound, ValidationError
+from billing_desk.domain.ids import MAX_ROW_ID, is_row_id
 from billing_desk.domain.money import Money
 from billing_desk.domain.permissions import Actor, Permission
 from billing_desk.domain.text import clean_token
@@ -98,6 +99,10 @@ def list_vouchers(uow: UnitOfWorkFactory, actor: Actor, flt: VoucherFilter, *, b
     actor.require(Permission.VOUCHER_LIST)
     if not 1 <= limit <= MAX_PAGE:
         raise ValidationError(f"A page holds 1 to {MAX_PAGE} vouchers.", field="limit")
+    if flt.customer_id is not None and not is_row_id(flt.customer_id):
+        return []  # no customer has such an id
+    if before_id is not None and before_id > MAX_ROW_ID:
+        before_id = None  # every id is below it
     now = utcnow()
     status = status_expr(now).label("status")
     query = (select(Voucher.id, Voucher.last4, VoucherCampaign.name, Voucher.amount, Voucher.currency, status,

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import logging
 import random
+import re
 import threading
 import time
 from collections.abc import Callable, Iterable, Mapping
@@ -232,6 +233,34 @@ class HttpCaller:
 def status_unknown(name: str, response: requests.Response) -> OutcomeUnknown:
     return OutcomeUnknown(f"{name} answered HTTP {response.status_code}; the result is not known yet "
                           "and will be asked again.")
+
+
+def obj(value: Any) -> dict[str, Any]:
+    """``value`` when it is a JSON object, else an empty one: a gateway's answer is read by
+    shape, and a part of the wrong shape reads as absent (an answer is never a traceback)."""
+    return value if isinstance(value, dict) else {}
+
+
+def objs(value: Any) -> list[dict[str, Any]]:
+    """The JSON objects of ``value`` when it is a list; anything else has none."""
+    return [item for item in value if isinstance(item, dict)] if isinstance(value, list) else []
+
+
+MAX_REFERENCE = 255  # payments.gateway_reference
+MAX_URL = 2048
+_PRINTABLE_URL = re.compile(r"https?://[\x21-\x7e]+")
+
+
+def checkout_of(name: str, reference: Any, url: Any, data: dict[str, Any] | None = None) -> Checkout:
+    """A checkout whose reference and link can be stored and shown, else OutcomeUnknown (the
+    create is repeated later with the same idempotency key)."""
+    ref = reference if isinstance(reference, str | int) and not isinstance(reference, bool) else None
+    ref_text = str(ref) if ref is not None else ""
+    if not 0 < len(ref_text) <= MAX_REFERENCE or not ref_text.isprintable():
+        raise OutcomeUnknown(f"{name}'s answer has no usable checkout reference; it will be asked again.")
+    if not isinstance(url, str) or len(url) > MAX_URL or not _PRINTABLE_URL.fullmatch(url):
+        raise OutcomeUnknown(f"{name}'s answer has no usable payment link; it will be asked again.")
+    return Checkout(reference=ref_text, url=url, data=data or {})
 
 
 def json_of(name: str, response: requests.Response) -> dict[str, Any]:

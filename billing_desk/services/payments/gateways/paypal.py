@@ -16,11 +16,12 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import replace
 from typing import Any
+from urllib.parse import quote
 
 import requests
 
 from billing_desk.domain.enums import PaymentMethod
-from billing_desk.domain.errors import GatewayDeclined, GatewayUnavailable, OutcomeUnknown, SuspectAnswer
+from billing_desk.domain.errors import GatewayDeclined, GatewayUnavailable, SuspectAnswer
 from billing_desk.domain.money import Money
 from billing_desk.services.payments.gateways.base import (
     Checkout,
@@ -29,7 +30,10 @@ from billing_desk.services.payments.gateways.base import (
     Outcome,
     PaymentRef,
     StatusAnswer,
+    checkout_of,
     json_of,
+    obj,
+    objs,
     require,
     retry_policy_of,
     reveal,
@@ -55,10 +59,10 @@ def paypal_value(money: Money) -> str:
     return f"{value:.{places}f}"
 
 
-def approval_link(order: Mapping[str, Any]) -> str | None:
-    for link in order.get("links") or []:
+def approval_link(order: Mapping[str, Any]) -> Any:
+    for link in objs(order.get("links")):
         if link.get("rel") in ("approve", "payer-action"):
-            return str(link.get("href"))
+            return link.get("href")
     return None
 
 
@@ -68,15 +72,16 @@ def _constant(kwargs: dict[str, Any]) -> Callable[[], dict[str, Any]]:
 
 def _issue(response: requests.Response) -> str:
     try:
-        details = response.json().get("details") or []
-        return str(details[0].get("issue", "")) if details else str(response.json().get("name", ""))
-    except (ValueError, AttributeError, IndexError):
+        body = obj(response.json())
+    except ValueError:
         return ""
+    details = objs(body.get("details"))
+    return str(details[0].get("issue", "")) if details else str(body.get("name", ""))
 
 
-def _invoice(order: Mapping[str, Any]) -> str | None:
-    units = order.get("purchase_units") or [{}]
-    return units[0].get("invoice_id") if isinstance(units[0], Mapping) else None
+def _invoice(order: Mapping[str, Any]) -> Any:
+    units = objs(order.get("purchase_units"))
+    return units[0].get("invoice_id") if units else None
 
 
 def _ours(order: Mapping[str, Any], idempotency_key: str) -> None:
@@ -128,8 +133,12 @@ class PayPalGateway:
                 raise GatewayUnavailable(f"PayPal's token service answered HTTP {response.status_code}; "
                                          "try again later.")
             body = json_of("PayPal", response)
-            lifetime = float(body.get("expires_in", 0))
-            self._token = (str(body["access_token"]), time.monotonic() + max(0.0, lifetime - TOKEN_MARGIN_SECONDS))
+            token, lifetime = body.get("access_token"), body.get("expires_in", 0)
+            if not isinstance(token, str) or not token.isprintable() or not 0 < len(token) <= 4096:
+                raise GatewayUnavailable("PayPal's token service gave no usable access token; try again later.")
+            if isinstance(lifetime, bool) or not isinstance(lifetime, int | float) or not 0 <= lifetime <= 10**9:
+                lifetime = 0  # an odd lifetime: use the token for this call only
+            self._token = (token, time.monotonic() + max(0.0, lifetime - TOKEN_MARGIN_SECONDS))
             return self._token[0]
 
     def _call(self, method: str, path: str, request_id: str | None = None,
@@ -172,10 +181,7 @@ class PayPalGateway:
         if response.status_code in (200, 201):
             order = json_of("PayPal", response)
             _ours(order, request.idempotency_key)
-            link = approval_link(order)
-            if not order.get("id") or not link:
-                raise OutcomeUnknown("PayPal's answer has no order id or approval link; it will be asked again.")
-            return Checkout(reference=str(order["id"]), url=link)
+            return checkout_of("PayPal", order.get("id"), approval_link(order))
         if response.status_code == 401:
             raise GatewayUnavailable("PayPal refused the access token twice: check [gateways.paypal].")
         if response.status_code in (400, 422):
@@ -183,7 +189,7 @@ class PayPalGateway:
         raise status_unknown("PayPal", response)
 
     def fetch_status(self, payment: PaymentRef) -> StatusAnswer:
-        response = self._call("GET", f"/v2/checkout/orders/{payment.reference}")
+        response = self._call("GET", f"/v2/checkout/orders/{quote(payment.reference, safe='')}")
         if response.status_code == 404:
             return StatusAnswer(Outcome.PENDING, "PayPal has no such order", found=False)
         if response.status_code != 200:
@@ -200,13 +206,13 @@ class PayPalGateway:
         return StatusAnswer(Outcome.PENDING)
 
     def _capture(self, payment: PaymentRef) -> StatusAnswer:
-        response = self._call("POST", f"/v2/checkout/orders/{payment.reference}/capture",
+        response = self._call("POST", f"/v2/checkout/orders/{quote(payment.reference, safe='')}/capture",
                               f"capture-{payment.reference}", {})
         if response.status_code in (200, 201):
             return self._judge_capture(json_of("PayPal", response), payment)
         issue = _issue(response)
         if response.status_code == 422 and issue in ("ORDER_ALREADY_CAPTURED", "ORDER_ALREADY_COMPLETED"):
-            again = self._call("GET", f"/v2/checkout/orders/{payment.reference}")
+            again = self._call("GET", f"/v2/checkout/orders/{quote(payment.reference, safe='')}")
             if again.status_code == 200:
                 return self._judge_capture(json_of("PayPal", again), payment)
             raise status_unknown("PayPal", again)
@@ -219,19 +225,19 @@ class PayPalGateway:
     def _judge_capture(self, order: Mapping[str, Any], payment: PaymentRef) -> StatusAnswer:
         _same_order(order, payment)
         expected = payment.amount
-        captures = [c for unit in order.get("purchase_units") or []
-                    for c in ((unit.get("payments") or {}).get("captures") or [])]
+        captures = [c for unit in objs(order.get("purchase_units"))
+                    for c in objs(obj(unit.get("payments")).get("captures"))]
         if not captures:
             return StatusAnswer(Outcome.PENDING, "PayPal order has no capture yet")
         capture = captures[0]
         status = capture.get("status")
         if status == "COMPLETED":
-            amount = capture.get("amount") or {}
+            amount = obj(capture.get("amount"))
             if amount.get("currency_code") != expected.currency or amount.get("value") != paypal_value(expected):
                 raise SuspectAnswer(f"PayPal captured {amount.get('value')} {amount.get('currency_code')}, "
                                      f"not {expected}; check the PayPal account.")
             return StatusAnswer(Outcome.PAID)
         if status in ("DECLINED", "FAILED"):
             return StatusAnswer(Outcome.FAILED, f"PayPal capture {status.lower()}")
-        reason = (capture.get("status_details") or {}).get("reason")
-        return StatusAnswer(Outcome.PENDING, f"PayPal capture {status}{' (' + reason + ')' if reason else ''}")
+        reason = obj(capture.get("status_details")).get("reason")
+        return StatusAnswer(Outcome.PENDING, f"PayPal capture {status}{f' ({reason})' if reason else ''}")

@@ -13,11 +13,12 @@ from __future__ import annotations
 from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
+from urllib.parse import quote
 
 import requests
 
 from billing_desk.domain.enums import PaymentMethod
-from billing_desk.domain.errors import GatewayDeclined, GatewayUnavailable, OutcomeUnknown, SuspectAnswer
+from billing_desk.domain.errors import GatewayDeclined, GatewayUnavailable, SuspectAnswer
 from billing_desk.domain.money import Money
 from billing_desk.services.payments.gateways.base import (
     Checkout,
@@ -26,7 +27,9 @@ from billing_desk.services.payments.gateways.base import (
     Outcome,
     PaymentRef,
     StatusAnswer,
+    checkout_of,
     json_of,
+    obj,
     require,
     retry_policy_of,
     reveal,
@@ -133,13 +136,11 @@ class StripeGateway:
         if response.status_code == 200:
             session = json_of("Stripe", response)
             _ours(session, request.payment_id)
-            if not session.get("id") or not session.get("url"):
-                raise OutcomeUnknown("Stripe's answer has no session id or URL; it will be asked again.")
-            return Checkout(reference=str(session["id"]), url=str(session["url"]))
+            return checkout_of("Stripe", session.get("id"), session.get("url"))
         raise self._error(response, creating=True)
 
     def fetch_status(self, payment: PaymentRef) -> StatusAnswer:
-        response = self.http.call("GET", f"{self.api_base}/v1/checkout/sessions/{payment.reference}",
+        response = self.http.call("GET", f"{self.api_base}/v1/checkout/sessions/{quote(payment.reference, safe='')}",
                                   lambda: {"headers": self._headers()}, safe=True, should_retry=_should_retry)
         if response.status_code == 404:
             return StatusAnswer(Outcome.PENDING, "Stripe has no such checkout session", found=False)
@@ -153,7 +154,8 @@ class StripeGateway:
         if session.get("payment_status") == "paid":
             paid = session.get("amount_total")
             currency = str(session.get("currency", "")).upper()
-            if paid != stripe_amount(payment.amount) or currency != payment.amount.currency:
+            # type(): True == 1 and 2500.0 == 2500 in Python, but neither is Stripe's integer amount.
+            if type(paid) is not int or paid != stripe_amount(payment.amount) or currency != payment.amount.currency:
                 raise SuspectAnswer(f"Stripe reports {paid} {session.get('currency')} paid, not {payment.amount}; "
                                      "check the Stripe dashboard.")
             return StatusAnswer(Outcome.PAID)
@@ -164,8 +166,8 @@ class StripeGateway:
     def _error(self, response: requests.Response, *, creating: bool) -> Exception:
         status = response.status_code
         try:
-            error = response.json().get("error", {}) or {}
-        except (ValueError, AttributeError):
+            error = obj(obj(response.json()).get("error"))
+        except ValueError:
             error = {}
         code = error.get("code") or error.get("type") or f"HTTP {status}"
         if status == 401:

@@ -142,7 +142,8 @@ class VNPayGateway:
     def _interpret(self, body: dict[str, Any], payment: PaymentRef) -> StatusAnswer:
         given = str(body.get("vnp_SecureHash", "")).lower()
         wanted = pipe_hash(self._secret(), body, QUERYDR_RESPONSE_ORDER)
-        if not hmac.compare_digest(given, wanted):
+        # Bytes: compare_digest refuses a str with non-ASCII characters (TypeError).
+        if not hmac.compare_digest(given.encode("utf-8", "surrogatepass"), wanted.encode("ascii")):
             raise SuspectAnswer("VNPay's answer has a wrong checksum (not signed with our hash secret); "
                                 "it was not believed. Check the payment in the VNPay merchant admin.")
         code = str(body.get("vnp_ResponseCode", ""))
