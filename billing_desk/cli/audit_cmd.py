@@ -27,10 +27,10 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     add_json(verify)
     verify.set_defaults(handler=_verify)
     ls = au.add_parser("list", help="list audit rows, newest first")
-    ls.add_argument("--by", metavar="USER")
+    ls.add_argument("--by", metavar="USER", help="only what this staff member did")
     ls.add_argument("--entity", metavar="ENTITY", help="e.g. customer, staff, payment, voucher")
     ls.add_argument("--since", metavar="DATE", help="YYYY-MM-DD or an ISO date-time")
-    ls.add_argument("--limit", type=positive_int, default=200)
+    ls.add_argument("--limit", type=positive_int, default=200, help="at most this many rows, newest first")
     add_user(ls)
     add_json(ls)
     ls.set_defaults(handler=_list)
@@ -52,12 +52,12 @@ def _verify(ctx: Context, args: argparse.Namespace) -> int:
         return 0 if result.ok else 1
     if not result.ok:
         if result.broken_id is None:  # the head, or the recorded head, does not match
-            raise AuditBroken(f"Audit chain broken: {result.problem} ({result.checked} rows checked).")
+            raise AuditBroken(f"Audit chain broken: {result.problem} ({result.checked:,} rows checked).")
         raise AuditBroken(
             f"Audit chain broken at row {result.broken_id}: {result.problem} "
             f"({result.checked} rows before it are intact)."
         )
-    print(f"Audit chain intact: {result.checked} rows checked.")
+    print(f"Audit chain intact: {result.checked:,} rows checked.")
     if result.head is not None:
         # Printed so that an operator can keep it outside the database for --expect-head.
         print(f"Head: row {result.head.last_id}, hash {result.head.last_hash}")

@@ -68,14 +68,25 @@ def read_password(prompt: str) -> str:
     return getpass.getpass(prompt)
 
 
-def read_new_password(stdin: bool) -> str:
+NEW_PASSWORD_ENV = "BILLING_DESK_NEW_PASSWORD"
+
+
+def read_new_password(stdin: bool, *, login_password_too: bool = False) -> str:
+    """A new password: the first line of stdin (``--password-stdin``), else the environment's
+    ``BILLING_DESK_NEW_PASSWORD``, else (``login_password_too``: the first admin, who logs in
+    with nothing yet) ``BILLING_DESK_PASSWORD``, the password they will log in with; else asked
+    twice in a terminal."""
     if stdin:
         password = sys.stdin.readline().rstrip("\r\n")
         if not password:
             raise ValidationError("--password-stdin read an empty line; pipe the password in.")
         return password
+    for name in (NEW_PASSWORD_ENV, "BILLING_DESK_PASSWORD") if login_password_too else (NEW_PASSWORD_ENV,):
+        if os.environ.get(name):
+            return os.environ[name]
     if not sys.stdin.isatty():
-        raise ValidationError("No terminal to ask for the password: use --password-stdin.")
+        raise ValidationError(f"No terminal to ask for the new password: pipe it in with --password-stdin, or set "
+                              f"{NEW_PASSWORD_ENV}.")
     first = getpass.getpass("New password: ")
     if first != getpass.getpass("Repeat it: "):
         raise ValidationError("The two passwords differ; nothing was changed.")

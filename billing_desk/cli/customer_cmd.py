@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 
 from billing_desk.cli.common import Context, add_json, add_user, positive_int, print_json, print_table
+from billing_desk.domain.ids import MAX_ROW_ID
 from billing_desk.services.customers import CustomerDTO
 
 
@@ -12,8 +13,9 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     customer = sub.add_parser("customer", help="customers")
     cs = customer.add_subparsers(dest="customer_command", metavar="ACTION", required=True)
     find = cs.add_parser("find", help="search by account, name, email, company or tax code")
-    find.add_argument("query")
-    find.add_argument("--limit", type=positive_int, default=20)
+    find.add_argument("query", help="part of an account number, name, email, phone or tax code")
+    find.add_argument("--limit", type=positive_int, default=20,
+                      help="at most this many customers (the output says when more matched)")
     add_user(find)
     add_json(find)
     find.set_defaults(handler=_find)
@@ -28,19 +30,19 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     add_json(create)
     create.set_defaults(handler=_create)
     update = cs.add_parser("update", help="edit the billing profile")
-    update.add_argument("customer", metavar="ID")
+    update.add_argument("customer", metavar="ID", help="account number (C00000042) or id")
     _profile_options(update, required=False)
     add_user(update)
     add_json(update)
     update.set_defaults(handler=_update)
     cur = cs.add_parser("set-currency", help="choose the billing currency (once, for ever)")
-    cur.add_argument("customer", metavar="ID")
-    cur.add_argument("currency", metavar="CUR")
+    cur.add_argument("customer", metavar="ID", help="account number (C00000042) or id")
+    cur.add_argument("currency", metavar="CUR", help="ISO code of the billing currency (VND, JPY, USD, EUR, ...)")
     add_user(cur)
     add_json(cur)
     cur.set_defaults(handler=_set_currency)
     disp = cs.add_parser("set-display-currency", help="the currency amounts are displayed in for this customer")
-    disp.add_argument("customer", metavar="ID")
+    disp.add_argument("customer", metavar="ID", help="account number (C00000042) or id")
     disp.add_argument("currency", metavar="CUR", help="a currency code, or 'none' to follow the billing currency")
     add_user(disp)
     add_json(disp)
@@ -48,12 +50,12 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
 
 
 def _profile_options(p: argparse.ArgumentParser, required: bool) -> None:
-    p.add_argument("--name", required=required)
-    p.add_argument("--email", required=required)
+    p.add_argument("--name", required=required, help="person's or company's name, as on invoices")
+    p.add_argument("--email", required=required, help="billing email address")
     p.add_argument("--country", required=required, help="ISO 3166 code, e.g. VN, JP, US")
     p.add_argument("--type", dest="billing_type", required=required, help="personal or company")
-    p.add_argument("--address")
-    p.add_argument("--tax-code", dest="tax_code")
+    p.add_argument("--address", help="billing address")
+    p.add_argument("--tax-code", dest="tax_code", help="tax code (required for a company)")
 
 
 def _print_customer(c: CustomerDTO, as_json: bool) -> None:
@@ -72,7 +74,8 @@ def _print_customer(c: CustomerDTO, as_json: bool) -> None:
 
 
 def _find(ctx: Context, args: argparse.Namespace) -> int:
-    hits = ctx.app.customers.find(ctx.actor(args), args.query, args.limit)
+    found = ctx.app.customers.find(ctx.actor(args), args.query, min(args.limit + 1, MAX_ROW_ID))
+    hits, cut = found[:args.limit], len(found) > args.limit
     if args.json:
         print_json([h.to_json() for h in hits])
     elif not hits:
@@ -83,6 +86,8 @@ def _find(ctx: Context, args: argparse.Namespace) -> int:
             ["ID", "ACCOUNT", "NAME", "EMAIL", "CC", "CUR"],
             right={0},
         )
+        if cut:
+            print(f"The first {args.limit:,} matches; there are more: narrow the search or raise --limit.")
     return 0
 
 

@@ -25,8 +25,8 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     ds = demo.add_subparsers(dest="demo_command", metavar="ACTION", required=True)
     seed = ds.add_parser("seed", help="add deterministic demo staff, customers and history to a demo database "
                                       "(made by `db upgrade --demo`)")
-    seed.add_argument("--customers", type=_count, default=200)
-    seed.add_argument("--seed", type=int, default=1)
+    seed.add_argument("--customers", type=_count, default=200, help="how many customers to add")
+    seed.add_argument("--seed", type=int, default=1, help="random seed: the same seed gives the same data")
     seed.add_argument("--whale", action="store_true", help="also one customer with 1,000,000 history rows")
     add_user(seed)
     add_json(seed)
@@ -51,7 +51,7 @@ def _seed(ctx: Context, args: argparse.Namespace) -> int:
             }
         )
     else:
-        print(f"Seeded {report.customers} customers in {seconds} s.")
+        print(f"Seeded {report.customers:,} customers in {seconds} s.")
         for line in report.details:
             print(f"  {line}")
         if report.staff_created:

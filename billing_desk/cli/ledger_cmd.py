@@ -27,15 +27,17 @@ def _usage(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     us = usage.add_subparsers(dest="usage_command", metavar="ACTION", required=True)
     rec = us.add_parser("record", help="charge one usage")
     rec.add_argument("customer", metavar="CUSTOMER", help="id or account number")
-    rec.add_argument("--service", required=True)
+    rec.add_argument("--service", required=True, help="the catalog service charged (see `service list`)")
     rec.add_argument("--amount", required=True, help="in the customer's currency, e.g. 15000 or 12.50")
-    rec.add_argument("--description", default=None)
+    rec.add_argument("--description", default=None,
+                     help="what the customer sees in the history (default: the service's name)")
     rec.add_argument("--key", default=None, help="idempotency key: a repeated key is skipped, never charged twice")
     add_user(rec)
     add_json(rec)
     rec.set_defaults(handler=_record)
     imp = us.add_parser("import", help="apply a usage CSV: customer,timestamp,service,description,amount,key")
-    imp.add_argument("file", metavar="FILE.csv")
+    imp.add_argument("file", metavar="FILE.csv",
+                     help="UTF-8 CSV with the header customer,timestamp,service,description,amount,key")
     add_user(imp)
     add_json(imp)
     imp.set_defaults(handler=_import)
@@ -45,14 +47,14 @@ def _credit(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     credit = sub.add_parser("credit", help="manual credit changes (managers)")
     cs = credit.add_subparsers(dest="credit_command", metavar="ACTION", required=True)
     adj = cs.add_parser("adjust", help="add or remove credit with a reason (audited)")
-    adj.add_argument("customer", metavar="CUSTOMER")
+    adj.add_argument("customer", metavar="CUSTOMER", help="account number (C00000042) or id")
     adj.add_argument("amount", metavar="AMOUNT", help="positive gives credit, negative takes it")
-    adj.add_argument("--reason", required=True)
+    adj.add_argument("--reason", required=True, help="why: kept in the ledger and the audit log")
     adj.add_argument("--promotion", action="store_true", help="a promotion credit rather than an adjustment")
     adj.add_argument("--source", choices=[s.value for s in CreditSource],
                      help="which credit to move (default: top-up for credits, promotion to voucher; "
                           "debits take voucher credit first)")
-    adj.add_argument("--key", default=None)
+    adj.add_argument("--key", default=None, help="idempotency key: the same key again changes nothing")
     add_user(adj)
     add_json(adj)
     adj.set_defaults(handler=_adjust)
@@ -69,8 +71,10 @@ def _ledger(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
 
 def add_filters(p: argparse.ArgumentParser) -> None:
     p.add_argument("--service", action="append", default=[], help="repeat or comma-separate for several")
-    p.add_argument("--status", action="append", default=[], choices=[s.value for s in EntryStatus])
-    p.add_argument("--kind", action="append", default=[], choices=[k.value for k in LedgerKind])
+    p.add_argument("--status", action="append", default=[], choices=[s.value for s in EntryStatus],
+                   help="only rows of this status (repeat for several; default: all)")
+    p.add_argument("--kind", action="append", default=[], choices=[k.value for k in LedgerKind],
+                   help="only rows of this kind (repeat for several; default: all)")
     p.add_argument("--from", dest="date_from", metavar="YYYY-MM-DD", help="first day, local time")
     p.add_argument("--to", dest="date_to", metavar="YYYY-MM-DD", help="last day (inclusive), local time")
     p.add_argument("--text", help="text in the description")
@@ -88,9 +92,9 @@ def filters_from(args: argparse.Namespace) -> HistoryFilter:
 
 def _history(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     hist = sub.add_parser("history", help="a customer's credit history, newest first")
-    hist.add_argument("customer", metavar="CUSTOMER")
+    hist.add_argument("customer", metavar="CUSTOMER", help="account number (C00000042) or id")
     add_filters(hist)
-    hist.add_argument("--limit", type=positive_int, default=50)
+    hist.add_argument("--limit", type=positive_int, default=50, help="rows per page; --after continues")
     hist.add_argument("--after", metavar="CURSOR", help="the next_cursor of the previous page")
     add_user(hist)
     add_json(hist)
@@ -105,7 +109,7 @@ def _service(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     add_json(ls)
     ls.set_defaults(handler=_list_services)
     add = ss.add_parser("add", help="add a usage service (managers)")
-    add.add_argument("name")
+    add.add_argument("name", help="the service's name, as usage lines give it")
     add_user(add)
     add_json(add)
     add.set_defaults(handler=_add_service)
@@ -115,8 +119,8 @@ def _export(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     export = sub.add_parser("export", help="exports to Excel or CSV")
     es = export.add_subparsers(dest="export_command", metavar="WHAT", required=True)
     ch = es.add_parser("credit-history", help="a customer's credit history to .xlsx or .csv")
-    ch.add_argument("customer", metavar="CUSTOMER")
-    ch.add_argument("--out", required=True, metavar="FILE")
+    ch.add_argument("customer", metavar="CUSTOMER", help="account number (C00000042) or id")
+    ch.add_argument("--out", required=True, metavar="FILE", help="the file to write: .xlsx for Excel, .csv for CSV")
     ch.add_argument("--format", choices=["xlsx", "csv"], help="default: from the file name, else xlsx")
     add_filters(ch)
     add_user(ch)
@@ -161,14 +165,14 @@ def _import(ctx: Context, args: argparse.Namespace) -> int:
         print_json(report.to_json())
     else:
         totals = ", ".join(str(m) for m in report.totals) or "nothing"
-        print(f"Imported {report.lines} lines: {report.charged} charged ({totals}), {report.failed} failed "
-              f"(insufficient credit), {report.duplicates} skipped as already seen"
-              + (f" ({report.duplicates_failed} of them refused before)." if report.duplicates_failed else "."))
+        print(f"Imported {report.lines:,} lines: {report.charged:,} charged ({totals}), {report.failed:,} failed "
+              f"(insufficient credit), {report.duplicates:,} skipped as already seen"
+              + (f" ({report.duplicates_failed:,} of them refused before)." if report.duplicates_failed else "."))
     if report.not_charged:
         # The file was applied (it is all or nothing for validation only), but a feed must learn
         # from the exit code that some customers were not charged, as `usage record` tells it.
         raise InsufficientCredit(
-            f"{report.not_charged} of {report.lines} lines were not charged: insufficient credit (kept in the "
+            f"{report.not_charged:,} of {report.lines:,} lines were not charged: insufficient credit (kept in the "
             "history as failed rows); every other line was charged, now or before.")
     return 0
 
@@ -190,10 +194,10 @@ def _verify(ctx: Context, args: argparse.Namespace) -> int:
             sys.stderr.write(f"MISMATCH {m.describe()}\n")
         for u in report.unjustified:
             sys.stderr.write(f"UNJUSTIFIED {u.describe()}\n")
-        raise BillingDeskError(f"Ledger check FAILED: {len(report.mismatches)} mismatch(es) over "
-                             f"{report.customers} balances and {report.rows} rows, "
-                             f"{len(report.unjustified)} credit(s) without their cause.")
-    print(f"Ledger OK: {report.customers} balances match {report.rows} rows, and every credit has its cause "
+        raise BillingDeskError(f"Ledger check FAILED: {len(report.mismatches):,} mismatch(es) over "
+                             f"{report.customers:,} balances and {report.rows:,} rows, "
+                             f"{len(report.unjustified):,} credit(s) without their cause.")
+    print(f"Ledger OK: {report.customers:,} balances match {report.rows:,} rows, and every credit has its cause "
           f"({report.seconds:.2f} s).")
     return 0
 
@@ -211,7 +215,7 @@ def _show_history(ctx: Context, args: argparse.Namespace) -> int:
     print_table([[local_text(r.created_at, seconds=True), r.service, r.description[:48],
                   r.status.value + (f" ({r.failure_reason})" if r.failure_reason else ""), str(r.amount)]
                  for r in page.rows], ["DATE", "SERVICE", "DESCRIPTION", "STATUS", "AMOUNT"], right={4})
-    print(f"{totals.count} matching rows, sum {totals.total if totals.total else '-'}"
+    print(f"{totals.count:,} matching rows; sum of the successful ones {totals.total if totals.total else '-'}"
           + (f"; next page: --after {cursor}" if cursor else ""))
     return 0
 
@@ -243,5 +247,5 @@ def _export_history(ctx: Context, args: argparse.Namespace) -> int:
     if args.json:
         print_json(result.to_json())
     else:
-        print(f"Exported {result.rows} rows to {result.path} ({result.format}, {result.seconds:.1f} s).")
+        print(f"Exported {result.rows:,} rows to {result.path} ({result.format}, {result.seconds:.1f} s).")
     return 0

@@ -37,8 +37,21 @@ COMMAND_MODULES: list[ModuleType] = [
 ]  # fmt: skip
 
 
+class _HelpFormatter(argparse.HelpFormatter):
+    """Every option's help ends with its default, when it has one worth saying."""
+
+    def _get_help_string(self, action: argparse.Action) -> str | None:
+        text = action.help or ""
+        default = action.default
+        if (action.option_strings and "%(default)" not in text and default not in (None, False, [], "")
+                and default is not argparse.SUPPRESS):
+            text += " (default: %(default)s)"
+        return text
+
+
 class _Parser(argparse.ArgumentParser):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("formatter_class", _HelpFormatter)
         super().__init__(*args, **kwargs)
         # Python 3.11 takes only '-5' or '-5.5' for a negative number, so an amount such as
         # '-1,000' or '-1.234,50' looked like an unknown option. Any dash followed by a digit

@@ -37,18 +37,20 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     payments = sub.add_parser("payments", help="gateway payments")
     ps = payments.add_subparsers(dest="payments_command", metavar="ACTION", required=True)
     listing = ps.add_parser("list", help="payments, newest first")
-    listing.add_argument("--customer", metavar="C")
-    listing.add_argument("--status", choices=("pending", "success", "failed"))
-    listing.add_argument("--method", choices=("vnpay", "stripe", "paypal"))
-    listing.add_argument("--from", dest="date_from", metavar="YYYY-MM-DD")
+    listing.add_argument("--customer", metavar="C", help="only this customer's payments (account number or id)")
+    listing.add_argument("--status", choices=("pending", "success", "failed"),
+                         help="only payments of this status (default: all)")
+    listing.add_argument("--method", choices=("vnpay", "stripe", "paypal"),
+                         help="only payments through this gateway (default: all)")
+    listing.add_argument("--from", dest="date_from", metavar="YYYY-MM-DD", help="created on or after this day")
     listing.add_argument("--to", dest="date_to", metavar="YYYY-MM-DD", help="inclusive")
     listing.add_argument("--reference", metavar="PART", help="any 8 or more characters of the gateway reference")
-    listing.add_argument("--limit", type=positive_int, default=100)
+    listing.add_argument("--limit", type=positive_int, default=100, help="at most this many payments, newest first")
     add_user(listing)
     add_json(listing)
     listing.set_defaults(handler=_list)
     show = ps.add_parser("show", help="one payment")
-    show.add_argument("payment_id", metavar="ID", type=positive_int)
+    show.add_argument("payment_id", metavar="ID", type=positive_int, help="the payment's id (payments list shows it)")
     add_user(show)
     add_json(show)
     show.set_defaults(handler=_show)
@@ -116,7 +118,7 @@ def _list(ctx: Context, args: argparse.Namespace) -> int:
                     ["ID", "CREATED (UTC)", "ACCOUNT", "CUSTOMER", "AMOUNT", "METHOD", "STATUS", "REFERENCE"],
                     right={0, 4})
         if cursor is not None:
-            print(f"(more: raise --limit above {args.limit})")
+            print(f"(more: raise --limit above {args.limit:,})")
     return 0
 
 
@@ -169,4 +171,4 @@ def _print_changes(changes: list[PaymentChange], asked: int, as_json: bool) -> N
     print_table([[str(c.payment_id), c.customer_name, format_money(c.amount), c.method,
                   f"{c.previous_status} -> {c.status}", c.reason or ""] for c in changes],
                 ["ID", "CUSTOMER", "AMOUNT", "METHOD", "CHANGE", "REASON"], right={0, 2})
-    print(f"{len(changes)} changed of {asked} pending asked.")
+    print(f"{len(changes):,} changed of {asked:,} pending asked.")

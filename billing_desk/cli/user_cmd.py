@@ -10,10 +10,15 @@ from billing_desk.cli.common import Context, add_json, add_user, print_json, pri
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     user = sub.add_parser("user", help="staff accounts")
     us = user.add_subparsers(dest="user_command", metavar="ACTION", required=True)
-    add = us.add_parser("add", help="add a staff member (the first one, an admin, needs no login)")
-    add.add_argument("name")
+    add = us.add_parser(
+        "add", help="add a staff member (the first one, an admin, needs no login)",
+        description="Add a staff member. The new password is read from stdin with --password-stdin, else from "
+                    "BILLING_DESK_NEW_PASSWORD, else (for the first admin only) from BILLING_DESK_PASSWORD, the "
+                    "password they will log in with; else it is asked for twice in a terminal.")
+    add.add_argument("name", help="the login name")
     add.add_argument("--role", required=True, help="support, finance, manager or admin")
-    add.add_argument("--password-stdin", action="store_true", help="read the new password from stdin")
+    add.add_argument("--password-stdin", action="store_true",
+                     help="read the new password from the first line of stdin")
     add_user(add)
     add_json(add)
     add.set_defaults(handler=_add)
@@ -22,12 +27,12 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     add_json(ls)
     ls.set_defaults(handler=_list)
     dis = us.add_parser("disable", help="disable a staff member")
-    dis.add_argument("name")
+    dis.add_argument("name", help="the login name")
     add_user(dis)
     dis.set_defaults(handler=_disable)
     pw = us.add_parser("set-password", help="set a staff member's password")
-    pw.add_argument("name")
-    pw.add_argument("--password-stdin", action="store_true")
+    pw.add_argument("name", help="the login name")
+    pw.add_argument("--password-stdin", action="store_true", help="read the new password from the first line of stdin")
     add_user(pw)
     pw.set_defaults(handler=_set_password)
 
@@ -35,7 +40,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
 def _add(ctx: Context, args: argparse.Namespace) -> int:
     staff = ctx.app.staff
     actor = ctx.actor(args) if (args.user or staff.has_staff()) else None
-    password = read_new_password(args.password_stdin)
+    password = read_new_password(args.password_stdin, login_password_too=actor is None)
     added = staff.add(actor, args.name, args.role, password)
     if args.json:
         print_json(added.to_json())

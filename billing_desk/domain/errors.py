@@ -113,5 +113,11 @@ class OutcomeUnknown(GatewayError):
     """A request may or may not have taken effect (timeout, 5xx): ask again later."""
 
 
+class SuspectAnswer(OutcomeUnknown):
+    """The gateway's answer cannot be believed as it stands: a wrong checksum, an answer about
+    another payment, or another amount or currency paid. Nothing is credited, and finance must
+    look, because asking again may give the same answer for ever."""
+
+
 class Cancelled(BillingDeskError):
     """Long work stopped at the person's request."""

@@ -38,7 +38,9 @@ def start_sandbox(host: str = "127.0.0.1", port: int = 0,
     bound_host, bound_port = str(server.server_address[0]), int(server.server_address[1])
     url = f"http://{bound_host if ':' not in bound_host else f'[{bound_host}]'}:{bound_port}"
     state.base_url = url
-    thread = threading.Thread(target=server.serve_forever, name="gateway-sandbox", daemon=True)
+    # A short poll: stop() waits for the loop to notice, and tests stop one sandbox each.
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, name="gateway-sandbox",
+                              daemon=True)
     thread.start()
     return SandboxHandle(url, state, server, thread)
 

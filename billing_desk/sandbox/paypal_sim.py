@@ -16,7 +16,7 @@ import uuid
 from typing import Any
 from urllib.parse import parse_qsl
 
-from billing_desk.sandbox.state import Req, Resp, SandboxState
+from billing_desk.sandbox.state import Paid, Req, Resp, SandboxState
 
 _NO_DECIMALS = {"HUF", "JPY", "TWD"}
 _VALUE = re.compile(r"^((-?[0-9]+)|(-?([0-9]+)?[.][0-9]+))$")
@@ -147,7 +147,8 @@ def _capture(state: SandboxState, req: Req, oid: str) -> Resp:
             return _error(422, "UNPROCESSABLE_ENTITY", "ORDER_NOT_APPROVED")
         unit = order["purchase_units"][0]
         unit["payments"] = {"captures": [{"id": uuid.uuid4().hex[:17].upper(), "status": "COMPLETED",
-                                          "amount": dict(unit["amount"]), "final_capture": True}]}
+                                          "amount": dict(order.get("_paid") or unit["amount"]),
+                                          "final_capture": True}]}
         order["status"] = "COMPLETED"
         if key:
             state.paypal_request_ids[key] = oid
@@ -155,11 +156,14 @@ def _capture(state: SandboxState, req: Req, oid: str) -> Resp:
         return Resp(201, _public(order))
 
 
-def settle(state: SandboxState, oid: str, pay: bool) -> bool:
+def settle(state: SandboxState, oid: str, pay: bool, paid: Paid | None = None) -> bool:
     with state.lock:
         order = state.paypal.get(oid)
         if order is None or order["status"] not in ("CREATED", "PAYER_ACTION_REQUIRED"):
             return False
+        if pay and paid is not None:  # what the capture will take
+            asked = order["purchase_units"][0]["amount"]
+            order["_paid"] = {"currency_code": paid.currency or asked["currency_code"], "value": paid.amount}
         order["status"] = "APPROVED" if pay else "VOIDED"
         return True
 

@@ -7,13 +7,15 @@ test's background thread, or behind ``gui --demo``. Routes:
 * ``/stripe/v1/...`` (API) and ``/stripe/pay/<session>`` (checkout page)
 * ``/paypal/v1/oauth2/token``, ``/paypal/v2/...`` (API) and ``/paypal/checkoutnow?token=`` (page)
 * ``/sandbox/checkout/<gateway>/<ref>/<pay|cancel>``: the page's buttons (POST)
-* ``/sandbox/complete`` (POST JSON ``{"checkout_url", "action"}``): the same, for tests
+* ``/sandbox/complete`` (POST JSON ``{"checkout_url", "action"}``, optionally ``"paid_amount"``
+  and ``"paid_currency"`` to record another amount paid): the same, for tests
 * ``/sandbox/faults`` (POST JSON a fault, DELETE to clear), ``/sandbox/state`` (GET),
   ``/sandbox/paypal/expire-tokens`` (POST)
 """
 
 from __future__ import annotations
 
+import contextlib
 import html
 import logging
 import socket
@@ -24,7 +26,7 @@ from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
 from billing_desk.sandbox import paypal_sim, stripe_sim, vnpay_sim
-from billing_desk.sandbox.state import FAULT_KINDS, Fault, Req, Resp, SandboxState
+from billing_desk.sandbox.state import FAULT_KINDS, Fault, Paid, Req, Resp, SandboxState
 
 log = logging.getLogger("billing_desk.sandbox")
 VNPAY_PAY_PATH = "/vnpay/paymentv2/vpcpay.html"
@@ -81,15 +83,23 @@ class SandboxHandler(BaseHTTPRequestHandler):
             self._send(Resp(429, {"error": {"type": "rate_limit_error"}, "name": "RATE_LIMIT_REACHED"},
                             {"Retry-After": f"{fault.retry_after:g}"}))
             return
+        if fault is not None and fault.kind == "gather":
+            # Broken (the other desks did not come in time): serve this one alone.
+            with contextlib.suppress(threading.BrokenBarrierError):
+                state.barrier(fault).wait(timeout=fault.delay)
+        name = f"{method} {_route_name(req.path)}"
         with state.lock:
-            state.counts[f"{method} {_route_name(req.path)}"] += 1
+            state.counts[name] += 1
         try:
             resp = route(state, req)
         except (ValueError, KeyError, TypeError) as exc:
             resp = Resp(400, {"error": {"type": "invalid_request_error", "message": f"bad request: {exc}"}})
+        resp = _after_work(state, req.path, resp, fault)
         if fault is not None and fault.kind == "lose_reply":
             self._reset()  # the work is done and kept; only the answer is lost
             return
+        if fault is not None and fault.kind == "late_reply" and self.server.stopping.wait(fault.delay):
+            return  # the work is done and kept; the answer comes after the client stopped waiting
         self._send(resp)
 
     def _send(self, resp: Resp) -> None:
@@ -107,6 +117,29 @@ class SandboxHandler(BaseHTTPRequestHandler):
         self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
         self.connection.close()
         self.close_connection = True
+
+
+def _after_work(state: SandboxState, path: str, resp: Resp, fault: Fault | None) -> Resp:
+    """Remember a paid confirmation; apply a fault that falsifies the answer."""
+    gateway = path.split("/")[1]  # PayPal's capture and order GET give the same shape
+    if resp.status in (200, 201) and _says_paid(resp.body):
+        with state.lock:
+            state.confirmations[gateway] = resp
+    if fault is None:
+        return resp
+    if fault.kind == "replay":
+        with state.lock:
+            return state.confirmations.get(gateway, resp)
+    if fault.kind == "bad_signature" and isinstance(resp.body, dict) and "vnp_SecureHash" in resp.body:
+        return vnpay_sim.forged(state, resp.body)
+    return resp
+
+
+def _says_paid(body: Any) -> bool:
+    if not isinstance(body, dict):
+        return False
+    return (body.get("vnp_ResponseCode") == "00" and body.get("vnp_TransactionStatus") == "00") \
+        or body.get("payment_status") == "paid" or body.get("status") == "COMPLETED"
 
 
 def _route_name(path: str) -> str:
@@ -154,7 +187,8 @@ def _control(state: SandboxState, req: Req) -> Resp:
     if path == "/sandbox/complete" and req.method == "POST":
         body = req.json()
         urls = body.get("checkout_urls") or [body.get("checkout_url")]
-        results = [complete(state, str(url), body.get("action", "pay")) for url in urls]
+        paid = Paid(str(body["paid_amount"]), body.get("paid_currency")) if body.get("paid_amount") else None
+        results = [complete(state, str(url), body.get("action", "pay"), paid) for url in urls]
         return Resp(200 if all(r["ok"] for r in results) else 409, results[0] if len(results) == 1 else results)
     if path == "/sandbox/faults" and req.method == "POST":
         spec = req.json()
@@ -176,18 +210,20 @@ def _control(state: SandboxState, req: Req) -> Resp:
     return Resp(404, {"error": "no such control"})
 
 
-def settle(state: SandboxState, gateway: str, ref: str, pay: bool) -> bool:
+def settle(state: SandboxState, gateway: str, ref: str, pay: bool, paid: Paid | None = None) -> bool:
     if gateway == "vnpay":
-        return vnpay_sim.settle(state, ref, pay)
+        return vnpay_sim.settle(state, ref, pay, paid)
     if gateway == "stripe":
-        return stripe_sim.settle(state, ref, pay)
+        return stripe_sim.settle(state, ref, pay, paid)
     if gateway == "paypal":
-        return paypal_sim.settle(state, ref, pay)
+        return paypal_sim.settle(state, ref, pay, paid)
     return False
 
 
-def complete(state: SandboxState, url: str, action: str) -> dict[str, Any]:
-    """What a customer clicking Pay or Cancel on ``url`` does, without a browser."""
+def complete(state: SandboxState, url: str, action: str, paid: Paid | None = None) -> dict[str, Any]:
+    """What a customer clicking Pay or Cancel on ``url`` does, without a browser; ``paid``
+    (amount in major units, and currency or None) makes the gateway record another amount
+    or currency as paid than the checkout asked for."""
     parts = urlsplit(url)
     query = dict(parse_qsl(parts.query, keep_blank_values=True))
     gateway, ref = "", ""
@@ -201,7 +237,7 @@ def complete(state: SandboxState, url: str, action: str) -> dict[str, Any]:
         gateway, ref = "stripe", parts.path.rsplit("/", 1)[1]
     elif parts.path == "/paypal/checkoutnow":
         gateway, ref = "paypal", query.get("token", "")
-    ok = settle(state, gateway, ref, action == "pay")
+    ok = settle(state, gateway, ref, action == "pay", paid)
     return {"ok": ok, "gateway": gateway, "reference": ref, "action": action}
 
 

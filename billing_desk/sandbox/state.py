@@ -52,12 +52,30 @@ class Resp:
         return json.dumps(self.body).encode("utf-8"), "application/json"
 
 
-FAULT_KINDS = ("slow", "error500", "rate_limit", "reset", "lose_reply")
+@dataclass(frozen=True)
+class Paid:
+    """What the customer really paid when it differs from the checkout: major units, e.g. "25.50"."""
+
+    amount: str
+    currency: str | None = None  # None: the checkout's currency
+
+
+FAULT_KINDS = ("slow", "error500", "rate_limit", "reset", "lose_reply", "late_reply", "bad_signature", "replay",
+               "gather")
 
 
 @dataclass
 class Fault:
-    """Misbehave on the next ``times`` requests whose path starts with ``path`` (and method)."""
+    """Misbehave on the next ``times`` requests whose path starts with ``path`` (and method).
+
+    Before the work: ``slow`` (wait ``delay``), ``error500``, ``rate_limit`` (429 with
+    ``Retry-After``), ``reset``, ``gather`` (hold until ``parties`` such requests are waiting,
+    at most ``delay``, then serve them all: one confirmation reaching several desks at once).
+    After the work, which is kept: ``lose_reply`` (reset), ``late_reply`` (answer after
+    ``delay``, past the client's timeout), ``bad_signature`` (a VNPay answer claiming paid,
+    signed with another secret), ``replay`` (the last paid confirmation this gateway gave,
+    whichever payment it was about, in place of the answer).
+    """
 
     kind: str
     path: str = "/"
@@ -65,6 +83,8 @@ class Fault:
     times: int = 1
     delay: float = 3.0
     retry_after: float = 1.0
+    parties: int = 2
+    _barrier: threading.Barrier | None = field(default=None, init=False, repr=False)
 
     def matches(self, req: Req) -> bool:
         return self.times > 0 and req.path.startswith(self.path) and self.method in (None, req.method)
@@ -86,6 +106,7 @@ class SandboxState:
         self.paypal_invoices: set[str] = set()
         self.paypal_tokens: dict[str, float] = {}  # token → expiry (monotonic)
         self.paypal_token_ttl = 32400
+        self.confirmations: dict[str, Resp] = {}  # gateway → the last answer that said "paid"
 
     def take_fault(self, req: Req) -> Fault | None:
         with self.lock:
@@ -96,7 +117,14 @@ class SandboxState:
                     return fault
             return None
 
+    def barrier(self, fault: Fault) -> threading.Barrier:
+        with self.lock:
+            if fault._barrier is None:
+                fault._barrier = threading.Barrier(max(1, fault.parties))
+            return fault._barrier
+
     def snapshot(self) -> dict[str, Any]:
         with self.lock:
-            return {"counts": dict(self.counts), "faults": [vars(f) for f in self.faults if f.times > 0],
+            return {"counts": dict(self.counts), "faults": [{k: v for k, v in vars(f).items() if not k.startswith("_")}
+                                                       for f in self.faults if f.times > 0],
                     "vnpay": len(self.vnpay), "stripe": len(self.stripe), "paypal": len(self.paypal)}

@@ -12,11 +12,14 @@ import base64
 import hmac
 import time
 import uuid
+from decimal import Decimal
 from typing import Any
 from urllib.parse import parse_qsl
 
-from billing_desk.sandbox.state import Req, Resp, SandboxState
+from billing_desk.sandbox.state import Paid, Req, Resp, SandboxState
 
+_ZERO_DECIMAL = {"bif", "clp", "djf", "gnf", "jpy", "kmf", "krw", "mga", "pyg", "rwf", "ugx", "vnd", "vuv", "xaf",
+                 "xof", "xpf"}
 _MINIMUMS = {"usd": 50, "eur": 50, "jpy": 50, "gbp": 30, "aud": 50, "cad": 50, "chf": 50, "sgd": 50}
 
 
@@ -117,11 +120,15 @@ def _validate_and_create(state: SandboxState, params: dict[str, str]) -> Resp:
     return Resp(200, dict(session), {"Request-Id": f"req_{uuid.uuid4().hex[:14]}"})
 
 
-def settle(state: SandboxState, sid: str, pay: bool) -> bool:
+def settle(state: SandboxState, sid: str, pay: bool, paid: Paid | None = None) -> bool:
     with state.lock:
         session = state.stripe.get(sid)
         if session is None or session["status"] != "open":
             return False
+        if pay and paid is not None:
+            currency = (paid.currency or session["currency"]).lower()
+            major = Decimal(paid.amount)
+            session.update(currency=currency, amount_total=int(major if currency in _ZERO_DECIMAL else major * 100))
         if pay:
             session.update(status="complete", payment_status="paid", payment_intent=f"pi_{uuid.uuid4().hex[:24]}")
         else:

@@ -11,11 +11,12 @@ import hmac
 import re
 import uuid
 from datetime import datetime
+from decimal import Decimal
 from typing import Any
 from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
-from billing_desk.sandbox.state import Req, Resp, SandboxState
+from billing_desk.sandbox.state import Paid, Req, Resp, SandboxState
 
 _VN = ZoneInfo("Asia/Ho_Chi_Minh")
 _REQ_ORDER = "vnp_RequestId vnp_Version vnp_Command vnp_TmnCode vnp_TxnRef vnp_TransactionDate vnp_CreateDate " \
@@ -90,11 +91,13 @@ def open_payment(state: SandboxState, query: dict[str, str]) -> tuple[str, str, 
         return "00", "OK", txn
 
 
-def settle(state: SandboxState, ref: str, pay: bool) -> bool:
+def settle(state: SandboxState, ref: str, pay: bool, paid: Paid | None = None) -> bool:
     with state.lock:
         txn = state.vnpay.get(ref)
         if txn is None or txn["status"] != "01":
             return False
+        if pay and paid is not None:  # VND only: another currency is not something VNPay can report
+            txn["amount"] = str(int(Decimal(paid.amount)) * 100)
         txn["status"] = "00" if pay else "02"
         txn["transaction_no"] = str(14_000_000 + len(state.vnpay)) if pay else ""
         txn["pay_date"] = _now_vn() if pay else ""
@@ -132,6 +135,15 @@ def querydr(state: SandboxState, req: Req) -> Resp:
             "vnp_TransactionNo": txn["transaction_no"], "vnp_TransactionType": "01",
             "vnp_TransactionStatus": txn["status"], "vnp_OrderInfo": txn["order_info"],
         })
+
+
+def forged(state: SandboxState, body: dict[str, Any]) -> Resp:
+    """``body`` turned into a "paid" answer and signed with a secret that is not the merchant's,
+    as a tampering proxy or a misdirected answer would look."""
+    fake = {**body, "vnp_ResponseCode": "00", "vnp_TransactionStatus": "00"}
+    fake["vnp_SecureHash"] = _sign("not-" + state.credentials.vnpay_hash_secret,
+                                   "|".join("" if fake.get(k) is None else str(fake[k]) for k in _RESP_ORDER.split()))
+    return Resp(200, fake)
 
 
 def _answer(state: SandboxState, fields: dict[str, Any]) -> Resp:

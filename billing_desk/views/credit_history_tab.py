@@ -46,10 +46,14 @@ class CreditHistoryTab(CustomerTab):
         self.table = data_table(self.model, ctx.settings, "creditHistory", name="creditHistoryTable", row_height=26)
         self.totals_label = QLabel()
         self.totals_label.setObjectName("statusLabel")
-        self.export_button = QPushButton(QIcon(str(resource_path("icons", "export.svg"))), tr("Export Excel"))
+        self.export_button = QPushButton(QIcon(str(resource_path("icons", "export.svg"))),
+                                         " " + tr("Export Excel"))  # a space after the icon, as Refresh status
         self.export_button.clicked.connect(self.ask_export)
         self.progress = QProgressBar()
         self.progress.hide()
+        # Wide enough for the longest text it will show, so it is never cut off.
+        widest = _rows_done(10_000_000, 10_000_000)
+        self.progress.setMinimumWidth(self.progress.fontMetrics().horizontalAdvance(widest) + 48)
         self.cancel_button = QPushButton(tr("Cancel"))
         self.cancel_button.hide()
         self.cancel_button.clicked.connect(self.cancel_export)
@@ -149,11 +153,14 @@ class CreditHistoryTab(CustomerTab):
             self.cancel_button.setEnabled(False)
 
     def _on_export_progress(self, done: int, total: int) -> None:
-        self.progress.setMaximum(max(total, 1))
+        self.progress.setRange(0, max(total, 1))
         self.progress.setValue(done)
-        self.progress.setFormat(tr("%v of %m rows"))
+        self.progress.setFormat(_rows_done(done, total))
 
     def _set_exporting(self, busy: bool) -> None:
+        if busy:  # nothing of the last export's figures: busy until this one reports its own total
+            self.progress.setRange(0, 0)
+            self.progress.setFormat(tr("Counting rows…"))
         self.progress.setVisible(busy)
         self.progress.setValue(0)
         self.cancel_button.setVisible(busy)
@@ -180,3 +187,7 @@ class CreditHistoryTab(CustomerTab):
     def save_state(self) -> None:
         self.cancel_export()
         save_columns(self.table, self.ctx.settings, "creditHistory")
+
+
+def _rows_done(done: int, total: int) -> str:
+    return tr("{done} of {total} rows").format(done=f"{done:,}", total=f"{total:,}")

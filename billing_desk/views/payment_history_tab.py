@@ -57,7 +57,9 @@ class PaymentHistoryTab(CustomerTab):
         self._find_timer = QTimer(self, singleShot=True, interval=300)
         self._find_timer.timeout.connect(self.reload)
         self.find_edit.textChanged.connect(lambda _t: self._find_timer.start())
-        self.refresh_button = QPushButton(QIcon(str(resource_path("icons", "refresh.svg"))), tr("Refresh status"))
+        # A space between icon and text: a style sheet's button has no icon spacing of its own.
+        self.refresh_button = QPushButton(QIcon(str(resource_path("icons", "refresh.svg"))),
+                                          " " + tr("Refresh status"))
         self.refresh_button.clicked.connect(self.refresh_status)
         allowed = ctx.can(Permission.PAYMENT_REFRESH)
         self.refresh_button.setEnabled(allowed)

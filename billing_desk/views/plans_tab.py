@@ -56,10 +56,15 @@ class PlanCard(QGroupBox):
         self.plan = plan
         self.setObjectName("planCard")
         layout = QVBoxLayout(self)
-        price = QLabel(tr("{price} / month").format(price=money_text(plan.price)) if plan.price
-                       else tr("Not offered in this currency"))
-        price.setObjectName("bigFigure")
+        # The amount and its period on two lines: '2,475,000 ₫ / month' in one did not fit a card at 1024 px.
+        price = QLabel(money_text(plan.price) if plan.price else tr("Not offered in this currency"))
+        price.setObjectName("bigFigure" if plan.price else "")
+        price.setWordWrap(True)
         layout.addWidget(price)
+        if plan.price:
+            period = QLabel(tr("per month"))
+            period.setObjectName("figureCaption")
+            layout.addWidget(period)
         for feature in plan.features:
             label = QLabel(f"✓ {feature}")
             label.setWordWrap(True)

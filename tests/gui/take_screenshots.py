@@ -2,7 +2,8 @@
 
 Run under a real (virtual) X server so the window is drawn as on a desk:
     xvfb-run -a -s "-screen 0 1400x900x24" env -u QT_QPA_PLATFORM \
-        .venv/bin/python tests/gui/take_screenshots.py docs/screenshots
+        .venv/bin/python tests/gui/take_screenshots.py docs/screenshots [WIDTHxHEIGHT]
+(the window's size: 1280x800 unless given; docs/screenshots/1024x700 holds the small-screen set).
 It makes a fresh demo database in a temporary home, starts the gateway sandbox (as
 `billing-desk gui --demo` does), pays one top-up, leaves one pending, redeems a voucher and
 upgrades a plan for one customer, then grabs the real window tab by tab.
@@ -56,6 +57,7 @@ def prepare(app, actor) -> int:  # type: ignore[no-untyped-def]
 
 def main() -> int:
     out = Path(sys.argv[1] if len(sys.argv) > 1 else "docs/screenshots")
+    width, height = (int(n) for n in (sys.argv[2] if len(sys.argv) > 2 else "1280x800").split("x"))
     out.mkdir(parents=True, exist_ok=True)
     qt = QApplication([])
     desk_app.apply_look(qt)
@@ -65,7 +67,7 @@ def main() -> int:
     desk = desk_app.build_desk(app, actor, QSettings(os.path.join(os.environ["HOME"], "s.ini"),
                                                       QSettings.Format.IniFormat))
     window = desk.window
-    window.resize(1360, 860)
+    window.resize(width, height)
     window.show()
     steps: list[Callable[[], None]] = []
 

@@ -103,6 +103,43 @@ class RecordingExporter:
         return ExportResult(str(path), "xlsx", 3, 0.0)
 
 
+class HeldExporter(RecordingExporter):
+    """Holds its export until released, then reports 5 of 10 rows."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.release = threading.Event()
+
+    def export_credit_history(self, actor: Actor, customer_ref: str | int, filters: object, path: str | Path,
+                              fmt: str | None = None, progress: Callable[[int, int], None] | None = None,
+                              cancel: object = None) -> ExportResult:
+        self.release.wait(10)
+        if progress is not None:
+            progress(5, 10)
+        return ExportResult(str(path), "xlsx", 10, 0.0)
+
+
+def test_export_progress_starts_from_its_own_total(qtbot, make_desk: DeskFactory, staff: StaffActors,
+                                                   customers: dict[str, CustomerDTO], tmp_path: Path) -> None:
+    desk, tab = _history_tab(qtbot, make_desk, staff.finance, customers["lan"])
+    desk.window.ctx.exporter = RecordingExporter()  # type: ignore[assignment]
+    tab.export_to(str(tmp_path / "first.xlsx"))
+    qtbot.waitUntil(lambda: not tab.progress.isVisibleTo(tab), timeout=5000)
+    assert tab.progress.text() == "3 of 3 rows"
+    held = HeldExporter()
+    desk.window.ctx.exporter = held  # type: ignore[assignment]
+    tab.export_to(str(tmp_path / "second.xlsx"))
+    assert tab.progress.isVisibleTo(tab) and tab.progress.maximum() == 0  # busy, not the last export's 3 of 3
+    assert "3" not in tab.progress.text()
+    with qtbot.waitSignal(tab._export_progress.changed, timeout=5000):  # type: ignore[union-attr]
+        held.release.set()
+    assert tab.progress.text() == "5 of 10 rows"
+    qtbot.waitUntil(lambda: not tab.progress.isVisibleTo(tab), timeout=5000)
+    fm = tab.progress.fontMetrics()
+    assert tab.progress.minimumWidth() > fm.horizontalAdvance("10,000,000 of 10,000,000 rows")
+    wait_idle(qtbot, desk)
+
+
 def test_the_tab_exports_through_the_launcher_it_was_handed(qtbot, make_desk: DeskFactory, staff: StaffActors,
                                                             customers: dict[str, CustomerDTO],
                                                             tmp_path: Path) -> None:

@@ -53,7 +53,8 @@ def test_overview_chart_of_a_customer_without_currency_is_empty(qtbot, make_desk
     assert isinstance(tab, OverviewTab)
     data = tab.chart.data
     assert data is not None and data.currency is None and data.services == () and len(data.days) == 90
-    assert tab.chart.hover_label.text() == "No usage in the last 90 days."
+    assert tab.chart.hover_label.text() == "No billing currency chosen yet, so no spending."
+    assert tab.chart.unit == ""
     assert tab.chart.day_text(89).endswith("no spending")
 
 
@@ -66,7 +67,9 @@ def test_spending_chart_keeps_one_curve_per_service_in_name_order(qtbot) -> None
         chart.show_spending(DailySpending("JPY", days, tuple(ServiceSpending(k.replace("_", " "), v)
                                                                   for k, v in sorted(spent.items()))))
         assert len(chart.plot.listDataItems()) == len(spent)
-        return [label.text for _, label in chart.legend.items]
+        names = chart.legend_names()
+        assert all(name in chart.legend.text() for name in names)
+        return names
 
     assert show(Storage=(1, 2, 3), AI_Inference=(0, 5, 0)) == ["AI Inference", "Storage"]
     first = chart._curves["Storage"]
@@ -77,3 +80,29 @@ def test_spending_chart_keeps_one_curve_per_service_in_name_order(qtbot) -> None
     assert chart.day_text(0) == "2026-03-01: GPU Container ¥1, Storage ¥4"
     assert show(GPU_Container=(0, 0, 2)) == ["GPU Container"]
     assert show() == [] and chart.hover_label.text() == "No usage in the last 90 days."
+
+
+def test_plan_charges_are_left_out_until_asked_for_and_an_empty_chart_keeps_no_old_scale(qtbot) -> None:
+    chart = SpendingChart()
+    qtbot.addWidget(chart)
+    chart.show()
+    days = tuple(date(2026, 3, 1) + timedelta(days=i) for i in range(4))
+    usage = ServiceSpending("AI Inference", (1_000, 2_000, 1_500, 1_200))
+    upgrade = ServiceSpending("Subscription", (0, 0, 225_000, 0), plan_charges=True)
+    chart.show_spending(DailySpending("VND", days, (usage, upgrade)))
+    assert chart.legend_names() == ["AI Inference"] and "Subscription" not in chart.legend.text()
+    ticks = chart.plot.getAxis("bottom")._tickLevels[0]
+    assert ticks[-1] == (3.0, "Mar 04")  # today is labelled, and nothing crowds it
+    assert chart.plan_charges.isVisible() and not chart.plan_charges.isChecked()
+    assert 2_000 <= chart.plot.viewRange()[1][1] < 3_000  # the daily pattern fills the height
+    assert chart.day_text(2) == "2026-03-03: AI Inference 1,500 ₫"
+    chart.plan_charges.setChecked(True)
+    assert chart.legend_names() == ["AI Inference", "Subscription"]
+    assert chart.plot.viewRange()[1][1] >= 225_000
+    assert chart.day_text(2) == "2026-03-03: AI Inference 1,500 ₫, Subscription 225,000 ₫"
+    # the next customer has no spending: an empty frame in their currency, not the last scale
+    chart.show_spending(DailySpending("JPY", days, ()))
+    assert chart.legend_names() == [] and not chart.plan_charges.isVisible()
+    assert chart.plot.viewRange()[1] == [0.0, 1.0]
+    assert chart.unit == "Spent per day in JPY:" and chart.unit in chart.legend.text()
+    assert chart.hover_label.text() == "No usage in the last 90 days."

@@ -14,6 +14,7 @@ from billing_desk.services.ledger.dtos import (
     HistoryTotals,
     PostingOutcome,
     ServiceDTO,
+    ServiceSpending,
 )
 from billing_desk.services.ledger.history_export import ExportService
 from billing_desk.services.ledger.posting import (
@@ -41,6 +42,7 @@ __all__ = [
     "PostingOutcome",
     "PostingResult",
     "ServiceDTO",
+    "ServiceSpending",
     "expire_voucher_credit",
     "lock_balance",
     "post",

@@ -136,6 +136,7 @@ class ServiceSpending:
 
     service: str
     per_day: tuple[int, ...]
+    plan_charges: bool = False  # the plan's charges (one big day at an upgrade), not usage
 
     @property
     def total(self) -> int:

@@ -29,6 +29,7 @@ from billing_desk.domain.permissions import Actor, Permission
 from billing_desk.domain.text import clean_text
 from billing_desk.models import UsageService, utcnow
 from billing_desk.services import audit
+from billing_desk.services.crashpoints import crash_point
 from billing_desk.services.customers import Balance, balance_of, resolve_customer
 from billing_desk.services.ledger import history
 from billing_desk.services.ledger import spending as ledger_spending
@@ -48,6 +49,7 @@ from billing_desk.services.ledger.posting import PostingResult, post
 from billing_desk.services.ledger.usage import (
     parse_usage_file,
     post_usage,
+    post_usage_lines,
     summarise,
     usage_line,
     usage_services,
@@ -165,17 +167,13 @@ class LedgerService:
         content = text if text is not None else _read_text(Path(source))
         with self._uow.write() as uow:
             lines = parse_usage_file(uow.session, content)
-            done = []
-            for line in lines:
-                try:
-                    done.append((line, post_usage(uow.session, line, actor.staff_id)))
-                except (ValidationError, Conflict) as exc:
-                    raise type(exc)(f"Line {line.line}: {exc.message}", field=exc.field) from None
-            report = summarise(done)
+            report = summarise(post_usage_lines(uow.session, lines, actor.staff_id))
             audit.record(uow.session, actor, "usage.import", "usage_file", Path(str(source)).name[:64],
                          {**report.to_json(), "file": str(source)})
+            crash_point("usage_import.before_commit")
             uow.commit()
-            return report
+        crash_point("usage_import.after_commit")  # the file is applied, but the feed has not been told
+        return report
 
     def adjust(self, actor: Actor, customer_ref: str | int, amount: str | Money, reason: str, *,
                promotion: bool = False, source: CreditSource | None = None,

@@ -55,22 +55,25 @@ def _day_index(created_at: ColumnElement[Any], bounds: Sequence[datetime], lo: i
 
 
 def spending_query(customer_id: int, bounds: Sequence[datetime]) -> Select[Any]:
-    """(day index, service, sum of amounts) of the successful spending rows in the period."""
-    rows = (select(_day_index(_T.c.created_at, bounds, 0, len(bounds) - 1).label("day"), _T.c.service, _T.c.amount)
+    """(day index, service, kind, sum of amounts) of the successful spending rows in the period."""
+    rows = (select(_day_index(_T.c.created_at, bounds, 0, len(bounds) - 1).label("day"), _T.c.service, _T.c.kind,
+                   _T.c.amount)
             .where(_T.c.customer_id == customer_id, _T.c.kind.in_([k.value for k in SPENDING_KINDS]),
                    _T.c.created_at >= bounds[0], _T.c.created_at < bounds[-1],
                    _T.c.status == EntryStatus.SUCCESS.value)
             .subquery("spent"))
-    return select(rows.c.day, rows.c.service, func.sum(rows.c.amount)).group_by(rows.c.day, rows.c.service)
+    return (select(rows.c.day, rows.c.service, rows.c.kind, func.sum(rows.c.amount))
+            .group_by(rows.c.day, rows.c.service, rows.c.kind))
 
 
 def spending(session: Session, customer_id: int, currency: str | None, days: Sequence[date],
              zone: tzinfo) -> DailySpending:
-    per_service: dict[str, list[int]] = {}
-    for day, service, amount in session.execute(spending_query(customer_id, day_bounds(days, zone))):
-        per_service.setdefault(service, [0] * len(days))[int(day)] = -int(amount)  # debits: spent is positive
+    per_service: dict[tuple[str, bool], list[int]] = {}
+    for day, service, kind, amount in session.execute(spending_query(customer_id, day_bounds(days, zone))):
+        key = (service, kind == LedgerKind.PLAN_CHARGE.value)
+        per_service.setdefault(key, [0] * len(days))[int(day)] -= int(amount)  # debits: spent is positive
     return DailySpending(currency, tuple(days),
-                         tuple(ServiceSpending(s, tuple(v)) for s, v in sorted(per_service.items())))
+                         tuple(ServiceSpending(s, tuple(v), plan) for (s, plan), v in sorted(per_service.items())))
 
 
 __all__ = ["MAX_DAYS", "SPENDING_KINDS", "day_bounds", "local_days", "spending", "spending_query"]

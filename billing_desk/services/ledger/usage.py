@@ -23,6 +23,7 @@ from billing_desk.domain.errors import BillingDeskError, Conflict, ValidationErr
 from billing_desk.domain.money import Money, parse_money
 from billing_desk.domain.text import clean_text, clean_token
 from billing_desk.models import Customer, UsageService, utcnow
+from billing_desk.services.crashpoints import crash_point
 from billing_desk.services.customers import resolve_customer
 from billing_desk.services.ledger.dtos import ImportReport
 from billing_desk.services.ledger.posting import Posting, PostingResult, post
@@ -119,6 +120,20 @@ def post_usage(session: Session, line: UsageLine, staff_id: int | None) -> Posti
         service=line.service, idempotency_key=line.key, staff_id=staff_id, created_at=line.at,
         key_scope=KeyScope.EXTERNAL,
     ))
+
+
+def post_usage_lines(session: Session, lines: Sequence[UsageLine],
+                     staff_id: int | None) -> list[tuple[UsageLine, PostingResult]]:
+    """Post a usage file's lines in the caller's transaction; a line the ledger refuses names its number."""
+    done = []
+    for number, line in enumerate(lines, start=1):
+        try:
+            done.append((line, post_usage(session, line, staff_id)))
+        except (ValidationError, Conflict) as exc:
+            raise type(exc)(f"Line {line.line}: {exc.message}", field=exc.field) from None
+        if number == (len(lines) + 1) // 2:
+            crash_point("usage_import.mid_import")  # half the file's rows written, none committed
+    return done
 
 
 def parse_usage_file(session: Session, text: str) -> list[UsageLine]:

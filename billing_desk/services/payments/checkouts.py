@@ -14,12 +14,14 @@ from sqlalchemy import update
 from billing_desk.domain.permissions import Actor
 from billing_desk.models import Payment
 from billing_desk.services import audit
+from billing_desk.services.crashpoints import crash_point
 from billing_desk.services.payments.gateways.base import Checkout
 from billing_desk.services.uow import UnitOfWorkFactory
 
 
 def store_checkout(uow_factory: UnitOfWorkFactory, actor: Actor, payment_id: int, checkout: Checkout) -> bool:
     """Keep the gateway's reference and link; False if another desk stored them first."""
+    crash_point("payment.after_checkout_reply")  # the gateway made a checkout we have not kept
     with uow_factory.write() as uow:
         result = uow.session.execute(
             update(Payment).where(Payment.id == payment_id, Payment.gateway_reference.is_(None))

@@ -9,9 +9,10 @@ a payment the gateway still calls unpaid (or has never seen) past its expiry plu
 fails. There is no pacing here: an explicit run asks about every pending payment.
 
 A payment that cannot be settled on our side (the ledger refuses the posting, the database
-errs) never stops the run: it stays pending, its reason says why ("Flagged for finance: ...")
-and ``flagged_at`` is set, so finance's exceptions queue can list it; the next run tries it
-again.
+errs), or whose gateway answer cannot be believed (a wrong VNPay checksum, an answer about
+another payment, another amount or currency paid), never stops the run: it stays pending
+without credit, its reason says why ("Flagged for finance: ...") and ``flagged_at`` is set, so
+finance's exceptions queue can list it; the next run tries it again.
 """
 
 from __future__ import annotations
@@ -23,15 +24,16 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import String, case, literal, select, update
 from sqlalchemy.exc import SQLAlchemyError
 
 from billing_desk.domain.enums import LedgerKind, PaymentMethod, PaymentStatus
-from billing_desk.domain.errors import BillingDeskError, GatewayDeclined
+from billing_desk.domain.errors import BillingDeskError, GatewayDeclined, SuspectAnswer
 from billing_desk.domain.money import Money
 from billing_desk.domain.permissions import Actor, Permission
 from billing_desk.models import Customer, Payment, utcnow
 from billing_desk.services import audit
+from billing_desk.services.crashpoints import crash_point
 from billing_desk.services.customers import resolve_customer
 from billing_desk.services.ledger import Posting, post
 from billing_desk.services.payments.checkouts import store_checkout
@@ -176,9 +178,12 @@ class Reconciler:
             answer = gateway.fetch_status(p.ref())
         except GatewayDeclined as exc:
             return self._finish(actor, p, PaymentStatus.FAILED, exc.message)
+        except SuspectAnswer as exc:  # before BillingDeskError: a "last check" note would hide it
+            raise _NotSettled("not credited, the gateway's answer was refused", exc) from exc
         except BillingDeskError as exc:  # unavailable, unknown, or a gateway not configured
             self._touch(p, f"last check: {exc.message}")
             return None
+        crash_point("payment.after_gateway_reply")  # the gateway has answered; nothing of it is written yet
         return self._apply(actor, p, answer, lapsed)
 
     def _apply(self, actor: Actor, p: Pending, answer: StatusAnswer, lapsed: bool) -> PaymentChange | None:
@@ -194,12 +199,17 @@ class Reconciler:
         return None
 
     def _touch(self, p: Pending, note: str | None) -> None:
-        """Bookkeeping only (when it was last asked, and what the gateway said)."""
+        """Bookkeeping only (when it was last asked, and what the gateway said).
+
+        A flagged payment keeps its reason: finance reads why it is held there, and a later
+        "no answer" or "not paid yet" must not overwrite it while it is still pending.
+        """
+        text = self._gateways.safe_text(note) if note else None
         with self._uow.write() as uow:
             uow.session.execute(
                 update(Payment).where(Payment.id == p.id, Payment.status == PaymentStatus.PENDING.value)
                 .values(last_checked_at=utcnow(), check_count=Payment.check_count + 1,
-                        reason=self._gateways.safe_text(note) if note else None)
+                        reason=case((Payment.flagged_at.is_(None), literal(text, String())), else_=Payment.reason))
                 .execution_options(synchronize_session=False))
             uow.commit()
 
@@ -233,7 +243,9 @@ class Reconciler:
                 summary["ledger_entries"] = list(result.entry_ids)
             audit.record(session, actor, f"payment.{'settle' if status is PaymentStatus.SUCCESS else 'fail'}",
                          "payment", p.id, summary)
+            crash_point("payment.before_commit")
             uow.commit()
+        crash_point("payment.after_commit")  # settled and credited, but the run has not said so
         log.info("payment %s: %s", p.id, status.value)
         return PaymentChange(p.id, p.customer_id, p.name, p.amount, p.method.value, PaymentStatus.PENDING.value,
                              status.value, reason, now)

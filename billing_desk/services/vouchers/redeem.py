@@ -25,6 +25,7 @@ from billing_desk.domain.money import Money
 from billing_desk.domain.permissions import Actor, Permission
 from billing_desk.models import Customer, CustomerBalance, Voucher, VoucherAttempt, VoucherRedemption, utcnow
 from billing_desk.services import audit
+from billing_desk.services.crashpoints import crash_point
 from billing_desk.services.customers import resolve_customer
 from billing_desk.services.ledger import Posting, lock_balance, post
 from billing_desk.services.uow import UnitOfWork, UnitOfWorkFactory
@@ -159,7 +160,9 @@ def _redeem_in(uow: UnitOfWork, key: CodeKey, actor: Actor, customer: Customer, 
     result = RedemptionResult(voucher.id, redemption.id, customer.id, customer.account, amount, expires,
                               Money(balance.total, balance.currency), Money(balance.voucher, balance.currency),
                               voucher.last4)
+    crash_point("redeem.before_commit")
     uow.commit()
+    crash_point("redeem.after_commit")  # redeemed, but the desk has not been told
     return result
 
 

@@ -51,8 +51,10 @@ class SearchBox(QLineEdit):
         super().__init__(parent)
         self.ctx = ctx
         self.setObjectName("searchBox")
-        self.setPlaceholderText(tr("Search customers: account, name, email, company, tax code, "
-                                   "payment reference, voucher last four  (Ctrl+K)"))
+        # Short enough to fit the box at 1024 px; the tooltip has the whole list.
+        self.setPlaceholderText(tr("Find a customer (Ctrl+K)"))
+        self.setToolTip(tr("Search customers by account, name, email, company, tax code, payment reference or a "
+                           "voucher's last four characters (Ctrl+K)"))
         self.setClearButtonEnabled(True)
         self.popup = QListWidget()
         self.popup.setObjectName("searchPopup")

@@ -21,7 +21,7 @@ from urllib.parse import quote
 import requests
 
 from billing_desk.domain.enums import PaymentMethod
-from billing_desk.domain.errors import GatewayDeclined, GatewayUnavailable, OutcomeUnknown
+from billing_desk.domain.errors import GatewayDeclined, GatewayUnavailable, SuspectAnswer
 from billing_desk.domain.money import Money
 from billing_desk.services.payments.gateways.base import (
     Checkout,
@@ -77,6 +77,29 @@ def _issue(response: requests.Response) -> str:
         return ""
     details = objs(body.get("details"))
     return str(details[0].get("issue", "")) if details else str(body.get("name", ""))
+
+
+def _invoice(order: Mapping[str, Any]) -> Any:
+    units = objs(order.get("purchase_units"))
+    return units[0].get("invoice_id") if units else None
+
+
+def _ours(order: Mapping[str, Any], idempotency_key: str) -> None:
+    # An answer about another order (replayed, or misrouted) must neither become this
+    # payment's checkout nor settle it: the invoice id we sent is this payment's key. Another
+    # order carries its own; an answer without one (PayPal trims some representations) is
+    # judged by its order id alone.
+    invoice = _invoice(order)
+    if invoice is not None and invoice != idempotency_key:
+        raise SuspectAnswer(f"PayPal answered about order {order.get('id')} (invoice {invoice}), "
+                            "not about this payment; the answer was not believed.")
+
+
+def _same_order(order: Mapping[str, Any], payment: PaymentRef) -> None:
+    if order.get("id") != payment.reference:
+        raise SuspectAnswer(f"PayPal answered about order {order.get('id')}, not {payment.reference}; "
+                            "the answer was not believed.")
+    _ours(order, payment.idempotency_key)
 
 
 class PayPalGateway:
@@ -157,6 +180,7 @@ class PayPalGateway:
         response = self._call("POST", "/v2/checkout/orders", request.idempotency_key, self.order_body(request))
         if response.status_code in (200, 201):
             order = json_of("PayPal", response)
+            _ours(order, request.idempotency_key)
             return checkout_of("PayPal", order.get("id"), approval_link(order))
         if response.status_code == 401:
             raise GatewayUnavailable("PayPal refused the access token twice: check [gateways.paypal].")
@@ -171,11 +195,12 @@ class PayPalGateway:
         if response.status_code != 200:
             raise status_unknown("PayPal", response)
         order = json_of("PayPal", response)
+        _same_order(order, payment)
         status = order.get("status")
         if status == "APPROVED":
             return self._capture(payment)
         if status == "COMPLETED":
-            return self._judge_capture(order, payment.amount)
+            return self._judge_capture(order, payment)
         if status == "VOIDED":
             return StatusAnswer(Outcome.FAILED, "PayPal order voided")
         return StatusAnswer(Outcome.PENDING)
@@ -184,12 +209,12 @@ class PayPalGateway:
         response = self._call("POST", f"/v2/checkout/orders/{quote(payment.reference, safe='')}/capture",
                               f"capture-{payment.reference}", {})
         if response.status_code in (200, 201):
-            return self._judge_capture(json_of("PayPal", response), payment.amount)
+            return self._judge_capture(json_of("PayPal", response), payment)
         issue = _issue(response)
         if response.status_code == 422 and issue in ("ORDER_ALREADY_CAPTURED", "ORDER_ALREADY_COMPLETED"):
             again = self._call("GET", f"/v2/checkout/orders/{quote(payment.reference, safe='')}")
             if again.status_code == 200:
-                return self._judge_capture(json_of("PayPal", again), payment.amount)
+                return self._judge_capture(json_of("PayPal", again), payment)
             raise status_unknown("PayPal", again)
         if response.status_code == 422 and issue in _PENDING_ISSUES:
             return StatusAnswer(Outcome.PENDING, f"PayPal: {issue}")
@@ -197,7 +222,9 @@ class PayPalGateway:
             return StatusAnswer(Outcome.FAILED, f"PayPal: {issue}")
         raise status_unknown("PayPal", response)
 
-    def _judge_capture(self, order: Mapping[str, Any], expected: Money) -> StatusAnswer:
+    def _judge_capture(self, order: Mapping[str, Any], payment: PaymentRef) -> StatusAnswer:
+        _same_order(order, payment)
+        expected = payment.amount
         captures = [c for unit in objs(order.get("purchase_units"))
                     for c in objs(obj(unit.get("payments")).get("captures"))]
         if not captures:
@@ -207,7 +234,7 @@ class PayPalGateway:
         if status == "COMPLETED":
             amount = obj(capture.get("amount"))
             if amount.get("currency_code") != expected.currency or amount.get("value") != paypal_value(expected):
-                raise OutcomeUnknown(f"PayPal captured {amount.get('value')} {amount.get('currency_code')}, "
+                raise SuspectAnswer(f"PayPal captured {amount.get('value')} {amount.get('currency_code')}, "
                                      f"not {expected}; check the PayPal account.")
             return StatusAnswer(Outcome.PAID)
         if status in ("DECLINED", "FAILED"):

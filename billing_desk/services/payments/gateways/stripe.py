@@ -18,7 +18,7 @@ from urllib.parse import quote
 import requests
 
 from billing_desk.domain.enums import PaymentMethod
-from billing_desk.domain.errors import GatewayDeclined, GatewayUnavailable, OutcomeUnknown
+from billing_desk.domain.errors import GatewayDeclined, GatewayUnavailable, SuspectAnswer
 from billing_desk.domain.money import Money
 from billing_desk.services.payments.gateways.base import (
     Checkout,
@@ -84,6 +84,15 @@ def _should_retry(response: requests.Response) -> bool | None:
     return response.status_code in (409, 429) or response.status_code >= 500
 
 
+def _ours(session: Mapping[str, Any], payment_id: int) -> None:
+    # An answer about another session (replayed, or misrouted) must neither become this
+    # payment's checkout nor settle it: the client_reference_id we sent names the payment.
+    if session.get("client_reference_id") != f"payment-{payment_id}":
+        raise SuspectAnswer(f"Stripe answered about checkout session {session.get('id')} "
+                            f"({session.get('client_reference_id')}), not about payment {payment_id}; "
+                            "the answer was not believed.")
+
+
 class StripeGateway:
     method = PaymentMethod.STRIPE
 
@@ -126,6 +135,7 @@ class StripeGateway:
                                   lambda: {"data": body, "headers": headers}, safe=True, should_retry=_should_retry)
         if response.status_code == 200:
             session = json_of("Stripe", response)
+            _ours(session, request.payment_id)
             return checkout_of("Stripe", session.get("id"), session.get("url"))
         raise self._error(response, creating=True)
 
@@ -137,12 +147,16 @@ class StripeGateway:
         if response.status_code != 200:
             raise self._error(response, creating=False)
         session = json_of("Stripe", response)
+        if session.get("id") != payment.reference:
+            raise SuspectAnswer(f"Stripe answered about checkout session {session.get('id')}, not "
+                                f"{payment.reference}; the answer was not believed.")
+        _ours(session, payment.payment_id)
         if session.get("payment_status") == "paid":
             paid = session.get("amount_total")
             currency = str(session.get("currency", "")).upper()
             # type(): True == 1 and 2500.0 == 2500 in Python, but neither is Stripe's integer amount.
             if type(paid) is not int or paid != stripe_amount(payment.amount) or currency != payment.amount.currency:
-                raise OutcomeUnknown(f"Stripe reports {paid} {session.get('currency')} paid, not {payment.amount}; "
+                raise SuspectAnswer(f"Stripe reports {paid} {session.get('currency')} paid, not {payment.amount}; "
                                      "check the Stripe dashboard.")
             return StatusAnswer(Outcome.PAID)
         if session.get("status") == "expired":

@@ -22,8 +22,7 @@ from urllib.parse import quote_plus
 from zoneinfo import ZoneInfo
 
 from billing_desk.domain.enums import PaymentMethod
-from billing_desk.domain.errors import GatewayDeclined, GatewayUnavailable, OutcomeUnknown
-from billing_desk.domain.money import Money
+from billing_desk.domain.errors import GatewayDeclined, GatewayUnavailable, OutcomeUnknown, SuspectAnswer
 from billing_desk.services.payments.gateways.base import (
     Checkout,
     CheckoutRequest,
@@ -138,14 +137,15 @@ class VNPayGateway:
         response = self.http.call("POST", self.api_url, make, safe=True)
         if response.status_code != 200:
             raise status_unknown("VNPay", response)
-        return self._interpret(json_of("VNPay", response), payment.amount)
+        return self._interpret(json_of("VNPay", response), payment)
 
-    def _interpret(self, body: dict[str, Any], expected: Money) -> StatusAnswer:
+    def _interpret(self, body: dict[str, Any], payment: PaymentRef) -> StatusAnswer:
         given = str(body.get("vnp_SecureHash", "")).lower()
         wanted = pipe_hash(self._secret(), body, QUERYDR_RESPONSE_ORDER)
         # Bytes: compare_digest refuses a str with non-ASCII characters (TypeError).
         if not hmac.compare_digest(given.encode("utf-8", "surrogatepass"), wanted.encode("ascii")):
-            raise OutcomeUnknown("VNPay's answer has a wrong checksum; it was ignored and will be asked again.")
+            raise SuspectAnswer("VNPay's answer has a wrong checksum (not signed with our hash secret); "
+                                "it was not believed. Check the payment in the VNPay merchant admin.")
         code = str(body.get("vnp_ResponseCode", ""))
         if code == "91":
             return StatusAnswer(Outcome.PENDING, "VNPay has no such transaction yet (not opened by the customer)",
@@ -158,13 +158,18 @@ class VNPayGateway:
         if code != "00":
             raise OutcomeUnknown(f"VNPay could not answer the query (code {code}); asking again later.")
         if str(body.get("vnp_TmnCode", "")) != self.tmn_code:
-            raise OutcomeUnknown("VNPay answered for another terminal code; the answer was ignored.")
+            raise SuspectAnswer("VNPay answered for another terminal code; the answer was not believed.")
+        if str(body.get("vnp_TxnRef", "")) != payment.reference:
+            # A correctly signed answer about another transaction (replayed, or misrouted)
+            # would otherwise credit this payment with someone else's money.
+            raise SuspectAnswer(f"VNPay answered about transaction {body.get('vnp_TxnRef')}, not "
+                                f"{payment.reference}; the answer was not believed.")
         status = str(body.get("vnp_TransactionStatus", ""))
         if status == "01":
             return StatusAnswer(Outcome.PENDING)
         if status != "00":
             return StatusAnswer(Outcome.FAILED, f"VNPay transaction status {status}")
-        if str(body.get("vnp_Amount", "")) != str(expected.minor * 100):
-            raise OutcomeUnknown(f"VNPay reports {body.get('vnp_Amount')} (×100) paid, not {expected}; "
-                                 "check the VNPay merchant admin.")
+        if str(body.get("vnp_Amount", "")) != str(payment.amount.minor * 100):
+            raise SuspectAnswer(f"VNPay reports {body.get('vnp_Amount')} (×100) paid, not {payment.amount}; "
+                                "check the VNPay merchant admin.")
         return StatusAnswer(Outcome.PAID)
