@@ -10,7 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from PySide6.QtCore import QStandardPaths, Qt
-from PySide6.QtGui import QIcon, QKeySequence, QShortcut
+from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QFileDialog,
     QHBoxLayout,
@@ -24,7 +24,6 @@ from PySide6.QtWidgets import (
 from billing_desk.domain.changes import Changes
 from billing_desk.domain.errors import Cancelled
 from billing_desk.domain.permissions import Permission
-from billing_desk.resources import resource_path
 from billing_desk.services.ledger import ExportResult, HistoryFilter, HistoryTotals
 from billing_desk.views.base_tab import CustomerTab
 from billing_desk.views.context import ViewContext
@@ -36,6 +35,7 @@ from billing_desk.views.table_models.view_state import data_table, save_columns
 from billing_desk.views.tasks import CancelToken, Progress
 from billing_desk.views.widgets.customer_header import role_tooltip
 from billing_desk.views.widgets.history_filters import HistoryFilterBar
+from billing_desk.views.widgets.icons import button_icon
 
 
 class CreditHistoryTab(CustomerTab):
@@ -46,8 +46,7 @@ class CreditHistoryTab(CustomerTab):
         self.table = data_table(self.model, ctx.settings, "creditHistory", name="creditHistoryTable", row_height=26)
         self.totals_label = QLabel()
         self.totals_label.setObjectName("statusLabel")
-        self.export_button = QPushButton(QIcon(str(resource_path("icons", "export.svg"))),
-                                         " " + tr("Export Excel"))  # a space after the icon, as Refresh status
+        self.export_button = QPushButton(button_icon("export"), tr("Export Excel"))
         self.export_button.clicked.connect(self.ask_export)
         self.progress = QProgressBar()
         self.progress.hide()

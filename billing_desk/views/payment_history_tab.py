@@ -4,7 +4,7 @@ pending payments) and Copy checkout link of a pending one."""
 
 from __future__ import annotations
 
-from PySide6.QtGui import QGuiApplication, QIcon
+from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QHBoxLayout,
@@ -16,7 +16,6 @@ from PySide6.QtWidgets import (
 
 from billing_desk.domain.changes import Changes
 from billing_desk.domain.permissions import Permission
-from billing_desk.resources import resource_path
 from billing_desk.services.payments import PaymentChange, PaymentFilters, PaymentRow
 from billing_desk.views.base_tab import CustomerTab
 from billing_desk.views.context import ViewContext
@@ -26,6 +25,7 @@ from billing_desk.views.table_models.paged_model import ROW_ROLE, keyset_source
 from billing_desk.views.table_models.payment_model import PaymentHistoryModel
 from billing_desk.views.table_models.view_state import data_table, save_columns
 from billing_desk.views.widgets.customer_header import role_tooltip
+from billing_desk.views.widgets.icons import button_icon
 
 
 class PaymentHistoryTab(CustomerTab):
@@ -35,9 +35,7 @@ class PaymentHistoryTab(CustomerTab):
         self.model.load_failed.connect(lambda e: show_error(self, e))
         self.table = data_table(self.model, ctx.settings, "payments", name="paymentTable")
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        # A space between icon and text: a style sheet's button has no icon spacing of its own.
-        self.refresh_button = QPushButton(QIcon(str(resource_path("icons", "refresh.svg"))),
-                                          " " + tr("Refresh status"))
+        self.refresh_button = QPushButton(button_icon("refresh"), tr("Refresh status"))
         self.refresh_button.clicked.connect(self.refresh_status)
         allowed = ctx.can(Permission.PAYMENT_REFRESH)
         self.refresh_button.setEnabled(allowed)
