@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import QStandardPaths, Qt
-from PySide6.QtGui import QIcon, QKeySequence, QShortcut
+from PySide6.QtCore import QStandardPaths
+from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import (
     QFileDialog,
     QHBoxLayout,
@@ -59,8 +59,6 @@ class CreditHistoryTab(CustomerTab):
         self._build()
         self.filters.changed.connect(self._on_filters_changed)
         self.model.load_failed.connect(lambda e: show_error(self, e))
-        export_keys = QShortcut(QKeySequence("Ctrl+E"), self, self.ask_export)
-        export_keys.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
         allowed = ctx.can(Permission.HISTORY_EXPORT)
         self.export_button.setEnabled(allowed)
         self.export_button.setToolTip(role_tooltip(ctx.actor, Permission.HISTORY_EXPORT,
