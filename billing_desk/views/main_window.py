@@ -1,4 +1,4 @@
-"""The main window: only builds and wires. Header (staff, role, database), search,
+"""The main window: only builds and wires. Header (the staff member's menu, database), search,
 the customer header and the six tabs; opening a customer and keeping it fresh after writes;
 the keyboard shortcuts, which work wherever focus is in the window."""
 
@@ -24,6 +24,7 @@ from billing_desk.views.vouchers_tab import VouchersTab
 from billing_desk.views.widgets.customer_header import CustomerHeader
 from billing_desk.views.widgets.focus_keeper import FocusKeeper
 from billing_desk.views.widgets.search_box import RecentCustomer, SearchBox
+from billing_desk.views.widgets.user_menu import UserMenu
 
 TAB_ORDER = ("Overview", "Credit History", "Payment History", "Vouchers", "Plans", "Settings")
 
@@ -38,6 +39,7 @@ def database_label_text(url: str, limit: int = 48) -> str:
 
 class MainWindow(QMainWindow):
     customer_opened = Signal(object)  # CustomerDTO, after the header and tabs have it
+    log_out_requested = Signal()  # the desk closes this window and asks who logs in next
 
     def __init__(self, ctx: ViewContext) -> None:
         super().__init__()
@@ -61,8 +63,7 @@ class MainWindow(QMainWindow):
         self._restore_state()
 
     def _build(self, ctx: ViewContext) -> None:
-        staff = QLabel(tr("{name} · {role}").format(name=ctx.actor.name, role=ctx.actor.role.value.title()))
-        staff.setObjectName("staffLabel")
+        staff = UserMenu(ctx.actor)
         url = ctx.app.database.url  # already has the password masked
         database = QLabel(database_label_text(url))
         database.setObjectName("databaseLabel")
@@ -87,6 +88,9 @@ class MainWindow(QMainWindow):
         self.header.add_credit_requested.connect(self.add_credit)
         self.header.add_voucher_requested.connect(self.add_voucher)
         self.ctx.bus.changed.connect(self._on_bus_changed)
+        self.staff_label.change_password_requested.connect(self.change_password)
+        self.staff_label.log_out_requested.connect(self.log_out_requested.emit)
+        self.staff_label.quit_requested.connect(self.close)
         self.focus_keeper = FocusKeeper(self)
         keys = self.shortcuts = WindowShortcuts(self)
         keys.add(("Ctrl+K", "Ctrl+F"), self.focus_search)
@@ -159,6 +163,10 @@ class MainWindow(QMainWindow):
             return
         self.tabs.setCurrentWidget(self.history_tab)
         self.history_tab.ask_export()
+
+    def change_password(self) -> None:
+        from billing_desk.views.dialogs.change_password_dialog import open_change_password
+        open_change_password(self, self.ctx)
 
     # --- remembered state ---------------------------------------------------------------
     def _restore_state(self) -> None:

@@ -1,5 +1,6 @@
 """Daily use as a new staff member meets it (issue 11): every shortcut from every kind of field,
-focus staying on the button just pressed, recent customers per staff member."""
+focus staying on the button just pressed, recent customers per staff member, the user menu
+(change password, log out and in as someone else)."""
 
 from __future__ import annotations
 
@@ -15,9 +16,10 @@ from billing_desk.views import credit_history_tab
 from billing_desk.views.app import Desk
 from billing_desk.views.dialogs.add_credit_dialog import AddCreditDialog
 from billing_desk.views.dialogs.add_voucher_dialog import AddVoucherDialog
+from billing_desk.views.dialogs.change_password_dialog import ChangePasswordDialog
 from billing_desk.views.main_window import MainWindow
 from tests.support.desk import DeskFactory, open_customer, show_tab, wait_idle
-from tests.support.staff import StaffActors
+from tests.support.staff import STAFF_PASSWORD, StaffActors
 
 CTRL, ALT = Qt.KeyboardModifier.ControlModifier, Qt.KeyboardModifier.AltModifier
 FIELDS: dict[str, Callable[[MainWindow], QWidget]] = {
@@ -183,3 +185,79 @@ def test_recent_customers_belong_to_the_staff_member(qtbot, make_desk: DeskFacto
     finance.window.close()
     again = make_desk(staff.support)
     assert [r.name for r in again.window.search.recent()] == ["Nguyen Thi Lan"]
+
+
+def _log_in(qtbot, desk: Desk, name: str, password: str = STAFF_PASSWORD) -> None:  # type: ignore[no-untyped-def]
+    dialog = desk.login
+    assert dialog is not None and dialog.isVisible()
+    dialog.name_edit.setText(name)
+    dialog.password_edit.setText(password)
+    old = desk.window
+    qtbot.mouseClick(dialog.buttons.buttons()[0], Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: desk.window is not old and desk.window.isVisible(), timeout=10000)
+    qtbot.addWidget(desk.window)
+    wait_idle(qtbot, desk)
+
+
+def test_log_out_and_another_staff_member_logs_in(qtbot, make_desk: DeskFactory, staff: StaffActors,
+                                                  customers: dict[str, CustomerDTO]) -> None:
+    desk = make_desk(staff.finance)
+    first = desk.window
+    open_customer(qtbot, desk, customers["lan"].id)
+    assert first.staff_label.text() == "finance · Finance"
+    assert first.header.name_label.text() == "Nguyen Thi Lan"
+    first.staff_label.log_out_action.trigger()
+    assert not first.isVisible() and desk.login is not None and desk.login.name_edit.text() == ""
+    _log_in(qtbot, desk, "support")
+    window = desk.window
+    assert window.staff_label.text() == "support · Support" and window.ctx.actor.name == "support"
+    assert window.customer is None and window.header.name_label.text() != "Nguyen Thi Lan"
+    assert "Nguyen Thi Lan" not in window.windowTitle()
+    assert window.search.recent() == []  # finance's recent customers are not support's
+    open_customer(qtbot, desk, customers["lan"].id)
+    assert window.history_tab.export_button.isEnabled()
+    assert not window.header.add_credit_button.toolTip().startswith("support (support) may not")
+    assert first.ctx.bus is not window.ctx.bus  # the closed window's tabs hear of no more changes
+
+
+def test_a_wrong_password_at_the_switch_keeps_the_login_open(qtbot, make_desk: DeskFactory,
+                                                             staff: StaffActors) -> None:
+    desk = make_desk(staff.manager)
+    desk.window.staff_label.log_out_action.trigger()
+    dialog = desk.login
+    assert dialog is not None
+    dialog.name_edit.setText("support")
+    dialog.password_edit.setText("not-the-password")
+    with qtbot.waitSignal(dialog.login_failed, timeout=10000):
+        qtbot.mouseClick(dialog.buttons.buttons()[0], Qt.MouseButton.LeftButton)
+    assert dialog.isVisible() and "Wrong name or password" in dialog.message.text()
+    ended: list[bool] = []
+    desk.on_end = lambda: ended.append(True)
+    dialog.reject()
+    assert ended == [True]
+
+
+def test_change_password_from_the_user_menu(qtbot, make_desk: DeskFactory, staff: StaffActors,
+                                            desk_app: App) -> None:
+    desk = make_desk(staff.support)
+    desk.window.staff_label.change_password_action.trigger()
+    dialog = desk.window.findChild(ChangePasswordDialog)
+    assert dialog is not None and dialog.isVisible()
+    qtbot.keyClicks(dialog.current_edit, STAFF_PASSWORD)
+    qtbot.keyClicks(dialog.new_edit, "a-brand-new-phrase")
+    qtbot.keyClicks(dialog.repeat_edit, "a-brand-new-phrase-typo")
+    with qtbot.waitSignal(dialog.refused, timeout=2000):
+        dialog.buttons.accepted.emit()
+    assert "differ" in dialog.message.text()
+    dialog.repeat_edit.setText("a-brand-new-phrase")
+    dialog.current_edit.setText("wrong-current-one")
+    with qtbot.waitSignal(dialog.refused, timeout=10000):
+        dialog.buttons.accepted.emit()
+    assert dialog.message.text() == "The current password is not right." and dialog.current_edit.hasFocus()
+    dialog.current_edit.setText(STAFF_PASSWORD)
+    with qtbot.waitSignal(dialog.password_changed, timeout=10000):
+        dialog.buttons.accepted.emit()
+    assert not dialog.isVisible()
+    assert desk_app.staff.authenticate("support", "a-brand-new-phrase").name == "support"
+    audited = [r for r in desk_app.audit.list(staff.admin) if r.action == "staff.change_password"]
+    assert [r.staff_name for r in audited] == ["support"]
