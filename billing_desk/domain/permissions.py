@@ -17,7 +17,7 @@ class Permission(StrEnum):
     CUSTOMER_READ = "read customers"
     CUSTOMER_WRITE = "create and edit customers"
     HISTORY_READ = "read credit history"
-    EXPORT = "export data"  # payments and voucher lists; includes HISTORY_EXPORT
+    EXPORT = "make bulk exports (voucher lists)"
     HISTORY_EXPORT = "export a customer's credit history"
     LEDGER_VERIFY = "verify the ledger"
     USAGE_RECORD = "record usage"
