@@ -86,7 +86,6 @@ def _close_dialog(qtbot, desk: Desk, kind: type) -> None:  # type: ignore[no-unt
     wait_idle(qtbot, desk)
 
 
-@pytest.mark.slow
 @pytest.mark.parametrize("field", list(FIELDS))
 def test_every_shortcut_works_from_every_kind_of_field(qtbot, make_desk: DeskFactory, staff: StaffActors,
                                                        customers: dict[str, CustomerDTO], save_dialogs: list[str],
