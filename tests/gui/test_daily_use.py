@@ -204,6 +204,8 @@ def test_log_out_and_another_staff_member_logs_in(qtbot, make_desk: DeskFactory,
     first = desk.window
     open_customer(qtbot, desk, customers["lan"].id)
     assert first.staff_label.text() == "finance · Finance"
+    menu = [a.text() for a in first.staff_label.menu().actions() if not a.isSeparator()]
+    assert menu == ["Change password…", "Log out", "Quit\tCtrl+Q"]
     assert first.header.name_label.text() == "Nguyen Thi Lan"
     first.staff_label.log_out_action.trigger()
     assert not first.isVisible() and desk.login is not None and desk.login.name_edit.text() == ""

@@ -3,7 +3,7 @@ Quit. The window decides what each does; this only shows the choices."""
 
 from __future__ import annotations
 
-from PySide6.QtCore import Signal
+from PySide6.QtCore import Signal, SignalInstance
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QMenu, QToolButton, QWidget
 
@@ -28,11 +28,11 @@ class UserMenu(QToolButton):
         menu.addSeparator()
         self.log_out_action = self._action(menu, tr("Log out"), self.log_out_requested)
         # The key is only shown ("\t" text): the window owns Ctrl+Q so it works wherever focus is.
-        self.quit_action = self._action(menu, tr("Quit") + "\tCtrl+Q", self.quit_requested)
+        self.quit_action = self._action(menu, tr("Quit\t{key}").format(key="Ctrl+Q"), self.quit_requested)
         self.setMenu(menu)
 
     @staticmethod
-    def _action(menu: QMenu, text: str, signal: Signal) -> QAction:  # type: ignore[type-arg]
+    def _action(menu: QMenu, text: str, signal: SignalInstance) -> QAction:
         action = menu.addAction(text)
         action.triggered.connect(signal.emit)
         return action
