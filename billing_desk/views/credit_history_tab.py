@@ -9,8 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import QStandardPaths, Qt
-from PySide6.QtGui import QKeySequence, QShortcut
+from PySide6.QtCore import QStandardPaths
 from PySide6.QtWidgets import (
     QFileDialog,
     QHBoxLayout,
@@ -62,11 +61,9 @@ class CreditHistoryTab(CustomerTab):
         self._build()
         self.filters.changed.connect(self._on_filters_changed)
         self.model.load_failed.connect(lambda e: show_error(self, e))
-        export_keys = QShortcut(QKeySequence("Ctrl+E"), self, self.ask_export)
-        export_keys.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
-        allowed = ctx.can(Permission.EXPORT)
+        allowed = ctx.can(Permission.HISTORY_EXPORT)
         self.export_button.setEnabled(allowed)
-        self.export_button.setToolTip(role_tooltip(ctx.actor, Permission.EXPORT,
+        self.export_button.setToolTip(role_tooltip(ctx.actor, Permission.HISTORY_EXPORT,
                                                    tr("Save the filtered history as an Excel workbook (Ctrl+E)")))
 
     def _build(self) -> None:
@@ -164,7 +161,7 @@ class CreditHistoryTab(CustomerTab):
         self.progress.setValue(0)
         self.cancel_button.setVisible(busy)
         self.cancel_button.setEnabled(busy)
-        self.export_button.setEnabled(not busy and self.ctx.can(Permission.EXPORT))
+        self.export_button.setEnabled(not busy and self.ctx.can(Permission.HISTORY_EXPORT))
         if not busy:
             self._token = None
             if self._export_progress is not None:  # one reporter per export, not one per export kept for ever
