@@ -45,8 +45,12 @@ ensure_venv() {
   local want
   want="$(sha256sum "$ROOT/pyproject.toml" | cut -d' ' -f1)"
   if [[ ! -f "$stamp" || "$(cat "$stamp")" != "$want" ]]; then
+    echo "Installing Billing Desk and its Python packages into $VENV (the first time takes a few minutes)..."
     "$VENV/bin/python" -m pip install -q --upgrade pip
-    "$VENV/bin/python" -m pip install -q -e "$ROOT[test]"
+    # One line per package as pip fetches it, so a long first install is not a silent one
+    # (pipefail, set above, still stops the script when pip fails).
+    "$VENV/bin/python" -m pip install -e "$ROOT[test]" \
+      | sed -un 's/^Collecting \([^ ;]*\).*/  collecting \1/p; s/^Successfully installed.*/  installed./p'
     echo "$want" > "$stamp"
   fi
 }

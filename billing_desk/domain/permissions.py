@@ -17,7 +17,8 @@ class Permission(StrEnum):
     CUSTOMER_READ = "read customers"
     CUSTOMER_WRITE = "create and edit customers"
     HISTORY_READ = "read credit history"
-    EXPORT = "export data"
+    EXPORT = "make bulk exports (voucher lists)"
+    HISTORY_EXPORT = "export a customer's credit history"
     LEDGER_VERIFY = "verify the ledger"
     USAGE_RECORD = "record usage"
     CREDIT_ADJUST = "adjust credit"
@@ -36,10 +37,13 @@ class Permission(StrEnum):
     AUDIT_READ = "read the audit log"
 
 
+# Support exports one customer's credit history because customers ask support for it; the
+# bulk exports (voucher lists, payments) stay with finance and managers.
 _SUPPORT = {
     Permission.CUSTOMER_READ,
     Permission.CUSTOMER_WRITE,
     Permission.HISTORY_READ,
+    Permission.HISTORY_EXPORT,
     Permission.TOPUP_CREATE,
     Permission.PAYMENT_READ,
     Permission.PAYMENT_REFRESH,
@@ -49,6 +53,7 @@ _SUPPORT = {
 _FINANCE = {
     Permission.CUSTOMER_READ,
     Permission.HISTORY_READ,
+    Permission.HISTORY_EXPORT,
     Permission.EXPORT,
     Permission.LEDGER_VERIFY,
     Permission.PAYMENT_READ,

@@ -11,7 +11,8 @@ import gc
 import logging
 import os
 import sys
-from dataclasses import dataclass, replace
+from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -75,14 +76,52 @@ def user_settings() -> QSettings:
     return QSettings("billing-desk", "Billing Desk")
 
 
-@dataclass
 class Desk:
-    """A running desk: what the window needs and what must be closed after it."""
+    """A running desk: what the window needs and what must be closed after it.
 
-    app: App
-    runner: TaskRunner
-    bus: ChangeBus
-    window: MainWindow
+    Log out closes the window and shows the login dialog; whoever logs in next gets a new
+    window of their own (their permissions, their recent customers, no customer open) and a
+    new change bus, so the closed window's tabs never run another query.
+    """
+
+    def __init__(self, app: App, runner: TaskRunner, settings: QSettings, actor: Actor,
+                 on_end: Callable[[], None] | None = None) -> None:
+        self.app, self.runner, self.settings = app, runner, settings
+        self.on_end = on_end  # called when a log-out ends with nobody logging in
+        self.login: LoginDialog | None = None
+        self.bus, self.window = self._open_window(actor)
+
+    def _open_window(self, actor: Actor) -> tuple[ChangeBus, MainWindow]:
+        bus = ChangeBus()
+        ctx = ViewContext(app=self.app, actor=actor, runner=self.runner, bus=bus, settings=self.settings,
+                          exporter=ProcessExporter(self.app.settings.database_url,
+                                                   busy_wait=self.app.settings.busy_wait))
+        window = MainWindow(ctx)
+        window.log_out_requested.connect(self.log_out)
+        self.runner.default_failure = window.show_failure  # this desk's errors open over this desk's window
+        return bus, window
+
+    def log_out(self) -> None:
+        dialog = LoginDialog(self.app, self.runner, self.app.database.url)
+        dialog.accepted.connect(lambda: self._logged_in(dialog))
+        dialog.rejected.connect(self._nobody_logged_in)
+        self.login = dialog
+        dialog.show()  # before the window closes, so closing it is not the last window closing
+        self.window.close()
+
+    def _logged_in(self, dialog: LoginDialog) -> None:
+        self.login = None
+        if dialog.actor is None:
+            return
+        self.settings.setValue("login/last_user", dialog.actor.name)
+        self.bus, self.window = self._open_window(dialog.actor)
+        self.window.show()
+        self.window.activateWindow()
+
+    def _nobody_logged_in(self) -> None:
+        self.login = None
+        if self.on_end is not None:
+            self.on_end()
 
     def close(self) -> None:
         self.window.close()
@@ -92,14 +131,7 @@ class Desk:
 
 def build_desk(app: App, actor: Actor, settings: QSettings | None = None,
                runner: TaskRunner | None = None) -> Desk:
-    runner = runner or TaskRunner()
-    bus = ChangeBus()
-    ctx = ViewContext(app=app, actor=actor, runner=runner, bus=bus, settings=settings or user_settings(),
-                      exporter=ProcessExporter(app.settings.database_url,
-                                                               busy_wait=app.settings.busy_wait))
-    window = MainWindow(ctx)
-    runner.default_failure = window.show_failure  # this desk's errors open over this desk's window
-    return Desk(app, runner, bus, window)
+    return Desk(app, runner or TaskRunner(), settings or user_settings(), actor)
 
 
 def keep_event_loop_responsive() -> None:
@@ -203,6 +235,7 @@ def run_gui(demo: bool = False) -> int:
         app.close()
         return 0
     desk = build_desk(app, actor, settings, runner)
+    desk.on_end = qt.quit
     keep_event_loop_responsive()  # once per process, after everything long-lived exists
     desk.window.show()
     code = qt.exec()

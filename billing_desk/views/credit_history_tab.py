@@ -9,8 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import QStandardPaths, Qt
-from PySide6.QtGui import QIcon, QKeySequence, QShortcut
+from PySide6.QtCore import QStandardPaths
 from PySide6.QtWidgets import (
     QFileDialog,
     QHBoxLayout,
@@ -24,7 +23,6 @@ from PySide6.QtWidgets import (
 from billing_desk.domain.changes import Changes
 from billing_desk.domain.errors import Cancelled
 from billing_desk.domain.permissions import Permission
-from billing_desk.resources import resource_path
 from billing_desk.services.ledger import ExportResult, HistoryFilter, HistoryTotals
 from billing_desk.views.base_tab import CustomerTab
 from billing_desk.views.context import ViewContext
@@ -36,6 +34,7 @@ from billing_desk.views.table_models.view_state import data_table, save_columns
 from billing_desk.views.tasks import CancelToken, Progress
 from billing_desk.views.widgets.customer_header import role_tooltip
 from billing_desk.views.widgets.history_filters import HistoryFilterBar
+from billing_desk.views.widgets.icons import button_icon
 
 
 class CreditHistoryTab(CustomerTab):
@@ -46,8 +45,7 @@ class CreditHistoryTab(CustomerTab):
         self.table = data_table(self.model, ctx.settings, "creditHistory", name="creditHistoryTable", row_height=26)
         self.totals_label = QLabel()
         self.totals_label.setObjectName("statusLabel")
-        self.export_button = QPushButton(QIcon(str(resource_path("icons", "export.svg"))),
-                                         " " + tr("Export Excel"))  # a space after the icon, as Refresh status
+        self.export_button = QPushButton(button_icon("export"), tr("Export Excel"))
         self.export_button.clicked.connect(self.ask_export)
         self.progress = QProgressBar()
         self.progress.hide()
@@ -63,11 +61,9 @@ class CreditHistoryTab(CustomerTab):
         self._build()
         self.filters.changed.connect(self._on_filters_changed)
         self.model.load_failed.connect(lambda e: show_error(self, e))
-        export_keys = QShortcut(QKeySequence("Ctrl+E"), self, self.ask_export)
-        export_keys.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
-        allowed = ctx.can(Permission.EXPORT)
+        allowed = ctx.can(Permission.HISTORY_EXPORT)
         self.export_button.setEnabled(allowed)
-        self.export_button.setToolTip(role_tooltip(ctx.actor, Permission.EXPORT,
+        self.export_button.setToolTip(role_tooltip(ctx.actor, Permission.HISTORY_EXPORT,
                                                    tr("Save the filtered history as an Excel workbook (Ctrl+E)")))
 
     def _build(self) -> None:
@@ -165,7 +161,7 @@ class CreditHistoryTab(CustomerTab):
         self.progress.setValue(0)
         self.cancel_button.setVisible(busy)
         self.cancel_button.setEnabled(busy)
-        self.export_button.setEnabled(not busy and self.ctx.can(Permission.EXPORT))
+        self.export_button.setEnabled(not busy and self.ctx.can(Permission.HISTORY_EXPORT))
         if not busy:
             self._token = None
             if self._export_progress is not None:  # one reporter per export, not one per export kept for ever

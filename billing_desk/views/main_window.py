@@ -1,10 +1,11 @@
-"""The main window: only builds and wires. Header (staff, role, database), search, the
-customer header and the six tabs; opening a customer and keeping it fresh after writes."""
+"""The main window: only builds and wires. Header (the staff member's menu, database), search,
+the customer header and the six tabs; opening a customer and keeping it fresh after writes;
+the keyboard shortcuts, which work wherever focus is in the window."""
 
 from __future__ import annotations
 
 from PySide6.QtCore import QByteArray, Qt, Signal
-from PySide6.QtGui import QCloseEvent, QKeySequence, QShortcut
+from PySide6.QtGui import QCloseEvent
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QMainWindow, QTabWidget, QVBoxLayout, QWidget
 
 from billing_desk.domain.changes import Changes
@@ -18,9 +19,12 @@ from billing_desk.views.overview_tab import OverviewTab
 from billing_desk.views.payment_history_tab import PaymentHistoryTab
 from billing_desk.views.plans_tab import PlansTab
 from billing_desk.views.settings_tab import SettingsTab
+from billing_desk.views.shortcuts import WindowShortcuts
 from billing_desk.views.vouchers_tab import VouchersTab
 from billing_desk.views.widgets.customer_header import CustomerHeader
+from billing_desk.views.widgets.focus_keeper import FocusKeeper
 from billing_desk.views.widgets.search_box import RecentCustomer, SearchBox
+from billing_desk.views.widgets.user_menu import UserMenu
 
 TAB_ORDER = ("Overview", "Credit History", "Payment History", "Vouchers", "Plans", "Settings")
 
@@ -35,6 +39,7 @@ def database_label_text(url: str, limit: int = 48) -> str:
 
 class MainWindow(QMainWindow):
     customer_opened = Signal(object)  # CustomerDTO, after the header and tabs have it
+    log_out_requested = Signal()  # the desk closes this window and asks who logs in next
 
     def __init__(self, ctx: ViewContext) -> None:
         super().__init__()
@@ -46,9 +51,10 @@ class MainWindow(QMainWindow):
         self.header = CustomerHeader(ctx.actor)
         self.tabs = QTabWidget()
         self.tabs.setObjectName("customerTabs")
+        self.history_tab, self.vouchers_tab = CreditHistoryTab(ctx), VouchersTab(ctx)
         self.tab_pages: list[CustomerTab] = [
-            OverviewTab(ctx), CreditHistoryTab(ctx), PaymentHistoryTab(ctx),
-            VouchersTab(ctx), PlansTab(ctx), SettingsTab(ctx),
+            OverviewTab(ctx), self.history_tab, PaymentHistoryTab(ctx),
+            self.vouchers_tab, PlansTab(ctx), SettingsTab(ctx),
         ]
         for page, title in zip(self.tab_pages, TAB_ORDER, strict=True):
             self.tabs.addTab(page, tr(title))
@@ -57,8 +63,7 @@ class MainWindow(QMainWindow):
         self._restore_state()
 
     def _build(self, ctx: ViewContext) -> None:
-        staff = QLabel(tr("{name} · {role}").format(name=ctx.actor.name, role=ctx.actor.role.value.title()))
-        staff.setObjectName("staffLabel")
+        staff = UserMenu(ctx.actor)
         url = ctx.app.database.url  # already has the password masked
         database = QLabel(database_label_text(url))
         database.setObjectName("databaseLabel")
@@ -83,13 +88,19 @@ class MainWindow(QMainWindow):
         self.header.add_credit_requested.connect(self.add_credit)
         self.header.add_voucher_requested.connect(self.add_voucher)
         self.ctx.bus.changed.connect(self._on_bus_changed)
-        for keys in ("Ctrl+K", "Ctrl+F"):
-            QShortcut(QKeySequence(keys), self, self.focus_search)
+        self.staff_label.change_password_requested.connect(self.change_password)
+        self.staff_label.log_out_requested.connect(self.log_out_requested.emit)
+        self.staff_label.quit_requested.connect(self.close)
+        self.focus_keeper = FocusKeeper(self)
+        keys = self.shortcuts = WindowShortcuts(self)
+        keys.add(("Ctrl+K", "Ctrl+F"), self.focus_search)
         for i in range(len(self.tab_pages)):
-            QShortcut(QKeySequence(f"Alt+{i + 1}"), self, lambda i=i: self.tabs.setCurrentIndex(i))
-        QShortcut(QKeySequence("Ctrl+T"), self, self.add_credit)
-        QShortcut(QKeySequence("Ctrl+U"), self, self.add_voucher)
-        QShortcut(QKeySequence("F5"), self, self.refresh_customer)
+            keys.add(f"Alt+{i + 1}", lambda i=i: self.tabs.setCurrentIndex(i))
+        keys.add("Ctrl+T", self.add_credit)
+        keys.add("Ctrl+U", self.add_voucher)
+        keys.add("Ctrl+E", self.export_history)
+        keys.add("F5", self.refresh_customer)
+        keys.add("Ctrl+Q", self.close)  # the last window closing ends the application
 
     def show_failure(self, error: BaseException) -> None:
         """The error dialog over this window: the default for operations with no failure callback."""
@@ -139,8 +150,23 @@ class MainWindow(QMainWindow):
     def add_voucher(self) -> None:
         if self.customer is None or not self.header.add_voucher_button.isEnabled():
             return
+        entry = self.vouchers_tab.entry
+        if self.tabs.currentWidget() is self.vouchers_tab and entry.code_edit.text().strip():
+            entry.apply()  # a code typed on the Vouchers tab is applied where it was typed
+            return
         from billing_desk.views.dialogs.add_voucher_dialog import open_add_voucher
         open_add_voucher(self, self.ctx, self.customer)
+
+    def export_history(self) -> None:
+        """Ctrl+E: the open customer's credit history with the Credit History tab's filters."""
+        if self.customer is None:
+            return
+        self.tabs.setCurrentWidget(self.history_tab)
+        self.history_tab.ask_export()
+
+    def change_password(self) -> None:
+        from billing_desk.views.dialogs.change_password_dialog import open_change_password
+        open_change_password(self, self.ctx)
 
     # --- remembered state ---------------------------------------------------------------
     def _restore_state(self) -> None:

@@ -9,7 +9,7 @@ copied whole from the row's context menu or with Ctrl+C, never retyped from a cu
 from __future__ import annotations
 
 from PySide6.QtCore import QModelIndex, QPoint, Qt, QTimer
-from PySide6.QtGui import QGuiApplication, QIcon, QKeySequence, QShortcut
+from PySide6.QtGui import QGuiApplication, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QHBoxLayout,
@@ -24,7 +24,6 @@ from PySide6.QtWidgets import (
 from billing_desk.domain.changes import Changes
 from billing_desk.domain.enums import PaymentMethod
 from billing_desk.domain.permissions import Permission
-from billing_desk.resources import resource_path
 from billing_desk.services.payments import MIN_REFERENCE_PART, PaymentChange, PaymentFilters, PaymentRow
 from billing_desk.views.base_tab import CustomerTab
 from billing_desk.views.context import ViewContext
@@ -34,6 +33,7 @@ from billing_desk.views.table_models.paged_model import ROW_ROLE, keyset_source
 from billing_desk.views.table_models.payment_model import PaymentHistoryModel, status_label
 from billing_desk.views.table_models.view_state import data_table, save_columns
 from billing_desk.views.widgets.customer_header import role_tooltip
+from billing_desk.views.widgets.icons import button_icon
 
 
 class PaymentHistoryTab(CustomerTab):
@@ -57,9 +57,7 @@ class PaymentHistoryTab(CustomerTab):
         self._find_timer = QTimer(self, singleShot=True, interval=300)
         self._find_timer.timeout.connect(self.reload)
         self.find_edit.textChanged.connect(lambda _t: self._find_timer.start())
-        # A space between icon and text: a style sheet's button has no icon spacing of its own.
-        self.refresh_button = QPushButton(QIcon(str(resource_path("icons", "refresh.svg"))),
-                                          " " + tr("Refresh status"))
+        self.refresh_button = QPushButton(button_icon("refresh"), tr("Refresh status"))
         self.refresh_button.clicked.connect(self.refresh_status)
         allowed = ctx.can(Permission.PAYMENT_REFRESH)
         self.refresh_button.setEnabled(allowed)

@@ -120,10 +120,8 @@ def test_cancel_leaves_no_file_and_keeps_an_older_export(app, staff, tmp_path):
     assert sorted(p.name for p in folder.iterdir()) == ["history.xlsx"]
 
 
-def test_export_is_audited_and_permission_checked(app, staff, tmp_path):
+def test_export_is_audited_and_checked(app, staff, tmp_path):
     cid = _history(app, staff)
-    with pytest.raises(PermissionDenied):
-        app.exports.export_credit_history(staff.support, cid, None, tmp_path / "x.xlsx")
     with pytest.raises(ValidationError, match="xlsx or csv"):
         app.exports.export_credit_history(staff.finance, cid, None, tmp_path / "x.pdf")
     with pytest.raises(ValidationError, match="does not exist"):
@@ -131,3 +129,15 @@ def test_export_is_audited_and_permission_checked(app, staff, tmp_path):
     app.exports.export_credit_history(staff.finance, cid, None, tmp_path / "x.xlsx")
     rows = [r for r in app.audit.list(staff.admin) if r.action == "export.credit_history"]
     assert len(rows) == 1 and rows[0].staff_name == "finance" and rows[0].summary["rows"] == 12
+
+
+def test_support_exports_credit_history_but_not_voucher_lists(app, staff, tmp_path):
+    """Customers ask support for their credit history; bulk exports stay with finance and managers."""
+    cid = _history(app, staff)
+    result = app.exports.export_credit_history(staff.support, cid, None, tmp_path / "for-customer.csv")
+    assert result.rows == 12 and (tmp_path / "for-customer.csv").exists()
+    audited = [r for r in app.audit.list(staff.admin) if r.action == "export.credit_history"]
+    assert [(r.staff_name, r.summary["rows"]) for r in audited] == [("support", 12)]
+    with pytest.raises(PermissionDenied):
+        app.vouchers.export_list(staff.support, None, tmp_path / "codes.csv")
+    assert not (tmp_path / "codes.csv").exists()

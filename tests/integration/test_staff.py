@@ -93,3 +93,29 @@ def test_first_admin_needs_no_login(empty_db_url: str, monkeypatch: pytest.Monke
     assert run("user", "add", "root", "--role", "admin", "--password-stdin", stdin="a-long-password\n").code == 0
     r = run("user", "add", "ana", "--role", "support", "--password-stdin", stdin="a-long-password\n")
     assert r.code == 5 and "needs a staff login: add --user NAME" in r.err
+
+
+def test_a_staff_member_changes_their_own_password(app: App, staff) -> None:
+    app.staff.change_password(staff.support, STAFF_PASSWORD, "a-new-long-phrase")
+    assert app.staff.authenticate("support", "a-new-long-phrase").name == "support"
+    with pytest.raises(AuthenticationFailed):
+        app.staff.authenticate("support", STAFF_PASSWORD)
+    rows = [r for r in app.audit.list(staff.admin) if r.action == "staff.change_password"]
+    assert [(r.staff_name, r.summary["name"]) for r in rows] == [("support", "support")]
+    assert "a-new-long-phrase" not in json.dumps([r.summary for r in rows])
+
+
+def test_changing_a_password_needs_the_current_one(app: App, staff) -> None:
+    with pytest.raises(ValidationError, match="current password is not right") as refused:
+        app.staff.change_password(staff.finance, "not-my-password", "a-new-long-phrase")
+    assert refused.value.field == "current_password"
+    with pytest.raises(ValidationError, match="at least 8"):
+        app.staff.change_password(staff.finance, STAFF_PASSWORD, "short")
+    with pytest.raises(ValidationError, match="must differ"):
+        app.staff.change_password(staff.finance, STAFF_PASSWORD, STAFF_PASSWORD)
+    for _ in range(3):  # wrong current passwords lock the account as failed logins do
+        with pytest.raises((ValidationError, AuthenticationFailed)):
+            app.staff.change_password(staff.finance, "guess-guess", "a-new-long-phrase")
+    with pytest.raises(AuthenticationFailed, match="try again"):
+        app.staff.authenticate("finance", STAFF_PASSWORD)
+    assert not [r for r in app.audit.list(staff.admin) if r.action == "staff.change_password"]

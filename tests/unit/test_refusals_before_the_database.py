@@ -99,8 +99,8 @@ REFUSED: dict[str, tuple[Actor, Callable[[Services, Path], object]]] = {
     "finance records usage": (FINANCE, lambda s, _: s.ledger.record_usage(FINANCE, 1, service="Storage", amount="10")),
     "support adjusts credit": (SUPPORT, lambda s, _: s.ledger.adjust(SUPPORT, 1, "-100", "Duplicate charge")),
     "support verifies the ledger": (SUPPORT, lambda s, _: s.ledger.verify(SUPPORT)),
-    "support exports history": (SUPPORT, lambda s, tmp: s.exports.export_credit_history(
-        SUPPORT, 1, None, tmp / "history.xlsx")),
+    "support exports the voucher list": (SUPPORT, lambda s, tmp: s.vouchers.export_list(
+        SUPPORT, None, tmp / "codes.csv")),
     "finance starts a top-up": (FINANCE, lambda s, _: s.payments.create_topup(FINANCE, 1, "25")),
     "support issues a voucher": (SUPPORT, lambda s, _: s.vouchers.issue(SUPPORT, IssueRequest(USD10))),
     "support revokes a voucher": (SUPPORT, lambda s, _: s.vouchers.revoke(SUPPORT, 1, "Leaked")),

@@ -50,7 +50,7 @@ class ExportService:
                               cancel: CancelCheck | None = None) -> ExportResult:
         """Write the customer's filtered history to ``path`` (xlsx or csv); raises Cancelled
         when ``cancel()`` turns true, leaving no file behind."""
-        actor.require(Permission.EXPORT)
+        actor.require(Permission.HISTORY_EXPORT)
         target = Path(path).expanduser()
         chosen = export_format(target, fmt)
         if not target.parent.is_dir():

@@ -7,7 +7,7 @@ after the third, up to 15 minutes; the lock lives in the database, so it holds a
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -69,6 +69,13 @@ def _get(session: Session, name: str) -> StaffUser:
     if user is None:
         raise NotFound(f"No staff member is called '{name}'.")
     return user
+
+
+def _count_failure(user: StaffUser, now: datetime) -> None:
+    user.failed_logins += 1
+    user.last_failed_at = now
+    delay = lock_delay(user.failed_logins)
+    user.locked_until = now + delay if delay else None
 
 
 class StaffService:
@@ -146,6 +153,33 @@ class StaffService:
             audit.record(uow.session, actor, "staff.set_password", "staff", user.id, {"name": name})
             uow.commit()
 
+    def change_password(self, actor: Actor, current: str, new: str) -> None:
+        """A staff member changes their own password. The current one is asked for (and a wrong
+        one counts towards the lock-out, as at log-in), so a desk left logged in does not
+        hand over the account."""
+        _check_password(new)
+        if new == current:
+            raise ValidationError("The new password must differ from the current one.", field="new_password")
+        now = utcnow()
+        with self._uow.write() as uow:
+            user = uow.session.get(StaffUser, actor.staff_id) if actor.staff_id is not None else None
+            if user is None or user.disabled:
+                raise PermissionDenied(f"{actor.name} has no staff account whose password could be changed.")
+            if user.locked_until and user.locked_until > now:
+                wait = int((user.locked_until - now).total_seconds()) + 1
+                raise AuthenticationFailed(f"Too many wrong passwords for '{user.name}': try again in {wait} s.")
+            try:
+                _HASHER.verify(user.password_hash, current)
+            except (VerificationError, InvalidHashError):
+                _count_failure(user, now)
+                uow.commit()
+                raise ValidationError("The current password is not right.", field="current_password") from None
+            user.password_hash = hash_password(new)
+            user.failed_logins = 0
+            user.locked_until = None
+            audit.record(uow.session, actor, "staff.change_password", "staff", user.id, {"name": user.name})
+            uow.commit()
+
     def authenticate(self, name: str, password: str) -> Actor:
         """Check a login; every failure is counted in the database and delays the next try."""
         now = utcnow()
@@ -163,10 +197,7 @@ class StaffService:
             try:
                 _HASHER.verify(user.password_hash, password)
             except (VerificationError, InvalidHashError):
-                user.failed_logins += 1
-                user.last_failed_at = now
-                delay = lock_delay(user.failed_logins)
-                user.locked_until = now + delay if delay else None
+                _count_failure(user, now)
                 uow.commit()
                 raise refused from None
             if user.disabled:

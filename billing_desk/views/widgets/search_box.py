@@ -12,18 +12,30 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from PySide6.QtCore import QEvent, QObject, QPoint, Qt, Signal
-from PySide6.QtGui import QKeyEvent
+from PySide6.QtCore import QEvent, QObject, QPoint, Qt, QTimer, Signal
+from PySide6.QtGui import QFocusEvent, QKeyEvent
 from PySide6.QtWidgets import QLineEdit, QListWidget, QListWidgetItem, QWidget
 
 from billing_desk.domain.errors import BillingDeskError
+from billing_desk.domain.permissions import Actor
 from billing_desk.services.customers import CustomerMatch
 from billing_desk.views.context import ViewContext
 from billing_desk.views.formatting import tr
 
-RECENT_KEY = "search/recent"
 RECENT_MAX = 10
 ID_ROLE = Qt.ItemDataRole.UserRole + 1
+# The ways a person moves into the box; focus the program moves (a dialog closing, a widget
+# disabling itself) does not open the recent customers.
+PERSON_FOCUS = (Qt.FocusReason.MouseFocusReason, Qt.FocusReason.TabFocusReason,
+                Qt.FocusReason.BacktabFocusReason, Qt.FocusReason.ShortcutFocusReason)
+
+
+def recent_key(actor: Actor) -> str:
+    """Where this staff member's recent customers are kept. Staff share a machine (and so its
+    QSettings), and one agent's recent customers are nobody else's business; the id stays
+    the same if an account is renamed."""
+    who = actor.staff_id if actor.staff_id is not None else actor.name
+    return f"search/recent/{who}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -130,14 +142,14 @@ class SearchBox(QLineEdit):
         self.popup.hide()
 
     def recent(self) -> list[RecentCustomer]:
-        values = self.ctx.settings.value(RECENT_KEY, []) or []
+        values = self.ctx.settings.value(recent_key(self.ctx.actor), []) or []
         if isinstance(values, str):
             values = [values]
         return [r for v in values if (r := RecentCustomer.decode(v)) is not None]
 
     def remember(self, customer: RecentCustomer) -> None:
         kept = [r for r in self.recent() if r.id != customer.id]
-        self.ctx.settings.setValue(RECENT_KEY, [r.encode() for r in [customer, *kept][:RECENT_MAX]])
+        self.ctx.settings.setValue(recent_key(self.ctx.actor), [r.encode() for r in [customer, *kept][:RECENT_MAX]])
 
     def show_recent(self) -> None:
         recent = self.recent()
@@ -155,11 +167,18 @@ class SearchBox(QLineEdit):
 
     # --- keys -------------------------------------------------------------------------
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
-        if watched is self and event.type() == QEvent.Type.FocusIn and not self.text().strip():
-            self.show_recent()
+        if watched is self and isinstance(event, QFocusEvent) and event.type() == QEvent.Type.FocusIn \
+                and event.reason() in PERSON_FOCUS and not self.text().strip():
+            # Next turn of the loop: focus that only passes through (a button disabling itself
+            # hands it on, see FocusKeeper) has moved on by then and opens nothing.
+            QTimer.singleShot(0, self._show_recent_if_focused)
         elif watched is self and event.type() == QEvent.Type.FocusOut:
             self.hide_popup()
         return super().eventFilter(watched, event)
+
+    def _show_recent_if_focused(self) -> None:
+        if self.hasFocus() and not self.text().strip():
+            self.show_recent()
 
     def keyPressEvent(self, event: QKeyEvent) -> None:
         key = event.key()
