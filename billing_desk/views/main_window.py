@@ -69,7 +69,8 @@ class MainWindow(QMainWindow):
         database.setObjectName("databaseLabel")
         database.setToolTip(tr("Connected to {url}").format(url=url))
         top = QHBoxLayout()
-        self.search.setMinimumWidth(520)
+        # Room for the short placeholder; more would keep the window wider than a 1024-px screen.
+        self.search.setMinimumWidth(320)
         top.addWidget(self.search, 1)
         top.addSpacing(16)
         top.addWidget(staff)
