@@ -51,6 +51,9 @@ QUERYDR_RESPONSE_ORDER = ("vnp_ResponseId", "vnp_Command", "vnp_ResponseCode", "
                           "vnp_PromotionCode", "vnp_PromotionAmount")
 _UNSAFE = re.compile(r"[^A-Za-z0-9 _.\-:]")
 MAX_VND = 1_000_000_000  # VNPay takes 5,000 up to (not including) one billion VND
+# GATEWAYS.md §1, vnp_TransactionStatus: error, reversed, refund in progress or sent, fraud,
+# refund rejected. Only these fail a payment.
+FAILED_STATUSES = frozenset({"02", "04", "05", "06", "07", "09"})
 
 
 def hmac_sha512(secret: str, message: str) -> str:
@@ -138,9 +141,9 @@ class VNPayGateway:
         response = self.http.call("POST", self.api_url, make, safe=True)
         if response.status_code != 200:
             raise status_unknown("VNPay", response)
-        return self._interpret(json_of("VNPay", response), payment.amount)
+        return self._interpret(json_of("VNPay", response), payment.amount, payment.reference)
 
-    def _interpret(self, body: dict[str, Any], expected: Money) -> StatusAnswer:
+    def _interpret(self, body: dict[str, Any], expected: Money, reference: str) -> StatusAnswer:
         given = str(body.get("vnp_SecureHash", "")).lower()
         wanted = pipe_hash(self._secret(), body, QUERYDR_RESPONSE_ORDER)
         # Bytes: compare_digest refuses a str with non-ASCII characters (TypeError).
@@ -159,11 +162,19 @@ class VNPayGateway:
             raise OutcomeUnknown(f"VNPay could not answer the query (code {code}); asking again later.")
         if str(body.get("vnp_TmnCode", "")) != self.tmn_code:
             raise OutcomeUnknown("VNPay answered for another terminal code; the answer was ignored.")
+        # A genuine, signed answer about another transaction (a replayed one, say) is no
+        # answer about this payment.
+        if str(body.get("vnp_TxnRef", "")) != reference:
+            raise OutcomeUnknown("VNPay answered about another transaction; the answer was ignored.")
         status = str(body.get("vnp_TransactionStatus", ""))
         if status == "01":
             return StatusAnswer(Outcome.PENDING)
-        if status != "00":
+        if status in FAILED_STATUSES:
             return StatusAnswer(Outcome.FAILED, f"VNPay transaction status {status}")
+        if status != "00":
+            # Failing is final; a status VNPay does not document may hide a paid transaction.
+            raise OutcomeUnknown(f"VNPay answered an unknown transaction status {status[:20]!r}; "
+                                 "asking again later.")
         if str(body.get("vnp_Amount", "")) != str(expected.minor * 100):
             raise OutcomeUnknown(f"VNPay reports {body.get('vnp_Amount')} (×100) paid, not {expected}; "
                                  "check the VNPay merchant admin.")
