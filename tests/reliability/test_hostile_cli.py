@@ -34,7 +34,7 @@ from tests.support.vouchers import TEST_KEY
 
 TALLY = Tally()
 CUSTOMER = "C00000001"
-QUICK_SAMPLE, LONG_SAMPLE = 12, 100  # of 344 argument cases: CLI start-up takes 2-6 s on a loaded 2-core machine
+QUICK_SAMPLE, LONG_SAMPLE = 12, 100  # of 342 argument cases: CLI start-up takes 2-6 s on a loaded 2-core machine
 QUICK_CONFIGS = ("not UTF-8", "NUL escaped", "timeout 1e308", "a 5,000-digit number", "arrays nested 20,000 deep",
                  "minimum 1e308", "retries beyond 64 bits", "gateways not a table")
 WORKERS = 3  # three CLI processes at a time: start-up is CPU, and the machine has two cores
@@ -67,8 +67,9 @@ TEMPLATES = [
     ["topup", "create", CUSTOMER, "{}", "--user", "support"],
 ]
 
-# Where a "hostile" value is a valid one: a negative adjustment takes credit away.
-VALID = {(("credit", "adjust", CUSTOMER), "-1")}
+# Where a "hostile" value is a valid one: a negative adjustment takes credit away, and an
+# empty date bound means "no bound", as everywhere in the desk.
+VALID = {(tuple(TEMPLATES[0]), "-1"), (tuple(TEMPLATES[5]), ""), (tuple(TEMPLATES[13]), "")}
 
 
 @dataclass(frozen=True)
@@ -146,7 +147,7 @@ def _argument_cases(url: str, home: Path) -> list[Case]:
     cases = []
     for template in TEMPLATES:
         for value in HOSTILE_VALUES:
-            if (tuple(template[:3]), value) in VALID:
+            if (tuple(template), value) in VALID:
                 continue
             argv = [part.replace("{}", value) for part in template]
             cases.append(Case(f"argv {' '.join(template[:2])}: {value[:20]!r}", argv, env))
