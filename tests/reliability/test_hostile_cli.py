@@ -69,7 +69,7 @@ TEMPLATES = [
 
 # Where a "hostile" value is a valid one: a negative adjustment takes credit away, and an
 # empty date bound means "no bound", as everywhere in the desk.
-VALID = {(tuple(TEMPLATES[0]), "-1"), (tuple(TEMPLATES[5]), ""), (tuple(TEMPLATES[13]), "")}
+VALID = {(tuple(TEMPLATES[0]), "-1"), (tuple(TEMPLATES[5]), ""), (tuple(TEMPLATES[12]), "")}
 
 
 @dataclass(frozen=True)

@@ -181,6 +181,15 @@ def test_sql_payloads_in_every_search(app: App, staff: StaffActors, engine: Engi
     assert app.ledger.verify(staff.finance).ok
 
 
+def test_a_non_ascii_service_name_added_twice_is_a_conflict(app: App, staff: StaffActors, engine: Engine) -> None:
+    """Found by the long run: SQLite's lower() folds ASCII only, so the duplicate check missed an
+    exact repeat of 'Äpfel' and the insert hit the unique index (IntegrityError)."""
+    app.ledger.add_service(staff.manager, "Äpfel Storage")
+    before = row_counts(engine)
+    assert attempt(TALLY, "service add", lambda: app.ledger.add_service(staff.manager, "Äpfel Storage")) is None
+    assert row_counts(engine) == before
+
+
 def test_report(tmp_path: Path) -> None:
     """Prints the inputs tried by the tests above in this run (run last in this file)."""
     TALLY.report("hostile services", tmp_path)
