@@ -32,6 +32,7 @@ from billing_desk.domain.countries import DEFAULT_PAYPAL_CURRENCIES
 from billing_desk.domain.errors import ConfigError, ValidationError
 from billing_desk.domain.money import CURRENCIES, PAYPAL_CURRENCIES, Money, parse_money
 from billing_desk.domain.secret import Secret
+from billing_desk.domain.text import has_control
 from billing_desk.domain.topup_limits import limits_for
 
 __all__ = [
@@ -183,6 +184,8 @@ class _Checker:
         # An unquoted number (a merchant code of digits) is taken as its text.
         if isinstance(value, bool) or not isinstance(value, str | int):
             self.wrong(key, "text in quotes", value, secret=secret)
+        if has_control(str(value)):  # a NUL or a line break cannot go into a URL, a header or a hash
+            self.wrong(key, "text on one line without control characters", value, secret=True)
         return str(value)
 
 
@@ -197,12 +200,18 @@ def _read_toml(path: Path) -> dict[str, Any]:
                           "save it as UTF-8.") from None
     except OSError as exc:
         raise ConfigError(f"Cannot read the config file {path}: {exc.strerror}.") from None
+    except (ValueError, RecursionError):
+        # tomllib lets these through too: a number of over 4,300 digits (int's text limit) and
+        # arrays or tables nested past the recursion limit.
+        raise ConfigError(f"The config file {path} is not valid TOML: a number too long or values nested "
+                          "too deeply to read.") from None
 
 
 def _database_url(check: _Checker, raw: dict[str, Any], env: Mapping[str, str]) -> str:
     url = check.table(raw, "database", "[database]").get("url")
-    if url is not None and not isinstance(url, str):
-        check.wrong("[database] url", 'a database URL in quotes, like "postgresql+psycopg2://user@host/db"', url)
+    if url is not None and (not isinstance(url, str) or has_control(url)):
+        check.wrong("[database] url", 'a database URL in quotes, like "postgresql+psycopg2://user@host/db"', url,
+                    secret=True)
     return env.get(DATABASE_URL_ENV) or url or default_sqlite_url()
 
 

@@ -181,6 +181,25 @@ def test_sql_payloads_in_every_search(app: App, staff: StaffActors, engine: Engi
     assert app.ledger.verify(staff.finance).ok
 
 
+def test_a_non_ascii_service_name_added_twice_is_a_conflict(app: App, staff: StaffActors, engine: Engine) -> None:
+    """Found by the long run: SQLite's lower() folds ASCII only, so the duplicate check missed an
+    exact repeat of 'Äpfel' and the insert hit the unique index (IntegrityError)."""
+    app.ledger.add_service(staff.manager, "Äpfel Storage")
+    before = row_counts(engine)
+    assert attempt(TALLY, "service add", lambda: app.ledger.add_service(staff.manager, "Äpfel Storage")) is None
+    assert row_counts(engine) == before
+
+
+def test_a_search_never_matches_across_two_fields(app: App, staff: StaffActors) -> None:
+    """Found by the long run on PostgreSQL: '0 |' found C00000010 (name "x' OR 1=1 --"), whose
+    search text "c00000010 | x' or 1=1 --..." holds it across the account and the name."""
+    c = add_customer(app, staff.support, "USD", name="Anna Nguyen", email="anna@example.com", tax_code=None)
+    tail = c.account[-1].lower()
+    assert app.customers.find(staff.support, f"{tail} | anna") == []
+    assert app.customers.find(staff.support, "nguyen | anna@") == []
+    assert [h.id for h in app.customers.find(staff.support, "nna nguy")] == [c.id]
+
+
 def test_report(tmp_path: Path) -> None:
     """Prints the inputs tried by the tests above in this run (run last in this file)."""
     TALLY.report("hostile services", tmp_path)

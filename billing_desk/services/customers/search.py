@@ -75,6 +75,10 @@ def _rank(hit: CustomerMatch, q: str) -> tuple[int, int, str]:
     return (2, min(positions) if positions else 99, name)
 
 
+def _in_one_field(hit: CustomerMatch, q: str) -> bool:
+    return any(value and q in value.lower() for value in (hit.account, hit.tax_code, hit.name, hit.email))
+
+
 def _what_matched(hit: CustomerMatch, q: str) -> str:
     fields = (("account", hit.account), ("tax code", hit.tax_code), ("name", hit.name), ("email", hit.email))
     for label, value in fields:
@@ -112,6 +116,9 @@ def search_customers(
     more = [i for i in _substring_ids(session, q, limit * 4) if i not in hits]
     more += [i for i in extras if i not in hits and i not in more]
     if more:
-        hits.update(_load(session, Customer.id.in_(more)))
+        # search_text joins the fields with " | ", so a substring may span two of them ("1 | a");
+        # a hit must hold the text within one field.
+        hits.update({i: h for i, h in _load(session, Customer.id.in_(more)).items()
+                     if i in extras or _in_one_field(h, q)})
     ranked = sorted(hits.values(), key=lambda h: (0, 0, "") if h.id in extras else _rank(h, q))
     return [replace(h, matched=extras.get(h.id) or _what_matched(h, q)) for h in ranked[:limit]]

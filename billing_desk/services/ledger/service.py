@@ -19,7 +19,7 @@ from __future__ import annotations
 from datetime import date, datetime, tzinfo
 from pathlib import Path
 
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 
 from billing_desk.domain.dates import local_zone
 from billing_desk.domain.enums import CreditSource, EntryStatus
@@ -125,8 +125,10 @@ class LedgerService:
         if not clean or len(clean) > MAX_SERVICE_NAME:
             raise ValidationError(f"A service name is 1 to {MAX_SERVICE_NAME} characters.", field="name")
         with self._uow.write() as uow:
-            taken = uow.session.scalar(select(UsageService.name)
-                                       .where(func.lower(UsageService.name) == clean.lower()))
+            # The exact name too: SQLite's lower() folds ASCII only, so 'Ä' != 'ä' there and an
+            # exact repeat of a non-ASCII name would reach the unique index (IntegrityError).
+            taken = uow.session.scalar(select(UsageService.name).where(or_(
+                UsageService.name == clean, func.lower(UsageService.name) == clean.lower())).limit(1))
             if taken is not None:
                 raise Conflict(f"The catalog already has '{taken}'.", field="name")
             row = UsageService(name=clean, is_usage=True, created_at=utcnow())

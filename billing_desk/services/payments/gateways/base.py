@@ -263,10 +263,23 @@ def checkout_of(name: str, reference: Any, url: Any, data: dict[str, Any] | None
     return Checkout(reference=ref_text, url=url, data=data or {})
 
 
+class NotJson(ValueError):
+    """A reply body that is not JSON the desk can read."""
+
+
+def parse_json(response: requests.Response) -> Any:
+    """The reply's JSON. Raises NotJson for anything else, including JSON nested deeper than
+    Python's recursion limit (the decoder raises RecursionError, not ValueError, for that)."""
+    try:
+        return response.json()
+    except (ValueError, RecursionError):
+        raise NotJson(response.status_code) from None
+
+
 def json_of(name: str, response: requests.Response) -> dict[str, Any]:
     try:
-        body = response.json()
-    except ValueError:
+        body = parse_json(response)
+    except NotJson:
         raise OutcomeUnknown(f"{name} answered HTTP {response.status_code} without JSON; "
                              "it will be asked again.") from None
     if not isinstance(body, dict):

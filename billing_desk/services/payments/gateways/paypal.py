@@ -27,6 +27,7 @@ from billing_desk.services.payments.gateways.base import (
     Checkout,
     CheckoutRequest,
     HttpCaller,
+    NotJson,
     Outcome,
     PaymentRef,
     StatusAnswer,
@@ -34,6 +35,7 @@ from billing_desk.services.payments.gateways.base import (
     json_of,
     obj,
     objs,
+    parse_json,
     require,
     retry_policy_of,
     reveal,
@@ -72,8 +74,8 @@ def _constant(kwargs: dict[str, Any]) -> Callable[[], dict[str, Any]]:
 
 def _issue(response: requests.Response) -> str:
     try:
-        body = obj(response.json())
-    except ValueError:
+        body = obj(parse_json(response))
+    except NotJson:
         return ""
     details = objs(body.get("details"))
     return str(details[0].get("issue", "")) if details else str(body.get("name", ""))

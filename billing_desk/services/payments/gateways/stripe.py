@@ -24,12 +24,14 @@ from billing_desk.services.payments.gateways.base import (
     Checkout,
     CheckoutRequest,
     HttpCaller,
+    NotJson,
     Outcome,
     PaymentRef,
     StatusAnswer,
     checkout_of,
     json_of,
     obj,
+    parse_json,
     require,
     retry_policy_of,
     reveal,
@@ -166,8 +168,8 @@ class StripeGateway:
     def _error(self, response: requests.Response, *, creating: bool) -> Exception:
         status = response.status_code
         try:
-            error = obj(obj(response.json()).get("error"))
-        except ValueError:
+            error = obj(obj(parse_json(response)).get("error"))
+        except NotJson:
             error = {}
         code = error.get("code") or error.get("type") or f"HTTP {status}"
         if status == 401:

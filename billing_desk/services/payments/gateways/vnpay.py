@@ -50,6 +50,9 @@ QUERYDR_RESPONSE_ORDER = ("vnp_ResponseId", "vnp_Command", "vnp_ResponseCode", "
                           "vnp_PromotionCode", "vnp_PromotionAmount")
 _UNSAFE = re.compile(r"[^A-Za-z0-9 _.\-:]")
 MAX_VND = 1_000_000_000  # VNPay takes 5,000 up to (not including) one billion VND
+# GATEWAYS.md §1, vnp_TransactionStatus: error, reversed, refund in progress or sent, fraud,
+# refund rejected. Only these fail a payment.
+FAILED_STATUSES = frozenset({"02", "04", "05", "06", "07", "09"})
 
 
 def hmac_sha512(secret: str, message: str) -> str:
@@ -162,13 +165,17 @@ class VNPayGateway:
         if str(body.get("vnp_TxnRef", "")) != payment.reference:
             # A correctly signed answer about another transaction (replayed, or misrouted)
             # would otherwise credit this payment with someone else's money.
-            raise SuspectAnswer(f"VNPay answered about transaction {body.get('vnp_TxnRef')}, not "
+            raise SuspectAnswer(f"VNPay answered about transaction {str(body.get('vnp_TxnRef'))[:40]!r}, not "
                                 f"{payment.reference}; the answer was not believed.")
         status = str(body.get("vnp_TransactionStatus", ""))
         if status == "01":
             return StatusAnswer(Outcome.PENDING)
-        if status != "00":
+        if status in FAILED_STATUSES:
             return StatusAnswer(Outcome.FAILED, f"VNPay transaction status {status}")
+        if status != "00":
+            # Failing is final; a status VNPay does not document may hide a paid transaction.
+            raise OutcomeUnknown(f"VNPay answered an unknown transaction status {status[:20]!r}; "
+                                 "asking again later.")
         if str(body.get("vnp_Amount", "")) != str(payment.amount.minor * 100):
             raise SuspectAnswer(f"VNPay reports {body.get('vnp_Amount')} (×100) paid, not {payment.amount}; "
                                 "check the VNPay merchant admin.")
