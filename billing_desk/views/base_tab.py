@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QShowEvent
-from PySide6.QtWidgets import QLabel, QStackedLayout, QWidget
+from PySide6.QtWidgets import QFrame, QLabel, QScrollArea, QStackedLayout, QWidget
 
 from billing_desk.domain.changes import Changes
 from billing_desk.services.customers import CustomerDTO
@@ -52,11 +52,21 @@ class CustomerTab(QWidget):
         if self.isVisible():
             self._load()
 
-    def set_content(self, content: QWidget, placeholder: str) -> None:
+    def set_content(self, content: QWidget, placeholder: str, *, scroll: bool = False) -> None:
         """Two pages: ``placeholder``, the whole sentence saying what the tab will show once a
-        customer is open, and ``content`` (shown whenever a customer is open)."""
+        customer is open, and ``content`` (shown whenever a customer is open). ``scroll`` for
+        a tall form: it scrolls on a small screen instead of holding the window taller than
+        the screen (not for stretching content such as a chart, which a scroll area would
+        grow to its preferred height)."""
         self.stack = QStackedLayout(self)
         self.stack.addWidget(Placeholder(placeholder))
+        if scroll:
+            area = QScrollArea()
+            area.setWidgetResizable(True)
+            area.setFrameShape(QFrame.Shape.NoFrame)
+            area.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+            area.setWidget(content)
+            content = area
         self.stack.addWidget(content)
 
     def save_state(self) -> None:

@@ -39,7 +39,7 @@ class OverviewTab(CustomerTab):
         self.chart = SpendingChart()
         self.recent = CreditHistoryModel(ctx.runner, page_size=RECENT_ROWS)
         self.recent_table = data_table(self.recent, ctx.settings, "overviewRecent", select_rows=False, row_height=26)
-        self.recent_table.setMinimumHeight(8 * 26 + 30)
+        self.recent_table.setMinimumHeight(3 * 26 + 30)  # 3 rows at least: the window fits a 700-px screen
         self._build()
 
     def _figure(self) -> QLabel:

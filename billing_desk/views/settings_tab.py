@@ -81,7 +81,7 @@ class SettingsTab(CustomerTab):
         layout.addWidget(display)
         layout.addStretch(1)
         self.set_content(content, tr("Find a customer with the search box above (Ctrl+K) to see their "
-                                     "billing profile, currency and display preferences here."))
+                                     "billing profile, currency and display preferences here."), scroll=True)
 
     def _apply_roles(self) -> None:
         allowed = self.ctx.can(Permission.CUSTOMER_WRITE)

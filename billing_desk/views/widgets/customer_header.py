@@ -33,6 +33,10 @@ class CustomerHeader(QFrame):
         self.details_label = QLabel(tr("Search by account number, name, email, company, tax code, "
                                        "payment reference or a voucher's last four characters."))
         self.details_label.setObjectName("customerDetails")
+        # Wrapped, not one line: unwrapped, the longest text set the window's minimum width
+        # (1,017 px, more than a 1024-px screen leaves).
+        for label in (self.name_label, self.details_label):
+            label.setWordWrap(True)
         self.balance_caption = QLabel(tr("Total Balance"))
         self.balance_caption.setObjectName("balanceCaption")
         self.balance_label = QPushButton("—")

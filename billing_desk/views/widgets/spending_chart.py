@@ -31,6 +31,7 @@ class SpendingChart(QWidget):
         self.plot = pg.PlotWidget()
         self.plot.setMenuEnabled(False)
         self.plot.setMouseEnabled(x=False, y=False)
+        self.plot.setMinimumHeight(80)  # with the rest of the Overview, the window fits a 700-px screen
         self.plot.getAxis("left").enableAutoSIPrefix(False)  # show 600, not "(x0.001)"
         self.unit = ""
         self.legend = QLabel()
