@@ -68,6 +68,10 @@ def test_incomplete_profile_comes_first_then_currency(qtbot, make_desk: DeskFact
     dialog = _dialog()
     assert dialog.pages.currentIndex() == 0
     assert [dialog.currency_combo.itemData(i) for i in range(dialog.currency_combo.count())] == ["USD", "EUR"]
+    qtbot.waitUntil(lambda: dialog.currency_combo.isVisible(), timeout=5000)
+    left = dialog.currency_combo.mapTo(dialog, dialog.currency_combo.rect().topLeft()).x()
+    assert left == dialog.form.email_edit.mapTo(dialog, dialog.form.email_edit.rect().topLeft()).x()  # aligned
+    assert dialog.currency_combo.width() == dialog.form.email_edit.width()
     dialog.form.email_edit.clear()
     qtbot.keyClicks(dialog.form.email_edit, "emma@")
     dialog.next_button.click()

@@ -100,11 +100,7 @@ class AddCreditDialog(QDialog):
         intro.setWordWrap(True)
         layout.addWidget(intro)
         layout.addWidget(self.form)
-        row = QHBoxLayout()
-        row.addWidget(QLabel(tr("Currency")))
-        row.addWidget(self.currency_combo, 1)
-        layout.addLayout(row)
-        layout.addWidget(self.currency_error)
+        self.form.add_row(tr("Currency"), self.currency_combo, self.currency_error)  # aligned with the fields
         layout.addStretch(1)
         self.form.country_changed.connect(self._offer_currencies)
         return page

@@ -58,6 +58,7 @@ class ProfileForm(QWidget):
             column.addWidget(widget)
             column.addWidget(error)
             form.addRow(label, column)
+        self._form = form
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addLayout(form)
@@ -67,6 +68,14 @@ class ProfileForm(QWidget):
         for edit in (self.name_edit, self.email_edit, self.address_edit, self.tax_edit):
             edit.textEdited.connect(lambda _t: self.edited.emit())
         self._on_type_changed()
+
+    def add_row(self, label: str, field: QWidget, error: QLabel) -> None:
+        """Another field under the profile's, aligned with them (Add credit's currency)."""
+        column = QVBoxLayout()
+        column.setSpacing(2)
+        column.addWidget(field)
+        column.addWidget(error)
+        self._form.addRow(label, column)
 
     def _on_type_changed(self) -> None:
         company = self.type_combo.currentData() == "company"
