@@ -78,6 +78,30 @@ def _count_failure(user: StaffUser, now: datetime) -> None:
     user.locked_until = now + delay if delay else None
 
 
+def _locked_seconds(user: StaffUser, now: datetime) -> int | None:
+    """How long the account stays locked after wrong passwords, or None if it is not."""
+    if user.locked_until and user.locked_until > now:
+        return int((user.locked_until - now).total_seconds()) + 1
+    return None
+
+
+def _password_matches(user: StaffUser, password: str, now: datetime) -> bool:
+    """Check ``password``; a wrong one is counted towards the lock-out (the caller commits)."""
+    try:
+        _HASHER.verify(user.password_hash, password)
+    except (VerificationError, InvalidHashError):
+        _count_failure(user, now)
+        return False
+    return True
+
+
+def _store_password(user: StaffUser, password: str) -> None:
+    """A new password, and the lock-out counters cleared with it."""
+    user.password_hash = hash_password(password)
+    user.failed_logins = 0
+    user.locked_until = None
+
+
 class StaffService:
     def __init__(self, uow: UnitOfWorkFactory) -> None:
         self._uow = uow
@@ -147,9 +171,7 @@ class StaffService:
         _check_password(password)
         with self._uow.write() as uow:
             user = _get(uow.session, name)
-            user.password_hash = hash_password(password)
-            user.failed_logins = 0
-            user.locked_until = None
+            _store_password(user, password)
             audit.record(uow.session, actor, "staff.set_password", "staff", user.id, {"name": name})
             uow.commit()
 
@@ -165,18 +187,12 @@ class StaffService:
             user = uow.session.get(StaffUser, actor.staff_id) if actor.staff_id is not None else None
             if user is None or user.disabled:
                 raise PermissionDenied(f"{actor.name} has no staff account whose password could be changed.")
-            if user.locked_until and user.locked_until > now:
-                wait = int((user.locked_until - now).total_seconds()) + 1
+            if (wait := _locked_seconds(user, now)) is not None:
                 raise AuthenticationFailed(f"Too many wrong passwords for '{user.name}': try again in {wait} s.")
-            try:
-                _HASHER.verify(user.password_hash, current)
-            except (VerificationError, InvalidHashError):
-                _count_failure(user, now)
+            if not _password_matches(user, current, now):
                 uow.commit()
-                raise ValidationError("The current password is not right.", field="current_password") from None
-            user.password_hash = hash_password(new)
-            user.failed_logins = 0
-            user.locked_until = None
+                raise ValidationError("The current password is not right.", field="current_password")
+            _store_password(user, new)
             audit.record(uow.session, actor, "staff.change_password", "staff", user.id, {"name": user.name})
             uow.commit()
 
@@ -191,15 +207,11 @@ class StaffService:
             if user is None:
                 _HASHER.hash(password)  # same cost as a real check, so names cannot be probed by timing
                 raise refused
-            if user.locked_until and user.locked_until > now:
-                wait = int((user.locked_until - now).total_seconds()) + 1
+            if (wait := _locked_seconds(user, now)) is not None:
                 raise AuthenticationFailed(f"Too many failed logins for '{name}': try again in {wait} s.")
-            try:
-                _HASHER.verify(user.password_hash, password)
-            except (VerificationError, InvalidHashError):
-                _count_failure(user, now)
+            if not _password_matches(user, password, now):
                 uow.commit()
-                raise refused from None
+                raise refused
             if user.disabled:
                 raise AuthenticationFailed(f"The account '{name}' is disabled; ask an admin.")
             if user.failed_logins or user.locked_until:
