@@ -5,31 +5,13 @@ Open without a browser says so and offers the link to copy."""
 from __future__ import annotations
 
 from PySide6.QtCore import QPoint, Qt
-from PySide6.QtWidgets import QApplication
 
 from billing_desk.bootstrap import App
 from billing_desk.sandbox import SandboxHandle
 from billing_desk.views.dialogs.add_credit_dialog import AddCreditDialog
-from tests.support.desk import DeskFactory, open_customer
+from tests.support.desk import DeskFactory, open_add_credit
 from tests.support.payments import pay
 from tests.support.staff import StaffActors
-
-
-def _dialog() -> AddCreditDialog:
-    return next(w for w in QApplication.topLevelWidgets() if isinstance(w, AddCreditDialog) and w.isVisible())
-
-
-def _open(qtbot, make_desk: DeskFactory, staff: StaffActors, app: App) -> AddCreditDialog:  # type: ignore[no-untyped-def]
-    lan = app.customers.create(staff.admin, name="Nguyen Thi Lan", email="lan@example.com", country="VN",
-                               billing_type="personal", address="12 Le Loi, Ha Noi")
-    app.customers.set_currency(staff.admin, lan.id, "VND")
-    desk = make_desk(staff.support, app)
-    open_customer(qtbot, desk, lan.id)
-    qtbot.keyClick(desk.window, Qt.Key.Key_T, Qt.KeyboardModifier.ControlModifier)
-    dialog = _dialog()
-    dialog.follow._timer.setInterval(100)
-    qtbot.waitUntil(lambda: dialog.amount is not None and dialog.isVisible(), timeout=5000)
-    return dialog
 
 
 def _gap_below(dialog: AddCreditDialog, widget) -> int:  # type: ignore[no-untyped-def]
@@ -40,7 +22,7 @@ def _gap_below(dialog: AddCreditDialog, widget) -> int:  # type: ignore[no-untyp
 
 def test_vnd_hint_enter_confirms_and_success_headline(qtbot, make_desk: DeskFactory, staff: StaffActors,  # type: ignore[no-untyped-def]
                                                       pay_app: App, sandbox: SandboxHandle) -> None:
-    dialog = _open(qtbot, make_desk, staff, pay_app)
+    _desk, dialog = open_add_credit(qtbot, make_desk, staff, pay_app)
     amount = dialog.amount
     assert amount is not None
     assert "500,000" in amount.custom_edit.placeholderText()
@@ -67,7 +49,7 @@ def test_vnd_hint_enter_confirms_and_success_headline(qtbot, make_desk: DeskFact
 
 def test_open_without_a_browser_offers_the_link(qtbot, make_desk: DeskFactory, staff: StaffActors,  # type: ignore[no-untyped-def]
                                                 pay_app: App, sandbox: SandboxHandle) -> None:
-    dialog = _open(qtbot, make_desk, staff, pay_app)
+    _desk, dialog = open_add_credit(qtbot, make_desk, staff, pay_app)
     assert dialog.amount is not None
     dialog.amount.presets.button(0).click()
     dialog.next_button.click()

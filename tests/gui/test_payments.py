@@ -8,28 +8,15 @@ from PySide6.QtWidgets import QApplication
 from billing_desk.bootstrap import App
 from billing_desk.sandbox import SandboxHandle
 from billing_desk.services.customers.dtos import CustomerDTO
-from billing_desk.views.dialogs.add_credit_dialog import AddCreditDialog
 from billing_desk.views.payment_history_tab import PaymentHistoryTab
-from tests.support.desk import DeskFactory, open_customer, show_tab, wait_idle
+from tests.support.desk import DeskFactory, open_add_credit, open_customer, show_tab, shown_add_credit, wait_idle
 from tests.support.payments import pay
 from tests.support.staff import StaffActors
 
 
-def _dialog() -> AddCreditDialog:
-    return next(w for w in QApplication.topLevelWidgets() if isinstance(w, AddCreditDialog) and w.isVisible())
-
-
 def test_top_up_from_amount_to_settled_balance(qtbot, make_desk: DeskFactory, staff: StaffActors,
                                                pay_app: App, sandbox: SandboxHandle) -> None:
-    lan = pay_app.customers.create(staff.admin, name="Nguyen Thi Lan", email="lan@example.com", country="VN",
-                                   billing_type="personal", address="12 Le Loi, Ha Noi")
-    pay_app.customers.set_currency(staff.admin, lan.id, "VND")
-    desk = make_desk(staff.support, pay_app)
-    open_customer(qtbot, desk, lan.id)
-    qtbot.keyClick(desk.window, Qt.Key.Key_T, Qt.KeyboardModifier.ControlModifier)
-    dialog = _dialog()
-    dialog.follow._timer.setInterval(100)
-    qtbot.waitUntil(lambda: dialog.amount is not None, timeout=5000)
+    desk, dialog = open_add_credit(qtbot, make_desk, staff, pay_app)
     amount = dialog.amount
     assert "UnionPay" in amount.cards_label.text() and "non-refundable" in amount.notice_label.text()
     assert amount.minimum_label.text().startswith("Minimum 500,000 ₫")
@@ -65,7 +52,7 @@ def test_incomplete_profile_comes_first_then_currency(qtbot, make_desk: DeskFact
     desk = make_desk(staff.support, pay_app)
     open_customer(qtbot, desk, emma.id)
     desk.window.header.add_credit_button.click()
-    dialog = _dialog()
+    dialog = shown_add_credit()
     assert dialog.pages.currentIndex() == 0
     assert [dialog.currency_combo.itemData(i) for i in range(dialog.currency_combo.count())] == ["USD", "EUR"]
     qtbot.waitUntil(lambda: dialog.currency_combo.isVisible(), timeout=5000)
