@@ -27,6 +27,9 @@ class Permission(StrEnum):
     PAYMENT_READ = "read payments"
     PAYMENT_REFRESH = "refresh a customer's payments"
     PAYMENT_RECONCILE = "reconcile all payments"
+    PAYMENT_REVIEW = "review payments across customers"
+    PAYMENT_CLOSE = "close a payment in the exceptions queue"
+    CREDIT_REPORT = "read the month-end credit report"
     VOUCHER_REDEEM = "redeem vouchers"
     VOUCHER_ISSUE = "issue and revoke vouchers"
     VOUCHER_LIST = "list all vouchers"
@@ -59,6 +62,9 @@ _FINANCE = {
     Permission.PAYMENT_READ,
     Permission.PAYMENT_REFRESH,
     Permission.PAYMENT_RECONCILE,
+    Permission.PAYMENT_REVIEW,
+    Permission.PAYMENT_CLOSE,
+    Permission.CREDIT_REPORT,
 }
 _MANAGER = (
     _SUPPORT

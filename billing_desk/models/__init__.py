@@ -6,6 +6,7 @@ from billing_desk.models.currency import CurrencyRow
 from billing_desk.models.customer import Customer, CustomerBalance
 from billing_desk.models.ledger import LedgerEntry, UsageService, VoucherCreditLot
 from billing_desk.models.payment import Payment
+from billing_desk.models.payment_check import PaymentCheck
 from billing_desk.models.plan import Plan, PlanPrice, Subscription
 from billing_desk.models.settings import AppSetting
 from billing_desk.models.staff import StaffUser
@@ -13,7 +14,7 @@ from billing_desk.models.voucher import Voucher, VoucherAttempt, VoucherBatch, V
 
 __all__ = [
     "AppSetting", "AuditEntry", "AuditHead", "Base", "CurrencyRow", "Customer", "CustomerBalance",
-    "LedgerEntry", "Payment", "Plan", "PlanPrice", "StaffUser", "Subscription",
+    "LedgerEntry", "Payment", "PaymentCheck", "Plan", "PlanPrice", "StaffUser", "Subscription",
     "UsageService", "Voucher", "VoucherAttempt", "VoucherBatch", "VoucherCampaign", "VoucherCreditLot",
     "VoucherRedemption", "utcnow",
 ]
