@@ -280,3 +280,17 @@ def test_cli_list_filters_sort_json_and_export(app, staff, cli, tmp_path):
                "--user", "finance")
     assert done.code == 0 and json.loads(done.out)["rows"] == 5 and out.exists()
     assert cli("export", "payments", "--out", str(tmp_path / "s.xlsx"), "--user", "support").code == 4
+
+
+def test_process_exporter_runs_the_payments_export_in_a_child(app, staff, tmp_path):
+    from billing_desk.views.export_process import ProcessExporter
+
+    _seed(app, staff)
+    exporter = ProcessExporter(app.settings.database_url)
+    seen = []
+    out = tmp_path / "child.xlsx"
+    result = exporter.export_payments(staff.finance, PaymentFilters(currency="USD"), PaymentSort.OLDEST, out,
+                                      progress=lambda d, t: seen.append((d, t)))
+    assert result.rows == 5 and seen[-1] == (5, 5) and load_workbook(out)["Payments"].max_row == 6
+    with pytest.raises(PermissionDenied):
+        exporter.export_payments(staff.support, None, "newest", tmp_path / "refused.xlsx")
