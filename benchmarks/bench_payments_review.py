@@ -20,6 +20,7 @@ PostgreSQL comes from BILLING_DESK_TEST_POSTGRES_URL, else postgres@127.0.0.1:54
 from __future__ import annotations
 
 import argparse
+import hashlib
 import os
 import random
 import sqlite3
@@ -127,9 +128,16 @@ def maintain(engine: Engine) -> None:
             conn.commit()
 
 
+def schema_key() -> str:
+    """The schema revision and a digest of the payments indexes: a cached database built with
+    other indexes is not reused."""
+    indexes = sorted((ix.name or "", tuple(c.name for c in ix.columns)) for ix in Payment.__table__.indexes)
+    return f"{head_revision()[:4]}_{hashlib.sha1(repr(indexes).encode()).hexdigest()[:8]}"
+
+
 def sqlite_url(payments: int, customers: int, fresh: bool) -> str:
     CACHE.mkdir(exist_ok=True)
-    path = CACHE / f"{head_revision()}_{payments}_{customers}.sqlite3"
+    path = CACHE / f"{schema_key()}_{payments}_{customers}.sqlite3"
     if fresh and path.exists():
         path.unlink()
     if not path.exists():
@@ -141,7 +149,7 @@ def sqlite_url(payments: int, customers: int, fresh: bool) -> str:
 
 
 def pg_url(payments: int, customers: int, fresh: bool) -> str:
-    name = f"bench_review_{head_revision()[:4]}_{payments}_{customers}"
+    name = f"bench_review_{schema_key()}_{payments}_{customers}"
     url = make_url(PG_ADMIN).set(database=name).render_as_string(hide_password=False)
     admin = create_engine(PG_ADMIN, isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
@@ -266,6 +274,7 @@ def bench_pages(app: App, url: str, label: str, repeat: int) -> None:
 
 def bench_totals(app: App, label: str, repeat: int) -> None:
     day_from, day_to = day_range_utc(date(2026, 6, 15), date(2026, 6, 15))
+    month_from, month_to = day_range_utc(date(2026, 10, 1), date(2026, 10, 31))
     for name, filters in (("no filter", PaymentFilters()), ("status failed", PaymentFilters(status="failed")),
                           ("currency VND", PaymentFilters(currency="VND")),
                           ("gateway paypal", PaymentFilters(method="paypal")),
@@ -273,6 +282,7 @@ def bench_totals(app: App, label: str, repeat: int) -> None:
                                                        amount_max=Money(2_000_000, "VND"))),
                           ("staff member", PaymentFilters(staff_id=7)),
                           ("one local day", PaymentFilters(created_from=day_from, created_to=day_to)),
+                          ("one month", PaymentFilters(created_from=month_from, created_to=month_to)),
                           ("customer", PaymentFilters(customer=42))):
         ms = median_ms(lambda f=filters: app.payments.totals(FINANCE, f), repeat)
         print(f"  {label}: totals ({name}): {ms:.1f} ms")
