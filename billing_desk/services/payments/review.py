@@ -23,7 +23,7 @@ from billing_desk.domain.errors import ValidationError
 from billing_desk.domain.ids import is_row_id
 from billing_desk.domain.money import CURRENCIES, MAX_MINOR, Money
 from billing_desk.models import Customer, Payment, StaffUser
-from billing_desk.services.ledger.spending import day_bounds, day_index
+from billing_desk.services.ledger import day_bounds, day_index
 from billing_desk.services.payments.dtos import (
     DailyGatewayFigure,
     PaymentCursor,
