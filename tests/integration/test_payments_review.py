@@ -76,7 +76,7 @@ def test_each_filter_and_their_combinations(app, staff, probe, monkeypatch):
     """Both plans SQLite may get for an amount range sorted by date give the same rows."""
     from billing_desk.services.payments import review
 
-    monkeypatch.setattr(review, "PROBE", probe)
+    monkeypatch.setattr(review, "PROBE", probe)  # the probe counts up to it
     rows, people = _seed(app, staff)
     fin = staff.finance
     cases = [
