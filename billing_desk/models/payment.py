@@ -29,7 +29,7 @@ class Payment(Base):
         Index("ix_payments_amount_id", "amount", "id"),
         Index("ix_payments_currency_amount_id", "currency", "amount", "id", "status"),
         Index("ix_payments_currency_status_amount", "currency", "status", "amount"),
-        Index("ix_payments_settled_figures", "settled_at", "status", "method", "currency", "amount"),
+        Index("ix_payments_figures", "status", "method", "currency", "settled_at", "amount"),
     )
 
     id: Mapped[BigPK]

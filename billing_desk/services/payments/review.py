@@ -12,10 +12,10 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from dataclasses import replace
-from datetime import date, datetime, tzinfo
+from datetime import date, tzinfo
 from typing import Any
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from billing_desk.domain.enums import PaymentMethod, PaymentStatus
@@ -23,7 +23,7 @@ from billing_desk.domain.errors import ValidationError
 from billing_desk.domain.ids import is_row_id
 from billing_desk.domain.money import CURRENCIES, MAX_MINOR, Money
 from billing_desk.models import Payment, StaffUser
-from billing_desk.services.ledger import day_bounds, day_index
+from billing_desk.services.ledger import day_bounds
 from billing_desk.services.payments import review_sql as sql
 from billing_desk.services.payments.dtos import (
     DailyGatewayFigure,
@@ -135,26 +135,11 @@ def totals(session: Session, filters: PaymentFilters, customer_id: int | None) -
                                for cur, status, n, total in session.connection().execute(statement, bound)))
 
 
-_ENDED = (PaymentStatus.SUCCESS.value, PaymentStatus.FAILED.value)
-
-
-def daily_query(bounds: Sequence[datetime]) -> Select[Any]:
-    """(day index, method, currency, status, count, sum) of the payments that ended (settled or
-    failed) in the period, by the local day of ``settled_at``: one range walk of
-    ix_payments_settled_status_figures, which holds every column read (an index-only scan)."""
-    p = Payment.__table__.c
-    ended = (select(day_index(p.settled_at, bounds, 0, len(bounds) - 1).label("day"), p.method, p.currency,
-                    p.status, p.amount)
-             .where(p.settled_at >= bounds[0], p.settled_at < bounds[-1], p.status.in_(_ENDED))
-             .subquery("ended"))
-    return (select(ended.c.day, ended.c.method, ended.c.currency, ended.c.status, func.count(),
-                   func.sum(ended.c.amount))
-            .group_by(ended.c.day, ended.c.method, ended.c.currency, ended.c.status))
-
-
 def daily(session: Session, days: Sequence[date], zone: tzinfo) -> PaymentDaily:
     found: dict[tuple[int, str, str], list[int]] = {}  # settled sum, settled count, failed count
-    for day, method, cur, status, count, amount in session.connection().execute(daily_query(day_bounds(days, zone))):
+    bounds = {f"b{i}": bound for i, bound in enumerate(day_bounds(days, zone))}
+    for day, method, cur, status, count, amount in session.connection().execute(sql.daily_statement(len(days)),
+                                                                                 bounds):
         figure = found.setdefault((int(day), method, cur), [0, 0, 0])
         if status == PaymentStatus.SUCCESS.value:
             figure[0] += int(amount)

@@ -13,9 +13,23 @@ from collections.abc import Callable
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import BigInteger, ColumnElement, Select, bindparam, func, or_, select, tuple_
+from sqlalchemy import (
+    BigInteger,
+    ColumnElement,
+    CompoundSelect,
+    Select,
+    bindparam,
+    func,
+    literal_column,
+    or_,
+    select,
+    tuple_,
+    union_all,
+)
 from sqlalchemy.sql.elements import BindParameter
 
+from billing_desk.domain.enums import PaymentMethod
+from billing_desk.domain.money import CURRENCIES
 from billing_desk.models import Customer, Payment, StaffUser
 from billing_desk.models.base import UTCDateTime
 from billing_desk.services.payments.dtos import PaymentCursor, PaymentFilters, PaymentSort
@@ -166,3 +180,28 @@ def amount_probe(names: frozenset[str], limit: int) -> Select[Any]:
     """Count, up to ``limit``, the payments in the amount range (the (currency, amount) index alone)."""
     probe = select(Payment.id).where(*conditions(names & {"currency", "amount_min", "amount_max"}, "sqlite"))
     return select(func.count()).select_from(probe.limit(limit).subquery())
+
+
+_ENDED = ("failed", "success")  # settled or failed: what the charts count
+
+
+@lru_cache(maxsize=4)
+def daily_statement(days: int) -> CompoundSelect[Any]:
+    """Per local day i (bound values b0 .. b<days>: UTC instants, day i is [b<i>, b<i+1>)): count
+    and sum per (method, currency, status) of the payments that ended then, by ``settled_at``.
+
+    One aggregate per day, joined by UNION ALL. Each names every status, gateway and currency
+    (IN lists of constants), so it reads ix_payments_figures (status, method, currency,
+    settled_at, amount) as one short range per combination, already in its group's order: no
+    sort at all. A single GROUP BY over a CASE of the day (ledger/spending.py's way) made SQLite
+    sort all 120,000 rows of 90 days: 330 ms, against 64 ms this way."""
+    p = Payment.__table__.c
+    codes: list[Any] = [literal_column(f"'{code}'") for code in sorted(CURRENCIES)]  # ISO codes from our own table
+    methods: list[Any] = [literal_column(f"'{m.value}'") for m in sorted(PaymentMethod, key=str)]
+    statuses: list[Any] = [literal_column(f"'{s}'") for s in _ENDED]
+    return union_all(*(
+        select(literal_column(str(i)).label("day"), p.method, p.currency, p.status, func.count(), func.sum(p.amount))
+        .where(p.status.in_(statuses), p.method.in_(methods), p.currency.in_(codes),
+               p.settled_at >= bindparam(f"b{i}"), p.settled_at < bindparam(f"b{i + 1}"))
+        .group_by(p.status, p.method, p.currency)
+        for i in range(days)))
