@@ -106,7 +106,7 @@ def review_rows(session: Session, filters: PaymentFilters, customer_id: int | No
                                    _amount_index(session, bound, sort, dialect), dialect)
     # Core on the session's connection: session.execute would take the ORM's path for these
     # mapped columns (its compile and loading steps), which costs more than the page itself.
-    return [to_row(r) for r in session.connection().execute(statement, bound)]
+    return [to_row(r) for r in session.connection().execute(statement, bound).all()]  # fetchall, not a fetchone a row
 
 
 def cursor_of(row: PaymentRow, sort: PaymentSort) -> PaymentCursor:
