@@ -289,6 +289,7 @@ def bench_totals(app: App, label: str, repeat: int) -> None:
     day_from, day_to = day_range_utc(date(2026, 6, 15), date(2026, 6, 15))
     month_from, month_to = day_range_utc(date(2026, 10, 1), date(2026, 10, 31))
     for name, filters in (("no filter", PaymentFilters()), ("status failed", PaymentFilters(status="failed")),
+                          ("status success", PaymentFilters(status="success")),
                           ("currency VND", PaymentFilters(currency="VND")),
                           ("gateway paypal", PaymentFilters(method="paypal")),
                           ("VND 1M-2M", PaymentFilters(amount_min=Money(1_000_000, "VND"),
