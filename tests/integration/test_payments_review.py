@@ -116,6 +116,7 @@ def test_each_filter_and_their_combinations(app, staff, probe, monkeypatch):
     (PaymentFilters(currency="USD", amount_max=Money(500, "EUR")), "amount_max"),
     (PaymentFilters(currency="XXQ"), "currency"),
     (PaymentFilters(text="abc"), "text"),
+    (PaymentFilters(text="0"), "text"),
     (PaymentFilters(status="paid"), "status"),
 ])
 def test_refused_filters_name_their_field(app, staff, filters, field):

@@ -31,7 +31,7 @@ def _base() -> Select[*tuple[Any, ...]]:
 
 def to_row(r: Any) -> PaymentRow:
     """A selected row (``_COLUMNS`` order) as its DTO. Unpacked by position: reading a Row's
-    fields by name cost 40 µs a row under load, 8x the rest of building the page."""
+    fields by name cost 48 µs a row under load, by position 6 µs."""
     (pid, customer_id, account, name, amount, currency, method, status, reason, reference, url, created_at,
      expires_at, settled_at, started_by, flagged_at, check_count) = r
     return PaymentRow(pid, customer_id, account, name, Money(int(amount), currency), method, status, reason,

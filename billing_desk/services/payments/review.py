@@ -61,6 +61,8 @@ def normalise(filters: PaymentFilters) -> PaymentFilters:
             raise ValidationError("An amount bound must be zero or more.", field=name)
     if f.amount_min and f.amount_max and f.amount_min.minor > f.amount_max.minor:
         raise ValidationError("The amount range's minimum is above its maximum.", field="amount_min")
+    if f.text is not None and f.text.isdigit() and len(f.text) < MIN_REFERENCE_PART and not is_row_id(int(f.text)):
+        raise ValidationError(f"No payment has id {f.text}.", field="text")
     if f.text is not None and not f.text.isdigit() and len(f.text) < MIN_REFERENCE_PART:
         raise ValidationError(f"Type a payment id (digits) or at least {MIN_REFERENCE_PART} characters of the "
                               "gateway reference.", field="text")

@@ -29,6 +29,7 @@ from sqlalchemy import (
 from sqlalchemy.sql.elements import BindParameter
 
 from billing_desk.domain.enums import PaymentMethod
+from billing_desk.domain.ids import is_row_id
 from billing_desk.domain.money import CURRENCIES
 from billing_desk.models import Customer, Payment, StaffUser
 from billing_desk.models.base import UTCDateTime
@@ -50,7 +51,7 @@ def values(f: PaymentFilters, customer_id: int | None) -> dict[str, Any]:
     if f.text:
         # Digits name a payment id; 8 characters or more may also be part of a reference
         # (VNPay's references are digits), so a long number matches either.
-        if f.text.isdigit() and 0 < int(f.text) < 2**63:
+        if f.text.isdigit() and is_row_id(int(f.text)):
             found["text_id"] = int(f.text)
         if len(f.text) >= MIN_REFERENCE_PART:
             found["text_ref"] = like_pattern(f.text)
