@@ -23,10 +23,10 @@ customers (benchmarks/bench_payments_review.py; figures in docs/performance/paym
   (review_sql.daily_statement: 64 ms for 90 days on SQLite instead of 330 ms with a sort).
   PostgreSQL hashes groups instead of sorting them, so there one walk of a settled_at range
   (``settled_figures``, PostgreSQL only) with width_bucket for the day is faster still: 82 ms
-  against 155 to 250 ms for the per-day form.
+  against 155 to 268 ms for the per-day form.
 
-Payments are written a few thousand times a day, so eight more indexes cost nothing a desk
-notices; reading any page in 10 ms does.
+Payments are written a few thousand times a day, so eight more indexes (nine on PostgreSQL) cost
+nothing a desk notices; reading any page in 10 ms does.
 """
 
 from __future__ import annotations
