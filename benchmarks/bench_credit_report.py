@@ -41,12 +41,15 @@ FINANCE = Actor(None, "bench", Role.FINANCE)
 ZONE = ZoneInfo("Asia/Ho_Chi_Minh")
 
 LEDGER_SQL = """
-SELECT CASE WHEN created_at < %(start)s THEN 0 WHEN created_at < %(end)s THEN 1 ELSE 2 END AS period,
-       kind, source, CASE WHEN kind = 'usage' THEN service END AS service, sum(amount)
-FROM ledger_entries WHERE currency = %(cur)s AND status = 'success'
-GROUP BY 1, 2, 3, 4
-UNION ALL SELECT 3, NULL, 'topup', NULL, coalesce(sum(topup), 0) FROM customer_balances WHERE currency = %(cur)s
-UNION ALL SELECT 3, NULL, 'voucher', NULL, coalesce(sum(voucher), 0) FROM customer_balances WHERE currency = %(cur)s
+SELECT b.topup, b.voucher, l.kind, l.before, l.during, l.after
+FROM (SELECT coalesce(sum(topup), 0) AS topup, coalesce(sum(voucher), 0) AS voucher
+      FROM customer_balances WHERE currency = %(cur)s) AS b
+LEFT JOIN (SELECT kind, source, service,
+                  sum(amount) FILTER (WHERE created_at < %(start)s) AS before,
+                  sum(amount) FILTER (WHERE created_at >= %(start)s AND created_at < %(end)s) AS during,
+                  sum(amount) FILTER (WHERE created_at >= %(end)s) AS after
+           FROM ledger_entries WHERE currency = %(cur)s AND status = 'success'
+           GROUP BY kind, source, service) AS l ON true
 """
 GATEWAY_SQL = """
 SELECT (settled_at AT TIME ZONE %(zone)s)::date AS day, method, count(*), sum(amount)
@@ -73,18 +76,17 @@ def bare(url: str, month: str, cur: str) -> Callable[[], tuple[int, int]]:
     params = {"start": bounds[0], "end": bounds[-1], "cur": cur, "zone": ZONE.key}
     conn = psycopg2.connect(url.replace("postgresql+psycopg2", "postgresql"))
     conn.autocommit = True
+    with conn.cursor() as c:
+        c.execute("SET jit = off")  # as the service does for its transaction
 
     def run() -> tuple[int, int]:
         with conn.cursor() as c:
             c.execute(LEDGER_SQL, params)
             closing = stored = after = 0
-            for period, _kind, _source, _service, amount in c.fetchall():
-                if period in (0, 1):
-                    closing += int(amount)
-                elif period == 2:
-                    after += int(amount)
-                else:
-                    stored += int(amount)
+            for topup, voucher, _kind, before, during, later in c.fetchall():
+                stored = int(topup) + int(voucher)
+                closing += int(before or 0) + int(during or 0)
+                after += int(later or 0)
             c.execute(GATEWAY_SQL, params)
             c.fetchall()
         return closing, stored - after
@@ -99,6 +101,7 @@ def plan(app, month: str, cur: str) -> str:  # type: ignore[no-untyped-def]
     bounds = day_bounds([first, next_first - timedelta(days=1)], ZONE)
     query = report_query(cur, bounds[0], bounds[-1])
     with app.uow.read() as uow:
+        uow.session.execute(text("SET LOCAL jit = off"))
         compiled = query.compile(uow.session.get_bind(), compile_kwargs={"literal_binds": True})
         rows = uow.session.execute(text(f"EXPLAIN (ANALYZE, BUFFERS) {compiled}")).scalars()
         return "\n".join(rows)

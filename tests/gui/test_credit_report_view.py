@@ -90,6 +90,7 @@ def test_finance_runs_the_month_and_sees_the_statement(qtbot, view_for, desk_app
         ("1,430,000 ₫", "0 ₫", "1,430,000 ₫")
     assert view.balances_label.text() == "1,430,000 ₫" and view.difference_label.text() == "0 ₫"
     assert "✓" in view.check_label.text() and "Alarm" not in view.check_label.text()
+    assert "#1b6e3a" in view.difference_label.styleSheet() and not view.check_label.font().bold()
     usage = [[view.usage_table.item(r, c).text() for c in range(2)] for r in range(view.usage_table.rowCount())]
     assert usage == [["Storage", "250,000 ₫"], ["GPU Container", "20,000 ₫"]]
     assert view.gateway_table.rowCount() == 1
@@ -114,7 +115,8 @@ def test_a_drifted_balance_shows_the_alarm_in_red(qtbot, view_for, desk_app, sta
     _run(qtbot, view, date(2026, 10, 1), "VND")
     assert view.difference_label.text() == "1,000 ₫"
     assert "Alarm" in view.check_label.text() and "1,000 ₫" in view.check_label.text()
-    assert "font-weight: bold" in view.difference_label.styleSheet() and "#b3261e" in view.difference_label.styleSheet()
+    assert view.difference_label.font().bold() and "#b3261e" in view.difference_label.styleSheet()
+    assert view.check_label.font().bold() and "#b3261e" in view.check_label.styleSheet()
 
 
 def test_support_gets_no_report(qtbot, view_for, staff):

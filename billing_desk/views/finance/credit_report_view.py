@@ -75,7 +75,7 @@ class CreditReportView(QWidget):
         self.export_button = QPushButton(tr("Export Excel…"))
         self.status = QLabel(tr("Choose a month and a currency, then Run."))
         self.figures: dict[str, QLabel] = {}  # "opening.topup", "usage.total", ...: the statement's cells
-        self.balances_label, self.difference_label = self._figure(), self._figure()
+        self.balances_label, self.difference_label = self._figure(), self._figure(bold=True)
         self.check_label = QLabel()
         self.check_label.setWordWrap(True)
         self.usage_table = self._table((tr("Service"), tr("Usage")))
@@ -88,9 +88,11 @@ class CreditReportView(QWidget):
         self._load_currencies()
 
     # --- layout ---------------------------------------------------------------------------
-    def _figure(self) -> QLabel:
+    def _figure(self, *, bold: bool = False) -> QLabel:
         label = QLabel("—")
-        label.setFont(tabular_font(label.font()))
+        font = tabular_font(label.font())
+        font.setBold(bold)
+        label.setFont(font)
         label.setAlignment(AMOUNT_ALIGN)
         return label
 
@@ -144,11 +146,7 @@ class CreditReportView(QWidget):
                 name.setFont(font)
             grid.addWidget(name, row, 0)
             for col, part in enumerate(COLUMNS, start=1):
-                cell = self._figure()
-                if strong:
-                    font = cell.font()
-                    font.setBold(True)
-                    cell.setFont(font)
+                cell = self._figure(bold=strong)
                 self.figures[f"{key}.{part}"] = cell
                 grid.addWidget(cell, row, col)
         grid.setColumnStretch(0, 1)
@@ -227,17 +225,20 @@ class CreditReportView(QWidget):
 
     def _show_check(self, r: MonthReport) -> None:
         self.difference_label.setText(format_money(r.difference))
+        colour = POSITIVE if r.balanced else NEGATIVE
+        # The difference is bold from the start: changing the weight of a font that carries
+        # tabular digits (a style sheet's font-weight or setFont) crashed PySide6 here.
+        self.difference_label.setStyleSheet(f"color: {colour.name()};")
+        font = self.check_label.font()
+        font.setBold(not r.balanced)
+        self.check_label.setFont(font)
+        self.check_label.setStyleSheet(f"color: {colour.name()};")
         if r.balanced:
-            self.difference_label.setStyleSheet(f"color: {POSITIVE.name()};")
-            self.check_label.setText("✓ " + tr("The ledger and the customer balances agree."))
-            self.check_label.setStyleSheet(f"color: {POSITIVE.name()};")
-            return
-        alarm = f"color: {NEGATIVE.name()}; font-weight: bold;"
-        self.difference_label.setStyleSheet(alarm)
-        self.check_label.setText(tr("Alarm: the ledger and the stored balances disagree by {amount}. Run "
-                                    "“ledger verify” to find the customers, and tell an admin.")
-                                 .format(amount=format_money(r.difference)))
-        self.check_label.setStyleSheet(alarm)
+            self.check_label.setText(tr("✓ The ledger and the customer balances agree."))
+        else:
+            self.check_label.setText(tr("Alarm: the ledger and the stored balances disagree by {amount}. Run "
+                                        "“ledger verify” to find the customers, and tell an admin.")
+                                     .format(amount=format_money(r.difference)))
 
     def _fill(self, table: QTableWidget, rows: list[tuple[object, ...]]) -> None:
         """Text per cell; amounts and counts right-aligned, their number kept for sorting."""
