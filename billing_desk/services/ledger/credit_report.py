@@ -25,10 +25,11 @@ the rows written after the month's end; an independent path to the same figure, 
 (``ledger verify`` names the customer). Both come from one statement, so they read one snapshot
 while desks keep posting.
 
-Speed: one grouped pass over the ledger (the month's bounds split rows into before, in and
-after; a hash aggregate with a handful of groups, parallel on PostgreSQL) plus a pass over the
-balances; the gateway totals read the month's settled payments. No index is needed or used: at
-10,000,000 rows it is a sequential scan either way (see docs/performance/credit_report.md).
+Speed: one grouped pass over the ledger (plain columns, the periods summed with FILTER: a
+parallel partial aggregate on PostgreSQL) plus a pass over the balances; the gateway totals
+read the month's settled payments. The opening needs every earlier row, so it is a sequential
+scan whatever the indexes, and none is needed: 2.6 to 3.9 s at 10,000,000 rows on the shared
+2-core machine, the same as the SQL through bare psycopg2 (docs/performance/credit_report.md).
 """
 
 from __future__ import annotations
