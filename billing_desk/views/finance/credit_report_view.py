@@ -98,6 +98,7 @@ class CreditReportView(QWidget):
         first = last_complete_month()
         self.month_edit.setDate(QDate(first.year, first.month, 1))
         self.currency_box = QComboBox()
+        self.currency_box.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
         self.run_button = QPushButton(tr("Run"))
         self.run_button.setDefault(True)
         self.export_button = QPushButton(tr("Export Excel…"))
@@ -162,6 +163,7 @@ class CreditReportView(QWidget):
     def _statement_box(self) -> QGroupBox:
         box = QGroupBox(tr("Statement: credit owed to customers"))
         grid = QGridLayout(box)
+        grid.setHorizontalSpacing(24)  # amounts of nine digits and more stay apart
         for col, caption in enumerate((tr("Top-up credit"), tr("Voucher credit"), tr("Total")), start=1):
             header = QLabel(caption)
             header.setAlignment(AMOUNT_ALIGN)
