@@ -166,3 +166,9 @@ def test_cli_json_shape_and_exit_codes(cli, app, staff, tmp_path):
     assert bad_currency.code != 0 and "ZZZ" in bad_currency.err and len(bad_currency.err.strip().splitlines()) == 1
     denied = cli("report", "month", "2026-10", "--currency", "VND", "--user", "support")
     assert denied.code == 4 and denied.out == ""
+    with app.uow.write() as uow:  # a drifted stored balance: the report still prints, and exits 1 like verify
+        uow.session.execute(update(CustomerBalance).values(topup=CustomerBalance.topup + 1,
+                                                           total=CustomerBalance.total + 1))
+        uow.commit()
+    alarm = cli("report", "month", "2026-10", "--currency", "VND", "--user", "finance")
+    assert alarm.code == 1 and "ALARM" in alarm.out and "-2 ₫" in alarm.out  # two VND customers
