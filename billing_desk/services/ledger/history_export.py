@@ -23,6 +23,7 @@ from billing_desk.services import audit
 from billing_desk.services.customers import resolve_customer
 from billing_desk.services.exports import write_atomically
 from billing_desk.services.ledger import history
+from billing_desk.services.ledger.credit_report_export import MonthReportExport
 from billing_desk.services.ledger.dtos import ExportResult, HistoryFilter
 from billing_desk.services.ledger.history_csv import write_csv
 from billing_desk.services.ledger.history_xlsx import ExportMeta, write_xlsx
@@ -41,7 +42,7 @@ def export_format(path: Path, fmt: str | None) -> str:
     return chosen
 
 
-class ExportService:
+class ExportService(MonthReportExport):  # export_month_report: credit_report_export.py
     def __init__(self, uow: UnitOfWorkFactory) -> None:
         self._uow = uow
 
