@@ -25,7 +25,7 @@ from billing_desk.domain.errors import Conflict, NotFound, ValidationError
 from billing_desk.domain.ids import is_row_id
 from billing_desk.domain.permissions import Actor
 from billing_desk.domain.text import clean_text
-from billing_desk.models import Payment, PaymentCheck, utcnow
+from billing_desk.models import Customer, Payment, PaymentCheck, utcnow
 from billing_desk.services import audit
 from billing_desk.services.payments.dtos import PaymentRow
 from billing_desk.services.payments.queries import _COLUMNS, row_by_id, to_row
@@ -86,6 +86,7 @@ def list_exceptions(session: Session, expiry_margin: timedelta, now: datetime | 
         (Payment.check_count >= 1) | (Payment.created_at < now - NOT_STARTED_AFTER))
     query = (select(*_COLUMNS, Payment.flagged_at, Payment.check_count, Payment.last_checked_at,
                     unknown_run.label("unknown_run"))
+             .join(Customer, Customer.id == Payment.customer_id)
              .where(Payment.status == PaymentStatus.PENDING.value,
                     or_(Payment.flagged_at.is_not(None), Payment.expires_at < now - expiry_margin, not_started,
                         unknown_run >= UNKNOWN_AFTER_CHECKS))
