@@ -85,7 +85,7 @@ def test_finance_closes_a_held_payment_with_a_reason(qtbot, contexts, pay_app: A
     qtbot.addWidget(view)
     qtbot.waitUntil(lambda: view.model.rowCount() == 1 and not view.model.loading, timeout=10000)
     assert view.model.index(0, 0).data() == "Contradicting answer"
-    assert "Held, not credited" in view.model.index(0, 1).data()
+    assert "20.00 USD" in view.model.index(0, 1).data()
     assert view.model.index(0, 2).data() == str(held.id) and view.model.index(0, 4).data() == "$25.00"
 
     view.table.selectRow(0)

@@ -46,7 +46,8 @@ def test_paid_with_another_amount_is_held_not_credited_and_listed(pay_app, sandb
     queue = _queue(pay_app, staff)
     assert set(queue) == {p.id} and queue[p.id].payment.customer_account == account
     assert queue[p.id].kind is ExceptionKind.CONTRADICTED and queue[p.id].checks == 2
-    assert "Held, not credited" in queue[p.id].why and "Flagged for finance" not in queue[p.id].why
+    assert queue[p.id].why.startswith("Not credited") and "20.00 USD" in queue[p.id].why
+    assert "Flagged for finance" not in queue[p.id].why
     assert fine.id not in queue
 
 

@@ -47,7 +47,7 @@ def exception_columns() -> list[Column]:
     return [
         Column("kind", tr("Kind"), lambda e: kind_label(e.kind), color=lambda e: NEGATIVE
                if e.kind == "contradicted" else None, width=150),
-        Column("why", tr("Why"), lambda e: e.why, tooltip=lambda e: e.why, width=320),
+        Column("why", tr("Why"), lambda e: e.why, tooltip=lambda e: e.why, width=320, stretch=True),
         Column("id", tr("Payment"), lambda e: str(e.payment.id), AMOUNT_ALIGN, numeric=True,
                sort_key=lambda e: e.payment.id, width=70),
         Column("customer", tr("Customer"), lambda e: tr("{account}  {name}").format(
@@ -56,7 +56,7 @@ def exception_columns() -> list[Column]:
         Column("method", tr("Gateway"), lambda e: PaymentMethod(e.payment.method).label, width=80),
         Column("created", tr("Created"), lambda e: local_time(e.payment.created_at), width=140),
         Column("checks", tr("Checks"), lambda e: str(e.checks), AMOUNT_ALIGN, numeric=True,
-               sort_key=lambda e: e.checks, width=60, stretch=True),
+               sort_key=lambda e: e.checks, width=60),
     ]
 
 
@@ -105,7 +105,9 @@ class ExceptionsView(QWidget):
         self.model.page_loaded.connect(self._on_loaded)
         self.table = data_table(self.model, ctx.settings, "payment_exceptions", name="exceptionsTable")
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
-        self.table.setWordWrap(True)
+        self.table.setWordWrap(True)  # a long why wraps in its row rather than being cut off
+        self.model.rowsInserted.connect(lambda _p, first, last: [self.table.resizeRowToContents(r)
+                                                                 for r in range(first, last + 1)])
         self.table.activated.connect(self._on_activated)  # double-click, or Enter
         self.table.selectionModel().selectionChanged.connect(self._on_selection)
         self.status_label = QLabel()
