@@ -203,9 +203,9 @@ def _print_story(story: PaymentStory) -> None:
           + (f", flagged for finance {local_text(story.flagged_at)}" if story.flagged_at else ""))
     if story.checks:
         print(f"  checks ({len(story.checks)}):")
-        print_table([[local_text(c.checked_at, seconds=True), c.trigger, c.staff_name or f"run {c.run_id or '-'}",
-                      c.outcome, c.answer or ""] for c in story.checks],
-                    ["    CHECKED", "TRIGGER", "BY", "OUTCOME", "ANSWER"])
+        _indented_table([[local_text(c.checked_at, seconds=True), c.trigger, (c.run_id or "-")[:8],
+                          c.staff_name or "(scheduled)", c.outcome, c.answer or ""] for c in story.checks],
+                        ["CHECKED", "TRIGGER", "RUN", "BY", "OUTCOME", "ANSWER"])
     else:
         print(f"  checks: none recorded ({story.check_count} before checks were recorded)"
               if story.check_count else "  checks: none yet")
@@ -215,6 +215,12 @@ def _print_story(story: PaymentStory) -> None:
     print("  audit:")
     for a in story.audit:
         print(f"    {local_text(a.created_at, seconds=True)}  {a.staff_name or '-'}  {a.action}  {a.details}")
+
+
+def _indented_table(rows: list[list[str]], headers: list[str], indent: str = "    ") -> None:
+    widths = [max(len(x) for x in column) for column in zip(headers, *rows, strict=False)]
+    for cells in (headers, *rows):
+        print(indent + "  ".join(c.ljust(w) for c, w in zip(cells, widths, strict=False)).rstrip())
 
 
 def _exceptions(ctx: Context, args: argparse.Namespace) -> int:

@@ -122,3 +122,44 @@ def test_a_settled_payment_cannot_be_closed(pay_app, sandbox, staff):
     with pytest.raises(Conflict, match="already success"):
         pay_app.payments.close(staff.manager, p.id, "wrong one")
     assert pay_app.payments.get(staff.finance, p.id).status == "success"
+
+
+def test_a_settle_in_flight_wins_over_a_close(pg_url, sandbox, staff):
+    """PostgreSQL, two desks: a settle holds the payment's row (its transaction not yet committed)
+    when finance closes it. The close waits, then finds it no longer pending: refused in words,
+    and the settle's outcome stands."""
+    import threading
+
+    from sqlalchemy import create_engine, text
+
+    from billing_desk.bootstrap import build_app
+    from billing_desk.config import Settings
+    from tests.support.payments import gateway_settings
+
+    app = build_app(Settings(database_url=pg_url, config_path=None, gateways=gateway_settings(sandbox.url)))
+    try:
+        _, p = _start(app, staff, "JPY")
+        other_desk = create_engine(pg_url)
+        with other_desk.connect() as conn:
+            conn.execute(text("UPDATE payments SET status = 'success', settled_at = now() "
+                              "WHERE id = :id AND status = 'pending'"), {"id": p.id})
+            outcome: list[BaseException] = []
+            closing = threading.Thread(target=lambda: _close_into(app, staff, p.id, outcome))
+            closing.start()
+            closing.join(timeout=1.0)
+            assert closing.is_alive()  # waiting for the settle's row lock
+            conn.commit()
+        closing.join(timeout=10)
+        other_desk.dispose()
+        assert len(outcome) == 1 and isinstance(outcome[0], Conflict) and "meanwhile" in str(outcome[0])
+        assert app.payments.get(staff.finance, p.id).status == "success"
+        assert [a.action for a in app.payments.story(staff.finance, p.id).audit][-1] != "payment.close"
+    finally:
+        app.close()
+
+
+def _close_into(app, staff, payment_id, outcome):
+    try:
+        app.payments.close(staff.finance, payment_id, "duplicate")
+    except Exception as exc:  # handed to the test thread
+        outcome.append(exc)
