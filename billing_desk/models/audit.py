@@ -14,6 +14,8 @@ class AuditEntry(Base):
         Index("ix_audit_log_staff_name_at", "staff_name", "at"),
         Index("ix_audit_log_entity_at", "entity", "at"),
         Index("ix_audit_log_at", "at"),
+        Index("ix_audit_log_entity_entity_id_id", "entity", "entity_id", "id"),  # one thing's entries
+        Index("ix_audit_log_action_at", "action", "at"),
     )
 
     # From hash version 2 on, the id is the chain's sequence number: the service assigns the

@@ -9,20 +9,16 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from billing_desk.domain.money import Money
-from billing_desk.models import AuditEntry, LedgerEntry, Payment, PaymentCheck, StaffUser, utcnow
+from billing_desk.models import AuditEntry, LedgerEntry, Payment, PaymentCheck, StaffUser
 from billing_desk.services.payments.dtos import PaymentRow
 
-# The audit log is indexed by (entity, at), not by entity id: a payment's entries are looked
-# for between its creation and its settlement (or now), widened by this much each side, which
-# also covers desks whose clocks disagree by a few minutes.
-AUDIT_WINDOW_MARGIN = timedelta(hours=1)
 DETAILS_LENGTH = 300
 
 
@@ -115,12 +111,10 @@ def _ledger_row(session: Session, payment_id: int) -> StoryLedgerRow | None:
 
 
 def _audit(session: Session, row: PaymentRow) -> tuple[StoryAuditRow, ...]:
-    until = (row.settled_at or utcnow()) + AUDIT_WINDOW_MARGIN
     rows = session.execute(
         select(AuditEntry.id, AuditEntry.at, AuditEntry.staff_name, AuditEntry.action, AuditEntry.summary,
                AuditEntry.reason)
-        .where(AuditEntry.entity == "payment", AuditEntry.entity_id == str(row.id),
-               AuditEntry.at >= row.created_at - AUDIT_WINDOW_MARGIN, AuditEntry.at <= until)
+        .where(AuditEntry.entity == "payment", AuditEntry.entity_id == str(row.id))  # ix_audit_log_entity_entity_id_id
         .order_by(AuditEntry.id))
     return tuple(StoryAuditRow(r.id, r.at, r.staff_name, r.action, audit_details(r.summary, r.reason))
                  for r in rows)
