@@ -55,8 +55,8 @@ def test_text_output_warning_and_listing(pay_cli, sandbox):
     assert "Warning: This customer already has a pending top-up" in second.out
     listed = json.loads(cli("payments", "list", "--customer", account, "--json", "--user", "support").out)
     assert [p["amount"]["minor"] for p in listed] == [5000, 3000]
-    assert json.loads(cli("payments", "list", "--status", "success", "--json", "--user", "support").out) == []
-    text = cli("payments", "list", "--method", "stripe", "--user", "support")
+    assert json.loads(cli("payments", "list", "--status", "success", "--json", "--user", "finance").out) == []
+    text = cli("payments", "list", "--method", "stripe", "--user", "finance")
     assert text.code == 0 and "stripe" in text.out
     refresh = cli("payments", "reconcile", "--customer", account, "--user", "support")
     assert refresh.code == 0 and "No payment changed (2 pending asked)" in refresh.out
@@ -79,7 +79,7 @@ def test_no_link_when_the_gateway_is_down(cli, tmp_path):
     account = cli_customer(cli, "JP", "JPY", "down@example.com")
     r = cli("topup", "create", account, "3000", "--json", "--user", "support")
     assert r.code == 10 and "could not be reached" in r.err
-    shown = json.loads(cli("payments", "list", "--json", "--user", "support").out)
+    shown = json.loads(cli("payments", "list", "--json", "--user", "finance").out)
     assert [(p["status"], p["reason"][:11]) for p in shown] == [("failed", "not started")]
 
 
@@ -106,10 +106,10 @@ def test_list_by_dates(pay_cli):
     from billing_desk.domain.dates import local_zone
 
     today = datetime.now(local_zone()).date()
-    listed = lambda *a: json.loads(cli("payments", "list", *a, "--json", "--user", "support").out)  # noqa: E731
+    listed = lambda *a: json.loads(cli("payments", "list", *a, "--json", "--user", "finance").out)  # noqa: E731
     assert len(listed("--from", today.isoformat(), "--to", today.isoformat())) == 1
     assert listed("--to", (today - timedelta(days=1)).isoformat()) == []
-    bad = cli("payments", "list", "--from", "yesterday", "--user", "support")
+    bad = cli("payments", "list", "--from", "yesterday", "--user", "finance")
     assert bad.code == 2 and "YYYY-MM-DD" in bad.err
 
 

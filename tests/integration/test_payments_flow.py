@@ -84,7 +84,7 @@ def test_rules_before_anything_is_written(pay_app, staff):
         pay_app.payments.create_topup(staff.finance, ok, "500000")
     with pytest.raises(NotFound):
         pay_app.payments.create_topup(staff.support, "C99999999", "500000")
-    assert pay_app.payments.list_payments(staff.support).rows == ()
+    assert pay_app.payments.list_payments(staff.finance).rows == ()
 
 
 def test_recent_pending_topup_warns(pay_app, staff):
@@ -145,7 +145,7 @@ def test_list_payments_pages_by_keyset_and_filters(pay_app, sandbox, staff):
            for i in range(7)]
     seen, cursor = [], None
     while True:
-        page = pay_app.payments.list_payments(staff.support, after=cursor, limit=3)
+        page = pay_app.payments.list_payments(staff.finance, after=cursor, limit=3)
         seen += [r.id for r in page.rows]
         if page.next_cursor is None:
             break

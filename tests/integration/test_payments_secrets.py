@@ -94,7 +94,7 @@ def test_secrets_stay_out_of_db_logs_audit_and_messages(cli, canary_sandbox, db_
         run("payments", "reconcile", "--json", "--user", "finance")
     finally:
         with_other.stop()
-    run("payments", "list", "--json", "--user", "support")
+    run("payments", "list", "--json", "--user", "finance")
     run("audit", "list", "--json", "--user", "admin")
 
     joined = "\n".join(texts)

@@ -12,18 +12,20 @@ from sqlalchemy import ColumnElement, Select, select, tuple_
 from sqlalchemy.orm import Session
 
 from billing_desk.domain.money import Money
-from billing_desk.models import Customer, Payment
+from billing_desk.models import Customer, Payment, StaffUser
 from billing_desk.services.payments.dtos import PaymentCursor, PaymentFilters, PaymentRow
 
 _COLUMNS = (
     Payment.id, Payment.customer_id, Customer.account, Customer.name, Payment.amount, Payment.currency,
     Payment.method, Payment.status, Payment.reason, Payment.gateway_reference, Payment.checkout_url,
-    Payment.created_at, Payment.expires_at, Payment.settled_at,
+    Payment.created_at, Payment.expires_at, Payment.settled_at, StaffUser.name.label("started_by"),
+    Payment.flagged_at, Payment.check_count,
 )
 
 
 def _base() -> Select[*tuple[Any, ...]]:
-    query: Select[*tuple[Any, ...]] = select(*_COLUMNS).join(Customer, Customer.id == Payment.customer_id)
+    query: Select[*tuple[Any, ...]] = (select(*_COLUMNS).join(Customer, Customer.id == Payment.customer_id)
+                                       .outerjoin(StaffUser, StaffUser.id == Payment.created_by))
     return query
 
 
@@ -32,7 +34,8 @@ def to_row(r: Any) -> PaymentRow:
         id=r.id, customer_id=r.customer_id, customer_account=r.account, customer_name=r.name,
         amount=Money(int(r.amount), r.currency), method=r.method, status=r.status, reason=r.reason,
         gateway_reference=r.gateway_reference, checkout_url=r.checkout_url, created_at=r.created_at,
-        expires_at=r.expires_at, settled_at=r.settled_at,
+        expires_at=r.expires_at, settled_at=r.settled_at, started_by=r.started_by, flagged_at=r.flagged_at,
+        check_count=int(r.check_count or 0),
     )
 
 

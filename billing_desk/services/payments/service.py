@@ -12,13 +12,14 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 from uuid import uuid4
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from billing_desk.domain.dates import local_zone
 from billing_desk.domain.enums import PaymentMethod, PaymentStatus
 from billing_desk.domain.errors import (
     BillingDeskError,
@@ -40,19 +41,24 @@ from billing_desk.domain.topup_limits import (
 from billing_desk.models import Payment, utcnow
 from billing_desk.services import audit
 from billing_desk.services.customers import customer_dto, resolve_customer
+from billing_desk.services.ledger.spending import local_days as ledger_days
+from billing_desk.services.payments import review
 from billing_desk.services.payments.checkouts import store_checkout
 from billing_desk.services.payments.dtos import (
     FlaggedPayment,
     PaymentChange,
     PaymentCursor,
+    PaymentDaily,
     PaymentFilters,
     PaymentPage,
     PaymentRow,
+    PaymentSort,
+    PaymentTotals,
     TopUpResult,
 )
 from billing_desk.services.payments.gateways import Gateways
 from billing_desk.services.payments.gateways.base import Checkout, CheckoutRequest
-from billing_desk.services.payments.queries import MIN_REFERENCE_PART, payment_rows, reference_contains, row_by_id
+from billing_desk.services.payments.queries import MIN_REFERENCE_PART, reference_contains, row_by_id
 from billing_desk.services.payments.reconcile import Reconciler
 from billing_desk.services.uow import UnitOfWorkFactory
 
@@ -105,20 +111,48 @@ class PaymentService:
         return row
 
     def list_payments(self, actor: Actor, filters: PaymentFilters | None = None,
-                      after: PaymentCursor | None = None, limit: int = 200) -> PaymentPage:
-        """Newest first, one keyset page; pass the returned ``next_cursor`` for the next one."""
-        actor.require(Permission.PAYMENT_READ)
+                      after: PaymentCursor | None = None, limit: int = 200,
+                      sort: PaymentSort = PaymentSort.NEWEST) -> PaymentPage:
+        """One keyset page in ``sort``'s order; pass the returned ``next_cursor`` for the next one.
+        Across customers (no customer filter) is finance's review: PAYMENT_REVIEW; one customer's
+        payments stay readable by everyone with PAYMENT_READ (support's payments tab)."""
+        filters = filters or PaymentFilters()
+        actor.require(Permission.PAYMENT_READ if filters.customer else Permission.PAYMENT_REVIEW)
         if not 1 <= limit <= MAX_PAGE:
             raise ValidationError(f"A page holds 1 to {MAX_PAGE} payments.", field="limit")
-        filters = filters or PaymentFilters()
-        _check_filters(filters)
+        sort = _sort(sort)
+        filters = _checked(filters)
         with self._uow.read() as uow:
             customer_id = resolve_customer(uow.session, filters.customer).id if filters.customer else None
-            rows = payment_rows(uow.session, filters, customer_id, after, limit + 1)
+            rows = review.review_rows(uow.session, filters, customer_id, sort, after, limit + 1)
         more = len(rows) > limit
         rows = rows[:limit]
-        cursor = PaymentCursor(rows[-1].created_at, rows[-1].id) if more else None
-        return PaymentPage(tuple(rows), cursor)
+        return PaymentPage(tuple(rows), review.cursor_of(rows[-1], sort) if more else None)
+
+    def totals(self, actor: Actor, filters: PaymentFilters | None = None) -> PaymentTotals:
+        """Count and sum per (currency, status) under the filter, in one GROUP BY."""
+        filters = filters or PaymentFilters()
+        actor.require(Permission.PAYMENT_READ if filters.customer else Permission.PAYMENT_REVIEW)
+        filters = _checked(filters)
+        with self._uow.read() as uow:
+            customer_id = resolve_customer(uow.session, filters.customer).id if filters.customer else None
+            return review.totals(uow.session, filters, customer_id)
+
+    def daily_figures(self, actor: Actor, days: int, today: date | None = None) -> PaymentDaily:
+        """Per local day (the staff member's zone) of the ``days`` (30 or 90) ending ``today``:
+        settled top-up volume and count, and failed count, per gateway and currency."""
+        actor.require(Permission.PAYMENT_REVIEW)
+        review.check_days(days)
+        zone = local_zone()
+        period = ledger_days(today or datetime.now(zone).date(), days)
+        with self._uow.read() as uow:
+            return review.daily(uow.session, period, zone)
+
+    def staff_who_started(self, actor: Actor) -> tuple[tuple[int, str], ...]:
+        """(staff id, name) of everyone who started a payment: the review's staff filter."""
+        actor.require(Permission.PAYMENT_REVIEW)
+        with self._uow.read() as uow:
+            return review.staff_who_started(uow.session)
 
     # -- starting a top-up ---------------------------------------------------------------
     def create_topup(self, actor: Actor, customer_ref: str | int, amount: str | Money) -> TopUpResult:
@@ -228,6 +262,19 @@ def _recent_pending_warning(session: Session, customer_id: int, now: datetime) -
     return (f"This customer already has a pending top-up (payment {recent.id}, "
             f"{format_money(Money(recent.amount, recent.currency))}) started {minutes} min ago; "
             "make sure the customer is not paying twice.")
+
+
+def _sort(sort: PaymentSort | str) -> PaymentSort:
+    try:
+        return PaymentSort(sort)
+    except ValueError:
+        raise ValidationError(f"'{sort}' is not an order: use newest, oldest, amount_desc or amount_asc.",
+                              field="sort") from None
+
+
+def _checked(filters: PaymentFilters) -> PaymentFilters:
+    _check_filters(filters)
+    return review.normalise(filters)
 
 
 def _check_filters(filters: PaymentFilters) -> None:
