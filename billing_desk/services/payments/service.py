@@ -59,7 +59,7 @@ from billing_desk.services.payments.dtos import (
 from billing_desk.services.payments.gateways import Gateways
 from billing_desk.services.payments.gateways.base import Checkout, CheckoutRequest
 from billing_desk.services.payments.queries import MIN_REFERENCE_PART, reference_contains, row_by_id
-from billing_desk.services.payments.reconcile import Reconciler
+from billing_desk.services.payments.reconcile import Reconciler, ReconcileSummary
 from billing_desk.services.uow import UnitOfWorkFactory
 
 log = logging.getLogger("billing_desk.payments")
@@ -242,6 +242,14 @@ class PaymentService:
         """
         return Reconciler(self._uow, self.gateways, self.expiry_margin).run(actor, customer_ref, progress, cancel,
                                                                            flagged)
+
+    def reconcile_run(self, actor: Actor, payment_ids: Sequence[int] | None = None,
+                      customer_ref: str | int | None = None, progress: Callable[[int, int], None] | None = None,
+                      cancel: Callable[[], bool] | None = None) -> ReconcileSummary:
+        """As ``reconcile``, with the run's counts; ``payment_ids``: only those, if still pending
+        (finance's re-check of chosen payments), which needs PAYMENT_RECONCILE."""
+        return Reconciler(self._uow, self.gateways, self.expiry_margin).run_summary(
+            actor, customer_ref, progress, cancel, payment_ids=payment_ids)
 
 
 def _no_currency(account: str) -> str:
