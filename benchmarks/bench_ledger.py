@@ -170,8 +170,8 @@ def _deep_page(app: App, cid: int, f: HistoryFilter) -> str:
     return f"{median:.2f}"
 
 
-def build_verify_database(fresh: bool) -> str:
-    name = "bench_ledger_verify"
+def build_verify_database(fresh: bool, name: str = "bench_ledger_verify") -> str:
+    """The 10,000,000-row PostgreSQL database; bench_credit_report.py builds its own copy by name."""
     url = pg_url(name)
     if _pg_exists(name) and not fresh:
         return url

@@ -22,6 +22,7 @@ from billing_desk.cli import (
     ledger_cmd,
     payments_cmd,
     plan_cmd,
+    report_cmd,
     sandbox_cmd,
     user_cmd,
     voucher_cmd,
@@ -33,7 +34,7 @@ from billing_desk.domain.errors import BillingDeskError
 # Each capability adds its module here; a module has `register(subparsers)`.
 COMMAND_MODULES: list[ModuleType] = [
     db_cmd, user_cmd, audit_cmd, customer_cmd, demo_cmd, gui_cmd,
-    ledger_cmd, voucher_cmd, plan_cmd, payments_cmd, sandbox_cmd,
+    ledger_cmd, voucher_cmd, plan_cmd, payments_cmd, sandbox_cmd, report_cmd,
 ]  # fmt: skip
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import dataclasses
 import uuid
+from collections.abc import Iterable
 from datetime import datetime
 
 from sqlalchemy.orm import Session
@@ -16,7 +17,7 @@ from billing_desk.domain.money import PAYPAL_CURRENCIES, Money
 from billing_desk.domain.topup_limits import method_for
 from billing_desk.models import Payment, Voucher, VoucherRedemption, utcnow
 from billing_desk.services.customers.dtos import CustomerDTO
-from billing_desk.services.ledger.posting import Posting, PostingResult, post
+from billing_desk.services.ledger.posting import Posting, PostingResult, post, post_many
 from tests.support.staff import StaffActors
 
 
@@ -72,3 +73,13 @@ def top_up(app: App, customer_id: int, amount: Money, key: str = "seed-topup") -
     """A seed top-up of ``amount``, which must succeed."""
     result = credit(app, customer_id, amount.minor, amount.currency, key=key)
     assert result.succeeded
+
+
+def replay(app: App, postings: Iterable[Posting], *, expire_by: datetime | None = None) -> None:
+    """A history written at its own moments (each posting's ``created_at``, in time order), with
+    the cause behind each top-up and voucher credit: voucher credit expires when the customer's
+    next posting comes after its expiry, as the demo seeds it (``post_many(replay=True)``)."""
+    with app.uow.write() as uow:
+        ordered = sorted(postings, key=lambda p: p.created_at or utcnow())
+        post_many(uow.session, [caused(uow.session, p) for p in ordered], replay=True, expire_by=expire_by)
+        uow.commit()

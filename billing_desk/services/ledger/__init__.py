@@ -1,10 +1,11 @@
 """The ledger domain: the credit ledger and the only way a balance moves (``post``, or
 ``post_many`` for many postings at once), usage and adjustments, the history with its pages,
-totals and export, and ``ledger verify``.
+totals and export, ``ledger verify``, and the month-end credit report.
 """
 
 from __future__ import annotations
 
+from billing_desk.services.ledger.credit_report import GatewayDayTotal, MonthReport, Movement, Outstanding
 from billing_desk.services.ledger.dtos import (
     DailySpending,
     ExportResult,
@@ -33,11 +34,15 @@ __all__ = [
     "DailySpending",
     "ExportResult",
     "ExportService",
+    "GatewayDayTotal",
     "HistoryCursor",
     "HistoryFilter",
     "HistoryRow",
     "HistoryTotals",
     "LedgerService",
+    "MonthReport",
+    "Movement",
+    "Outstanding",
     "Posting",
     "PostingOutcome",
     "PostingResult",

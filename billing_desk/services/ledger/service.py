@@ -11,6 +11,8 @@ GUI entry points (Credit History tab):
     history_totals(actor, customer_ref, filters) -> HistoryTotals
 GUI entry point (Overview tab):
     daily_spending(actor, customer_ref, days=90) -> DailySpending
+GUI entry points (finance's Month report):
+    month_report(actor, "2026-11", "VND") -> MonthReport;  report_currencies(actor) -> tuple[str, ...]
 Export lives in ``services.exports.ExportService.export_credit_history``.
 """
 
@@ -31,9 +33,10 @@ from billing_desk.models import UsageService, utcnow
 from billing_desk.services import audit
 from billing_desk.services.crashpoints import crash_point
 from billing_desk.services.customers import Balance, balance_of, resolve_customer
-from billing_desk.services.ledger import history
+from billing_desk.services.ledger import credit_report, history
 from billing_desk.services.ledger import spending as ledger_spending
 from billing_desk.services.ledger.adjustments import adjustment_posting
+from billing_desk.services.ledger.credit_report import MonthReport
 from billing_desk.services.ledger.dtos import (
     DailySpending,
     HistoryCursor,
@@ -98,6 +101,21 @@ class LedgerService:
         with self._uow.read() as uow:
             customer = resolve_customer(uow.session, customer_ref)
             return ledger_spending.spending(uow.session, customer.id, customer.currency, period, zone)
+
+    def month_report(self, actor: Actor, month: str, currency: str, *, zone: tzinfo | None = None) -> MonthReport:
+        """The month-end credit report of ``month`` ("YYYY-MM", local days of ``zone``, by default
+        the desk's) in ``currency``: the credit owed, proved from the ledger and from the
+        balances (see ``credit_report``)."""
+        actor.require(Permission.CREDIT_REPORT)
+        credit_report.parse_month(month)  # a bad month or currency is refused before connecting
+        credit_report.report_currency(currency)
+        with self._uow.read() as uow:
+            return credit_report.month_report(uow.session, month, currency, zone or local_zone())
+
+    def report_currencies(self, actor: Actor) -> tuple[str, ...]:
+        actor.require(Permission.CREDIT_REPORT)
+        with self._uow.read() as uow:
+            return credit_report.currencies_in_use(uow.session)
 
     def balance(self, actor: Actor, customer_ref: str | int) -> Balance | None:
         actor.require(Permission.HISTORY_READ)

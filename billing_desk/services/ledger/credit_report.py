@@ -1,0 +1,258 @@
+"""The month-end credit report: prepaid credit the marketplace owes, proved two ways.
+
+From the ledger alone, for one currency and one month of local days (the desk's zone):
+
+    opening outstanding (top-up credit + voucher credit: every successful row before the month)
+  + top-ups settled           (kind topup)
+  + voucher credit granted    (kind voucher)
+  + promotions                (kind promotion)
+  - usage, per service        (kind usage)
+  - plan charges              (kind plan_charge)
+  ± adjustments               (kind adjustment, either sign)
+  - voucher credit expired    (kind expiry)
+  = closing outstanding       (split by the rows' ``source``: top-up part and voucher part)
+
+Promotions are their own line: they are credit the marketplace grants without a payment or a
+voucher, so neither "top-ups" nor "voucher credit" names them, and without them the identity
+would not hold. Every line is the net sum of its kind's rows, so a row of the unusual sign (a
+plan downgrade's refund, say) still keeps the identity exact; the debit lines (usage, plan
+charges, expiry) are shown as positive amounts taken away. Failed rows are left out, as every
+balance leaves them out: they record an attempt (with the amount tried) that moved nothing.
+
+Beside it, ``balances``: the stored balances of every customer billed in the currency, minus
+the rows written after the month's end; an independent path to the same figure, so
+``difference = closing - balances`` is zero unless a stored balance disagrees with its rows
+(``ledger verify`` names the customer). Both come from one statement, so they read one snapshot
+while desks keep posting.
+
+Speed: one grouped pass over the ledger (the month's bounds split rows into before, in and
+after; a hash aggregate with a handful of groups, parallel on PostgreSQL) plus a pass over the
+balances; the gateway totals read the month's settled payments. No index is needed or used: at
+10,000,000 rows it is a sequential scan either way (see docs/performance/credit_report.md).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta, tzinfo
+from typing import Any
+
+from sqlalchemy import Select, case, func, literal, literal_column, null, select, union_all
+from sqlalchemy.orm import Session
+
+from billing_desk.domain.enums import CreditSource, EntryStatus, LedgerKind, PaymentStatus
+from billing_desk.domain.errors import ValidationError
+from billing_desk.domain.money import Money, currency
+from billing_desk.models import CustomerBalance, LedgerEntry, Payment
+from billing_desk.services.ledger.spending import day_bounds, day_index
+
+_L = LedgerEntry.__table__
+_B = CustomerBalance.__table__
+_P = Payment.__table__
+_MONTH = re.compile(r"^\s*(\d{4})-(\d{2})\s*$")
+BEFORE, DURING, AFTER, STORED = 0, 1, 2, 3  # where a summed figure comes from (see report_query)
+
+
+@dataclass(frozen=True, slots=True)
+class Outstanding:
+    """Credit owed at one instant: what customers may still spend, by the pool it sits in."""
+
+    topup: Money
+    voucher: Money
+    total: Money
+
+    def to_json(self) -> dict[str, Any]:
+        return {**self.total.to_json(), "topup": self.topup.to_json(), "voucher": self.voucher.to_json()}
+
+
+@dataclass(frozen=True, slots=True)
+class GatewayDayTotal:
+    """Top-ups a gateway settled on one local day: what its payout report should show."""
+
+    day: date
+    method: str
+    count: int
+    amount: Money
+
+    def to_json(self) -> dict[str, Any]:
+        return {"day": self.day.isoformat(), "method": self.method, "count": self.count,
+                "amount": self.amount.to_json()}
+
+
+@dataclass(frozen=True, slots=True)
+class Movement:
+    """One statement line as it moved each pool (signed: a debit is negative)."""
+
+    key: str  # topups, voucher_granted, promotions, usage, plan_charges, adjustments, voucher_expired
+    topup: Money
+    voucher: Money
+
+    @property
+    def total(self) -> Money:
+        return self.topup + self.voucher
+
+
+@dataclass(frozen=True, slots=True)
+class MonthReport:
+    month: str
+    currency: str
+    zone: str
+    starts_at: datetime  # UTC instants of the month's first local midnight and the next month's
+    ends_at: datetime
+    opening: Outstanding
+    topups: Money
+    voucher_granted: Money
+    promotions: Money
+    usage: Money  # positive: credit used
+    usage_by_service: tuple[tuple[str, Money], ...]
+    plan_charges: Money  # positive
+    adjustments: Money  # signed
+    voucher_expired: Money  # positive
+    closing: Outstanding
+    balances: Money
+    difference: Money
+    gateways: tuple[GatewayDayTotal, ...]
+    movements: tuple[Movement, ...]  # the same lines split by pool, in statement order
+
+    @property
+    def balanced(self) -> bool:
+        return self.difference.minor == 0
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "month": self.month, "currency": self.currency, "zone": self.zone,
+            "from": self.starts_at.isoformat(), "to": self.ends_at.isoformat(),
+            "opening": self.opening.to_json(), "topups": self.topups.to_json(),
+            "voucher_granted": self.voucher_granted.to_json(), "promotions": self.promotions.to_json(),
+            "usage": self.usage.to_json(),
+            "usage_by_service": [{"service": s, "amount": m.to_json()} for s, m in self.usage_by_service],
+            "plan_charges": self.plan_charges.to_json(), "adjustments": self.adjustments.to_json(),
+            "voucher_expired": self.voucher_expired.to_json(), "closing": self.closing.to_json(),
+            "balances": self.balances.to_json(), "difference": self.difference.to_json(),
+            "balanced": self.balanced, "gateways": [g.to_json() for g in self.gateways],
+        }
+
+
+# Statement lines in order, with the kind whose rows they sum and whether they are shown as
+# credit taken away (the negated net sum) or as credit added.
+LINES: tuple[tuple[str, LedgerKind, bool], ...] = (
+    ("topups", LedgerKind.TOPUP, False),
+    ("voucher_granted", LedgerKind.VOUCHER, False),
+    ("promotions", LedgerKind.PROMOTION, False),
+    ("usage", LedgerKind.USAGE, True),
+    ("plan_charges", LedgerKind.PLAN_CHARGE, True),
+    ("adjustments", LedgerKind.ADJUSTMENT, False),
+    ("voucher_expired", LedgerKind.EXPIRY, True),
+)
+
+
+def parse_month(text: str) -> tuple[date, date]:
+    """'2026-11' -> (first day of the month, first day of the next)."""
+    match = _MONTH.match(text or "")
+    year, month = (int(match.group(1)), int(match.group(2))) if match else (0, 0)
+    if not (1 <= month <= 12 and 1 <= year <= 9998):
+        raise ValidationError(f"'{text}' is not a month; write it as YYYY-MM, e.g. 2026-11.", field="month")
+    first = date(year, month, 1)
+    return first, (first + timedelta(days=32)).replace(day=1)
+
+
+def report_currency(code: str) -> str:
+    return currency((code or "").strip()).code
+
+
+def zone_name(zone: tzinfo) -> str:
+    return str(getattr(zone, "key", None) or zone)
+
+
+def report_query(code: str, start: datetime, end: datetime) -> Select[Any]:
+    """(where, kind, source, service, sum) rows: the successful ledger rows of ``code`` summed by
+    period (BEFORE, DURING or AFTER the month), kind, source and (usage only) service; then
+    the stored balances (STORED) per source. One statement, so one snapshot."""
+    period = case((_L.c.created_at < start, literal(BEFORE)), (_L.c.created_at < end, literal(DURING)),
+                  else_=literal(AFTER)).label("period")
+    service = case((_L.c.kind == LedgerKind.USAGE.value, _L.c.service), else_=null()).label("service")
+    rows = (select(period, _L.c.kind, _L.c.source, service, func.sum(_L.c.amount).label("amount"))
+            .where(_L.c.currency == code, _L.c.status == EntryStatus.SUCCESS.value)
+            .group_by(period, _L.c.kind, _L.c.source, service))
+    stored = [select(literal(STORED), null(), literal(source.value), null(),
+                     func.coalesce(func.sum(getattr(_B.c, source.value)), literal_column("0")))
+              .where(_B.c.currency == code) for source in CreditSource]
+    return union_all(rows, *stored)  # type: ignore[return-value]
+
+
+def gateway_query(code: str, bounds: list[datetime]) -> Select[Any]:
+    """Settled top-ups per local day (index into ``bounds``) and gateway: count and sum."""
+    settled = (select(day_index(_P.c.settled_at, bounds, 0, len(bounds) - 1).label("day"), _P.c.method,
+                      _P.c.amount)
+               .where(_P.c.status == PaymentStatus.SUCCESS.value, _P.c.currency == code,
+                      _P.c.settled_at >= bounds[0], _P.c.settled_at < bounds[-1])
+               .subquery("settled"))
+    return (select(settled.c.day, settled.c.method, func.count(), func.sum(settled.c.amount))
+            .group_by(settled.c.day, settled.c.method).order_by(settled.c.day, settled.c.method))
+
+
+@dataclass
+class _Sums:
+    """The statement's figures in minor units while they are being added up."""
+
+    opening: dict[str, int]
+    moved: dict[tuple[str, str], int]  # (kind, source) -> net sum in the month
+    usage: dict[str, int]
+    after: int = 0
+    stored: int = 0
+
+
+def _collect(session: Session, code: str, start: datetime, end: datetime) -> _Sums:
+    sums = _Sums({s.value: 0 for s in CreditSource}, {}, {})
+    for period, kind, source, service, amount in session.execute(report_query(code, start, end)):
+        value = int(amount or 0)
+        if period == BEFORE:
+            sums.opening[source] += value
+        elif period == DURING:
+            sums.moved[(kind, source)] = sums.moved.get((kind, source), 0) + value
+            if kind == LedgerKind.USAGE.value:
+                sums.usage[service] = sums.usage.get(service, 0) - value
+        elif period == AFTER:
+            sums.after += value
+        else:
+            sums.stored += value
+    return sums
+
+
+def _outstanding(code: str, topup: int, voucher: int) -> Outstanding:
+    return Outstanding(Money(topup, code), Money(voucher, code), Money(topup + voucher, code))
+
+
+def month_report(session: Session, month: str, code: str, zone: tzinfo) -> MonthReport:
+    first, next_first = parse_month(month)
+    code = report_currency(code)
+    days = [first + timedelta(days=i) for i in range((next_first - first).days)]
+    bounds = day_bounds(days, zone)
+    start, end = bounds[0], bounds[-1]
+    sums = _collect(session, code, start, end)
+    movements = tuple(Movement(key, Money(sums.moved.get((kind.value, CreditSource.TOPUP.value), 0), code),
+                               Money(sums.moved.get((kind.value, CreditSource.VOUCHER.value), 0), code))
+                      for key, kind, _ in LINES)
+    shown = {key: (-m.total if taken else m.total) for (key, _, taken), m in zip(LINES, movements, strict=True)}
+    opening = _outstanding(code, sums.opening["topup"], sums.opening["voucher"])
+    closing = _outstanding(code, opening.topup.minor + sum(m.topup.minor for m in movements),
+                           opening.voucher.minor + sum(m.voucher.minor for m in movements))
+    balances = Money(sums.stored - sums.after, code)
+    gateways = tuple(GatewayDayTotal(days[int(day)], method, int(count), Money(int(amount), code))
+                     for day, method, count, amount in session.execute(gateway_query(code, bounds)))
+    return MonthReport(
+        f"{first:%Y-%m}", code, zone_name(zone), start, end, opening, shown["topups"], shown["voucher_granted"],
+        shown["promotions"], shown["usage"],
+        tuple((s, Money(v, code)) for s, v in sorted(sums.usage.items(), key=lambda item: (-item[1], item[0]))),
+        shown["plan_charges"], shown["adjustments"], shown["voucher_expired"], closing, balances,
+        closing.total - balances, gateways, movements)
+
+
+def currencies_in_use(session: Session) -> tuple[str, ...]:
+    """The currencies customers are billed in, for the report's currency picker."""
+    return tuple(session.scalars(select(_B.c.currency).distinct().order_by(_B.c.currency)))
+
+
+__all__ = ["GatewayDayTotal", "MonthReport", "Movement", "Outstanding", "currencies_in_use", "month_report",
+           "parse_month"]
