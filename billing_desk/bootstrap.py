@@ -12,8 +12,13 @@ from billing_desk.config import Settings, load_settings
 from billing_desk.database import Database, check_schema, open_database
 from billing_desk.services.audit import AuditService
 from billing_desk.services.customers import CustomerService
-from billing_desk.services.ledger import ExportService, LedgerService
-from billing_desk.services.payments import PaymentService, build_payment_service, payment_reference_source
+from billing_desk.services.ledger import LedgerService
+from billing_desk.services.payments import (
+    ExportService,
+    PaymentService,
+    build_payment_service,
+    payment_reference_source,
+)
 from billing_desk.services.plans import PlanService
 from billing_desk.services.staff import StaffService
 from billing_desk.services.uow import UnitOfWorkFactory

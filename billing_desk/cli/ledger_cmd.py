@@ -7,6 +7,7 @@ import argparse
 import sys
 
 from billing_desk.cli.common import Context, add_json, add_user, positive_int, print_json, print_table
+from billing_desk.cli.payments_cmd import register_export as register_payments_export
 from billing_desk.domain.dates import local_text, parse_day
 from billing_desk.domain.enums import CreditSource, EntryStatus, LedgerKind
 from billing_desk.domain.errors import BillingDeskError, InsufficientCredit, ValidationError
@@ -126,6 +127,7 @@ def _export(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     add_user(ch)
     add_json(ch)
     ch.set_defaults(handler=_export_history)
+    register_payments_export(es)
 
 
 def _print_outcome(o: PostingOutcome, as_json: bool, what: str, key: str | None) -> int:

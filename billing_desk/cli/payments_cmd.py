@@ -1,4 +1,4 @@
-"""`billing-desk topup create` and `billing-desk payments list|show|reconcile`."""
+"""`billing-desk topup create`, `billing-desk payments list|show|reconcile` and `export payments`."""
 
 from __future__ import annotations
 
@@ -9,8 +9,9 @@ import time
 from billing_desk.cli.common import Context, add_json, add_user, confirm, positive_int, print_json, print_table
 from billing_desk.cli.hints import topup_problem
 from billing_desk.domain.dates import day_range_utc, local_text, parse_day
-from billing_desk.domain.errors import Cancelled
-from billing_desk.domain.money import format_money
+from billing_desk.domain.errors import Cancelled, ValidationError
+from billing_desk.domain.money import Money, currency, format_money, parse_money
+from billing_desk.domain.permissions import Actor
 from billing_desk.services.payments import (
     MAX_PAGE,
     NON_REFUNDABLE_NOTICE,
@@ -18,6 +19,7 @@ from billing_desk.services.payments import (
     PaymentChange,
     PaymentFilters,
     PaymentRow,
+    PaymentSort,
     TopUpResult,
 )
 
@@ -45,6 +47,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     listing.add_argument("--from", dest="date_from", metavar="YYYY-MM-DD", help="created on or after this day")
     listing.add_argument("--to", dest="date_to", metavar="YYYY-MM-DD", help="inclusive")
     listing.add_argument("--reference", metavar="PART", help="any 8 or more characters of the gateway reference")
+    add_review_filters(listing)
     listing.add_argument("--limit", type=positive_int, default=100, help="at most this many payments, newest first")
     add_user(listing)
     add_json(listing)
@@ -90,20 +93,55 @@ def _print_topup(result: TopUpResult, problem: str | None) -> None:
     print(result.notice)
 
 
-def _filters(args: argparse.Namespace) -> PaymentFilters:
+def add_review_filters(p: argparse.ArgumentParser) -> None:
+    """Finance's review filters (payments list and export payments share them)."""
+    p.add_argument("--currency", metavar="CUR", help="only payments in this currency (VND, JPY, USD, ...)")
+    p.add_argument("--reason", metavar="TEXT", help="text in the status reason: declined, expired, ...")
+    p.add_argument("--min", dest="amount_min", metavar="AMOUNT", help="at least this, in major units of --currency")
+    p.add_argument("--max", dest="amount_max", metavar="AMOUNT", help="at most this, in major units of --currency")
+    p.add_argument("--staff", metavar="NAME", help="only payments this staff member started")
+    p.add_argument("--text", metavar="ID|PART", help="a payment id, or 8 or more characters of its reference")
+    p.add_argument("--sort", choices=[s.value for s in PaymentSort], default=PaymentSort.NEWEST.value,
+                   help="the order (default: newest)")
+
+
+def _amount(text: str | None, code: str | None, option: str) -> Money | None:
+    if text is None:
+        return None
+    if code is None:
+        raise ValidationError(f"{option} needs --currency: amounts are in that currency's major units.",
+                              field=option.lstrip("-"))
+    return parse_money(text, currency(code).code)
+
+
+def _staff_id(ctx: Context, actor: Actor, name: str | None) -> int | None:
+    if name is None:
+        return None
+    for staff_id, staff_name in ctx.app.payments.staff_who_started(actor):
+        if staff_name.lower() == name.strip().lower():
+            return staff_id
+    raise ValidationError(f"No staff member named '{name}' has started a payment.", field="staff")
+
+
+def _filters(args: argparse.Namespace, ctx: Context | None = None, actor: Actor | None = None) -> PaymentFilters:
     start, end = day_range_utc(parse_day(args.date_from, "from") if args.date_from else None,
                                parse_day(args.date_to, "to") if args.date_to else None)
+    staff_id = _staff_id(ctx, actor, args.staff) if ctx is not None and actor is not None else None
     return PaymentFilters(customer=args.customer, status=args.status, method=args.method,
-                          created_from=start, created_to=end, reference=args.reference)
+                          created_from=start, created_to=end, reference=args.reference, reason=args.reason,
+                          currency=args.currency, amount_min=_amount(args.amount_min, args.currency, "--min"),
+                          amount_max=_amount(args.amount_max, args.currency, "--max"), staff_id=staff_id,
+                          text=args.text)
 
 
 def _list(ctx: Context, args: argparse.Namespace) -> int:
     actor = ctx.actor(args)
-    filters = _filters(args)
+    filters = _filters(args, ctx, actor)
     rows: list[PaymentRow] = []
     cursor = None
     while len(rows) < args.limit:  # keyset pages until the limit is reached
-        page = ctx.app.payments.list_payments(actor, filters, cursor, min(MAX_PAGE, args.limit - len(rows)))
+        page = ctx.app.payments.list_payments(actor, filters, cursor, min(MAX_PAGE, args.limit - len(rows)),
+                                              args.sort)
         rows.extend(page.rows)
         cursor = page.next_cursor
         if cursor is None:
@@ -119,6 +157,44 @@ def _list(ctx: Context, args: argparse.Namespace) -> int:
                     right={0, 4})
         if cursor is not None:
             print(f"(more: raise --limit above {args.limit:,})")
+    return 0
+
+
+def register_export(es: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    """`export payments`: beside `export credit-history` (ledger_cmd.py builds `export`)."""
+    ep = es.add_parser("payments", help="payments across customers, filtered, to .xlsx or .csv (finance)")
+    ep.add_argument("--out", required=True, metavar="FILE", help="the file to write: .xlsx for Excel, .csv for CSV")
+    ep.add_argument("--format", choices=["xlsx", "csv"], help="default: from the file name, else xlsx")
+    ep.add_argument("--customer", metavar="C", help="only this customer's payments (account number or id)")
+    ep.add_argument("--status", choices=("pending", "success", "failed"), help="only payments of this status")
+    ep.add_argument("--method", choices=("vnpay", "stripe", "paypal"), help="only payments through this gateway")
+    ep.add_argument("--from", dest="date_from", metavar="YYYY-MM-DD", help="created on or after this day")
+    ep.add_argument("--to", dest="date_to", metavar="YYYY-MM-DD", help="inclusive")
+    ep.add_argument("--reference", metavar="PART", help="any 8 or more characters of the gateway reference")
+    add_review_filters(ep)
+    add_user(ep)
+    add_json(ep)
+    ep.set_defaults(handler=_export_payments)
+
+
+def _export_payments(ctx: Context, args: argparse.Namespace) -> int:
+    actor = ctx.actor(args)
+    if args.out == "-":
+        raise ValidationError("--out needs a file name; exports are not written to the terminal.")
+    filters = _filters(args, ctx, actor)
+    last = [-1.0]
+
+    def progress(done: int, total: int) -> None:  # a line a second at most, on stderr
+        now = time.monotonic()
+        if now - last[0] >= 1.0 or done == total:
+            last[0] = now
+            sys.stderr.write(f"billing-desk: {done:,} of {total:,} payments written\n")
+
+    result = ctx.app.exports.export_payments(actor, filters, args.sort, args.out, args.format, progress)
+    if args.json:
+        print_json(result.to_json())
+    else:
+        print(f"Exported {result.rows:,} payments to {result.path} ({result.format}, {result.seconds:.1f} s).")
     return 0
 
 

@@ -6,7 +6,8 @@ GUI process it competes with the GUI thread for the GIL and stalls the window (i
 starts a "spawn" child (a fresh interpreter: safe with Qt and with the parent's threads, and
 the only start method on Windows and macOS), and waits for it in the calling thread, which
 does no heavy work: it relays the child's progress reports, passes Cancel on, and returns the
-``ExportResult`` or raises the child's error. Only plain picklable values cross: the database
+``ExportResult`` or raises the child's error. ``export_payments`` (finance's payments review)
+runs the same way: the job names which export the child runs. Only plain picklable values cross: the database
 URL, the actor, the customer, the filter DTO, the path and the format. The child builds its
 own ``App`` and calls the same service, so the permission check and the audit row are those
 of every other export. The child runs at a lower CPU priority (``nice`` 10 on POSIX), so on a
@@ -39,6 +40,7 @@ from billing_desk.domain.errors import BillingDeskError, Cancelled
 from billing_desk.domain.permissions import Actor
 from billing_desk.domain.progress import ThrottledProgress
 from billing_desk.services.ledger import ExportResult, HistoryFilter
+from billing_desk.services.payments import PaymentFilters, PaymentSort
 
 log = logging.getLogger(__name__)
 Progress = Callable[[int, int], None]
@@ -51,15 +53,17 @@ CHILD_NICENESS = 10  # an export is background work: on a busy machine the windo
 
 @dataclass(frozen=True)
 class ExportJob:
-    """Everything the child needs, as plain picklable values."""
+    """Everything the child needs, as plain picklable values; ``what`` names the export."""
 
     database_url: str
     actor: Actor
-    customer_ref: str | int
-    filters: HistoryFilter | None
+    customer_ref: str | int | None
+    filters: HistoryFilter | PaymentFilters | None
     path: str
     fmt: str | None = None
     busy_wait: float = DEFAULT_BUSY_WAIT
+    what: str = "credit_history"  # or "payments"
+    sort: str = PaymentSort.NEWEST.value
 
 
 class ExportProcessFailed(RuntimeError):
@@ -79,6 +83,14 @@ class ProcessExporter:
                               path: str | Path, fmt: str | None = None, progress: Progress | None = None,
                               cancel: CancelCheck | None = None) -> ExportResult:
         job = ExportJob(self._url, actor, customer_ref, filters, str(Path(path).expanduser()), fmt, self._busy_wait)
+        return run_in_child(job, progress, cancel, self._grace)
+
+    def export_payments(self, actor: Actor, filters: PaymentFilters | None, sort: PaymentSort | str,
+                        path: str | Path, fmt: str | None = None, progress: Progress | None = None,
+                        cancel: CancelCheck | None = None) -> ExportResult:
+        """``ExportService.export_payments`` in a child process."""
+        job = ExportJob(self._url, actor, None, filters, str(Path(path).expanduser()), fmt, self._busy_wait,
+                        what="payments", sort=str(sort))  # a StrEnum's str() is its value
         return run_in_child(job, progress, cancel, self._grace)
 
 
@@ -189,6 +201,18 @@ def _lower_priority() -> None:
             nice(CHILD_NICENESS)
 
 
+def _run_job(app: Any, job: ExportJob, progress: Progress, cancel: CancelCheck) -> ExportResult:
+    if job.what == "payments":
+        assert job.filters is None or isinstance(job.filters, PaymentFilters)
+        result: ExportResult = app.exports.export_payments(job.actor, job.filters, job.sort, job.path, job.fmt,
+                                                           progress, cancel)
+        return result
+    assert job.customer_ref is not None and (job.filters is None or isinstance(job.filters, HistoryFilter))
+    result = app.exports.export_credit_history(job.actor, job.customer_ref, job.filters, job.path, job.fmt,
+                                               progress, cancel)
+    return result
+
+
 def child_main(job: ExportJob, writer: Connection, stop: Event) -> None:
     """The child's entry point: build an App on the database, export, send the answer back."""
     from billing_desk.bootstrap import build_app  # the child's imports; the parent has them already
@@ -198,8 +222,7 @@ def child_main(job: ExportJob, writer: Connection, stop: Event) -> None:
     try:
         app = build_app(Settings(database_url=job.database_url, config_path=None, busy_wait=job.busy_wait))
         try:
-            result = app.exports.export_credit_history(job.actor, job.customer_ref, job.filters, job.path,
-                                                       job.fmt, _pipe_reporter(writer), stop.is_set)
+            result = _run_job(app, job, _pipe_reporter(writer), stop.is_set)
         finally:
             app.close()
         writer.send(("done", result))

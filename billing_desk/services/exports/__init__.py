@@ -4,15 +4,20 @@ write-only xlsx cells. Each domain writes its own exports with these.
 
 from __future__ import annotations
 
-from billing_desk.services.exports.atomic import atomic_file, leftover_temps
+from billing_desk.services.exports.atomic import atomic_file, leftover_temps, write_atomically
 from billing_desk.services.exports.guard import csv_text
+from billing_desk.services.exports.sheets import about_sheet, close_data_sheet, data_sheet
 from billing_desk.services.exports.xlsx_cells import SheetCells, currency_format, text_cell
 
 __all__ = [
     "SheetCells",
+    "about_sheet",
     "atomic_file",
+    "close_data_sheet",
     "csv_text",
     "currency_format",
+    "data_sheet",
     "leftover_temps",
     "text_cell",
+    "write_atomically",
 ]

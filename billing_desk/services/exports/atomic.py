@@ -13,7 +13,7 @@ import contextlib
 import errno
 import os
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 
@@ -38,6 +38,16 @@ def atomic_file(target: Path, *, tag: str = "", replace: bool = True) -> Iterato
     finally:
         with contextlib.suppress(FileNotFoundError):
             temp.unlink()
+
+
+def write_atomically(target: Path, write: Callable[[Path], int], record: Callable[[int], None]) -> int:
+    """``write(temp)`` returns the rows written; ``record(rows)`` (the audit row) runs before the
+    file takes its name, so a record that fails leaves no file, and a file is never in place
+    without its record. Either raising leaves nothing behind."""
+    with atomic_file(target) as temp:
+        rows = write(temp)
+        record(rows)
+        return rows
 
 
 def leftover_temps(target: Path, tag: str) -> list[Path]:

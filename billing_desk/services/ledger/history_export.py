@@ -12,7 +12,7 @@ worker thread: ``progress(done, total)`` is invoked from that thread after each 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from pathlib import Path
 
 from billing_desk.domain.dates import local_zone
@@ -21,11 +21,11 @@ from billing_desk.domain.permissions import Actor, Permission
 from billing_desk.models import utcnow
 from billing_desk.services import audit
 from billing_desk.services.customers import resolve_customer
-from billing_desk.services.exports import atomic_file
+from billing_desk.services.exports import atomic_file, write_atomically
 from billing_desk.services.ledger import history
 from billing_desk.services.ledger.credit_report import MonthReport
 from billing_desk.services.ledger.credit_report_xlsx import write_month_report
-from billing_desk.services.ledger.dtos import ExportResult, HistoryFilter, HistoryRow
+from billing_desk.services.ledger.dtos import ExportResult, HistoryFilter
 from billing_desk.services.ledger.history_csv import write_csv
 from billing_desk.services.ledger.history_xlsx import ExportMeta, write_xlsx
 from billing_desk.services.ledger.service import LedgerService
@@ -104,8 +104,9 @@ class ExportService:
             pages = history.iterate(uow.session, customer.id, f, PAGE)
             details: dict[str, object] = {"account": customer.account, "filter": f.to_json(), "format": chosen,
                                           "file": target.name}
-            rows = _write_atomically(target, chosen, meta, pages, on_rows,
-                                     lambda rows: self._record(actor, customer.id, details, rows))
+            writer = write_xlsx if chosen == "xlsx" else write_csv
+            rows = write_atomically(target, lambda temp: writer(temp, meta, pages, on_rows),
+                                    lambda rows: self._record(actor, customer.id, details, rows))
         return ExportResult(str(target), chosen, rows, time.perf_counter() - started)
 
     def _record(self, actor: Actor, customer_id: int, details: dict[str, object], rows: int) -> None:
@@ -116,11 +117,3 @@ class ExportService:
                          {**details, "rows": rows})
             uow.commit()
 
-
-def _write_atomically(target: Path, fmt: str, meta: ExportMeta, pages: Iterable[list[HistoryRow]],
-                      on_rows: Callable[[int], None], record: Callable[[int], None]) -> int:
-    writer = write_xlsx if fmt == "xlsx" else write_csv
-    with atomic_file(target) as temp:
-        rows = writer(temp, meta, pages, on_rows)
-        record(rows)
-        return rows

@@ -16,11 +16,9 @@ from datetime import datetime, tzinfo
 from pathlib import Path
 
 from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
-from openpyxl.styles import Font
 
 from billing_desk.domain.enums import EntryStatus
-from billing_desk.services.exports import SheetCells
+from billing_desk.services.exports import SheetCells, about_sheet, close_data_sheet, data_sheet
 from billing_desk.services.ledger.dtos import HistoryRow
 
 HEADERS = ("Date", "Service", "Description", "Status", "Amount")
@@ -50,19 +48,10 @@ def status_text(row: HistoryRow) -> str:
 
 
 def _about_sheet(wb: Workbook, meta: ExportMeta) -> None:
-    ws = wb.create_sheet("About")
-    ws.column_dimensions["A"].width = 16
-    ws.column_dimensions["B"].width = 60
-    cells = SheetCells(ws, meta.currency)
-    title = WriteOnlyCell(ws, value="Credit history export")
-    title.font = Font(bold=True, size=14)
-    ws.append([title])
     local = meta.exported_at.astimezone(meta.zone).replace(tzinfo=None)
-    for label, value in (("Customer", cells.text(meta.customer)), ("Currency", meta.currency),
-                         ("Filter", cells.text(meta.filter)), ("Exported at", cells.date(local)),
-                         ("Time zone", meta.zone_name), ("Exported by", cells.text(meta.staff)),
-                         ("Rows", meta.rows)):
-        ws.append([label, value])
+    about_sheet(wb, "Credit history export", (
+        ("Customer", meta.customer), ("Currency", meta.currency), ("Filter", meta.filter),
+        ("Exported at", local), ("Time zone", meta.zone_name), ("Exported by", meta.staff), ("Rows", meta.rows)))
 
 
 def write_xlsx(path: Path, meta: ExportMeta, pages: Iterable[list[HistoryRow]],
@@ -70,17 +59,7 @@ def write_xlsx(path: Path, meta: ExportMeta, pages: Iterable[list[HistoryRow]],
     """Write the workbook to ``path``; ``on_rows(done)`` after each page may raise to stop."""
     wb = Workbook(write_only=True)
     _about_sheet(wb, meta)
-    ws = wb.create_sheet(DATA_SHEET)
-    ws.freeze_panes = "A2"
-    for letter, width in zip("ABCDE", WIDTHS, strict=True):
-        ws.column_dimensions[letter].width = width
-    bold = Font(bold=True)
-    header = []
-    for name in HEADERS:
-        cell = WriteOnlyCell(ws, value=name)
-        cell.font = bold
-        header.append(cell)
-    ws.append(header)
+    ws = data_sheet(wb, DATA_SHEET, HEADERS, WIDTHS)
     cells = SheetCells(ws, meta.currency)
     zone = meta.zone
     done = 0
@@ -90,7 +69,7 @@ def write_xlsx(path: Path, meta: ExportMeta, pages: Iterable[list[HistoryRow]],
                        cells.text(row.description), cells.text(status_text(row)), cells.money(row.amount.minor)])
         done += len(page)
         on_rows(done)
-    ws.auto_filter.ref = f"A1:E{done + 1}"
+    close_data_sheet(ws, len(HEADERS), done)
     wb.active = 1  # open on the rows; the About sheet stays first for the record
     wb.save(path)
     return done

@@ -19,6 +19,7 @@ from billing_desk.services.payments.dtos import (
     PaymentTotals,
     TopUpResult,
 )
+from billing_desk.services.payments.export import ExportService
 from billing_desk.services.payments.queries import MIN_REFERENCE_PART
 from billing_desk.services.payments.service import (
     MAX_PAGE,
@@ -32,6 +33,7 @@ __all__ = [
     "MIN_REFERENCE_PART",
     "NON_REFUNDABLE_NOTICE",
     "DailyGatewayFigure",
+    "ExportService",
     "FlaggedPayment",
     "PaymentChange",
     "PaymentCursor",

@@ -18,7 +18,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, Select, func, select, tuple_
 from sqlalchemy.orm import Session
 
-from billing_desk.domain.enums import PaymentStatus
+from billing_desk.domain.enums import PaymentMethod, PaymentStatus
 from billing_desk.domain.errors import ValidationError
 from billing_desk.domain.ids import is_row_id
 from billing_desk.domain.money import CURRENCIES, MAX_MINOR, Money
@@ -239,3 +239,29 @@ def staff_who_started(session: Session) -> tuple[tuple[int, str], ...]:
     started = select(Payment.id).where(Payment.created_by == StaffUser.id).exists()
     rows = session.execute(select(StaffUser.id, StaffUser.name).where(started).order_by(StaffUser.name))
     return tuple((int(i), str(n)) for i, n in rows)
+
+
+def checked_sort(sort: PaymentSort | str) -> PaymentSort:
+    try:
+        return PaymentSort(sort)
+    except ValueError:
+        raise ValidationError(f"'{sort}' is not an order: use newest, oldest, amount_desc or amount_asc.",
+                              field="sort") from None
+
+
+def checked_filters(filters: PaymentFilters) -> PaymentFilters:
+    _check_choices(filters)
+    return normalise(filters)
+
+
+def _check_choices(filters: PaymentFilters) -> None:
+    if filters.status and filters.status not in {s.value for s in PaymentStatus}:
+        raise ValidationError(f"'{filters.status}' is not a payment status: use pending, success or failed.",
+                              field="status")
+    if filters.method and filters.method not in {m.value for m in PaymentMethod}:
+        raise ValidationError(f"'{filters.method}' is not a method: use vnpay, stripe or paypal.", field="method")
+    if filters.reference is not None and len(filters.reference.strip()) < MIN_REFERENCE_PART:
+        raise ValidationError(f"Type at least {MIN_REFERENCE_PART} characters of the gateway reference.",
+                              field="reference")
+    if filters.created_from and filters.created_to and filters.created_to <= filters.created_from:
+        raise ValidationError("The date range ends before it starts.", field="to")

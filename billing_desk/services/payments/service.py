@@ -120,8 +120,8 @@ class PaymentService:
         actor.require(Permission.PAYMENT_READ if filters.customer else Permission.PAYMENT_REVIEW)
         if not 1 <= limit <= MAX_PAGE:
             raise ValidationError(f"A page holds 1 to {MAX_PAGE} payments.", field="limit")
-        sort = _sort(sort)
-        filters = _checked(filters)
+        sort = review.checked_sort(sort)
+        filters = review.checked_filters(filters)
         with self._uow.read() as uow:
             customer_id = resolve_customer(uow.session, filters.customer).id if filters.customer else None
             rows = review.review_rows(uow.session, filters, customer_id, sort, after, limit + 1)
@@ -133,7 +133,7 @@ class PaymentService:
         """Count and sum per (currency, status) under the filter, in one GROUP BY."""
         filters = filters or PaymentFilters()
         actor.require(Permission.PAYMENT_READ if filters.customer else Permission.PAYMENT_REVIEW)
-        filters = _checked(filters)
+        filters = review.checked_filters(filters)
         with self._uow.read() as uow:
             customer_id = resolve_customer(uow.session, filters.customer).id if filters.customer else None
             return review.totals(uow.session, filters, customer_id)
@@ -270,32 +270,6 @@ def _recent_pending_warning(session: Session, customer_id: int, now: datetime) -
     return (f"This customer already has a pending top-up (payment {recent.id}, "
             f"{format_money(Money(recent.amount, recent.currency))}) started {minutes} min ago; "
             "make sure the customer is not paying twice.")
-
-
-def _sort(sort: PaymentSort | str) -> PaymentSort:
-    try:
-        return PaymentSort(sort)
-    except ValueError:
-        raise ValidationError(f"'{sort}' is not an order: use newest, oldest, amount_desc or amount_asc.",
-                              field="sort") from None
-
-
-def _checked(filters: PaymentFilters) -> PaymentFilters:
-    _check_filters(filters)
-    return review.normalise(filters)
-
-
-def _check_filters(filters: PaymentFilters) -> None:
-    if filters.status and filters.status not in {s.value for s in PaymentStatus}:
-        raise ValidationError(f"'{filters.status}' is not a payment status: use pending, success or failed.",
-                              field="status")
-    if filters.method and filters.method not in {m.value for m in PaymentMethod}:
-        raise ValidationError(f"'{filters.method}' is not a method: use vnpay, stripe or paypal.", field="method")
-    if filters.reference is not None and len(filters.reference.strip()) < MIN_REFERENCE_PART:
-        raise ValidationError(f"Type at least {MIN_REFERENCE_PART} characters of the gateway reference.",
-                              field="reference")
-    if filters.created_from and filters.created_to and filters.created_to <= filters.created_from:
-        raise ValidationError("The date range ends before it starts.", field="to")
 
 
 def build_payment_service(uow: UnitOfWorkFactory, gateways: Mapping[str, Mapping[str, Any]],
