@@ -56,10 +56,12 @@ from billing_desk.services.payments.dtos import (
     PaymentTotals,
     TopUpResult,
 )
+from billing_desk.services.payments.exceptions import PaymentException, close_payment, list_exceptions
 from billing_desk.services.payments.gateways import Gateways
 from billing_desk.services.payments.gateways.base import Checkout, CheckoutRequest
 from billing_desk.services.payments.queries import MIN_REFERENCE_PART, reference_contains, row_by_id
 from billing_desk.services.payments.reconcile import Reconciler, ReconcileSummary
+from billing_desk.services.payments.story import PaymentStory, read_story
 from billing_desk.services.uow import UnitOfWorkFactory
 
 log = logging.getLogger("billing_desk.payments")
@@ -250,6 +252,27 @@ class PaymentService:
         (finance's re-check of chosen payments), which needs PAYMENT_RECONCILE."""
         return Reconciler(self._uow, self.gateways, self.expiry_margin).run_summary(
             actor, customer_ref, progress, cancel, payment_ids=payment_ids)
+
+    # -- finance: a payment's story, the exceptions queue, closing one -------------------
+    def story(self, actor: Actor, payment_id: int) -> PaymentStory:
+        """Who started it, every check made and what the gateway said, its ledger row, its audit."""
+        actor.require(Permission.PAYMENT_REVIEW)
+        with self._uow.read() as uow:
+            row = row_by_id(uow.session, payment_id) if is_row_id(payment_id) else None
+            if row is None:
+                raise NotFound(f"No payment with id {payment_id}.")
+            return read_story(uow.session, row)
+
+    def exceptions(self, actor: Actor) -> tuple[PaymentException, ...]:
+        """Pending payments that need a person, oldest first, each with its kind and why."""
+        actor.require(Permission.PAYMENT_REVIEW)
+        with self._uow.read() as uow:
+            return list_exceptions(uow.session, self.expiry_margin)
+
+    def close(self, actor: Actor, payment_id: int, reason: str) -> PaymentRow:
+        """Close a pending payment as failed, with the reason; audited; the ledger is not touched."""
+        actor.require(Permission.PAYMENT_CLOSE)
+        return close_payment(self._uow, actor, payment_id, reason)
 
 
 def _no_currency(account: str) -> str:
