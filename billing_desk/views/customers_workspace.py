@@ -119,6 +119,8 @@ class CustomersWorkspace(QWidget):
         self.tabs.setCurrentWidget(self.history_tab)
         self.history_tab.ask_export()
 
+    export_excel = export_history  # what Ctrl+E exports in this workspace
+
     def save_state(self) -> None:
         self.ctx.settings.setValue("window/tab", self.tabs.currentIndex())
         for page in self.tab_pages:

@@ -45,6 +45,7 @@ class MainWindow(QMainWindow):
         self.setObjectName("mainWindow")
         self.setWindowTitle(tr("Billing Desk"))
         self.workspaces = WorkspaceSwitcher(ctx)
+        self.workspaces.created.connect(self._on_workspace_created)
         desk = self.workspaces.page("customers")
         assert isinstance(desk, CustomersWorkspace)
         self.customers = desk
@@ -117,6 +118,11 @@ class MainWindow(QMainWindow):
         keys.add("F5", self.refresh_customer)
         keys.add("Ctrl+Q", self.close)  # the last window closing ends the application
 
+    def _on_workspace_created(self, _key: str, widget: QWidget) -> None:
+        asked = getattr(widget, "customer_requested", None)
+        if asked is not None:
+            asked.connect(self.open_customer)
+
     def _customer_desk(self) -> CustomersWorkspace:
         """The customer desk, brought to the front: its keys act on what the person then sees."""
         self.workspaces.show_workspace("customers")
@@ -151,8 +157,7 @@ class MainWindow(QMainWindow):
 
     def export_history(self) -> None:
         """Ctrl+E: the open customer's credit history, or the payments in the Payments workspace."""
-        page = self.workspaces.page(self.workspaces.current_key())
-        export = getattr(page, "export_history", None) or getattr(page, "ask_export", None)
+        export = getattr(self.workspaces.page(self.workspaces.current_key()), "export_excel", None)
         if callable(export):
             export()
 

@@ -26,7 +26,9 @@ SETTINGS_KEY = "window/workspace"
 
 
 class Workspace(Protocol):
-    """What the window asks of a workspace besides being a QWidget."""
+    """What the window asks of a workspace besides being a QWidget. It may also have a
+    ``customer_requested(int)`` signal (open that customer in Customers) and an
+    ``export_excel()`` method (what Ctrl+E exports there)."""
 
     def save_state(self) -> None: ...
 
@@ -67,6 +69,7 @@ class WorkspaceSwitcher(QWidget):
     """
 
     switched = Signal(str)  # the key of the workspace now shown
+    created = Signal(str, object)  # key, widget: a workspace was just built (the window wires it)
 
     def __init__(self, ctx: ViewContext, specs: tuple[WorkspaceSpec, ...] = WORKSPACES,
                  parent: QWidget | None = None) -> None:
@@ -109,6 +112,7 @@ class WorkspaceSwitcher(QWidget):
             self.stack.removeWidget(stand_in)
             stand_in.deleteLater()
             self._pages[key] = widget
+            self.created.emit(key, widget)
         return self._pages[key]
 
     def current_key(self) -> str:

@@ -1,17 +1,23 @@
-"""The Payments workspace (finance, managers, admins): every payment across customers.
-
-Three sub-tabs: Review (the table, its filters, totals, charts, export and reconcile),
-Exceptions (the payments that need a person) and Month report (the month-end credit report).
-"""
+"""The Payments workspace (finance, managers, admins; PAYMENT_REVIEW): every payment across
+customers. Three sub-tabs: Review (the table, its filters, totals, charts, export and
+reconcile), Exceptions (the payments that need a person, with why) and Month report (the
+month-end credit report). It only composes them; each is its own class and file. A payment
+activated anywhere here opens its story; a customer asked for opens in the Customers workspace
+(the main window connects ``customer_requested``)."""
 
 from __future__ import annotations
 
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QTabWidget, QVBoxLayout, QWidget
 
-from billing_desk.views.base_tab import Placeholder
+from billing_desk.domain.permissions import Permission
 from billing_desk.views.context import ViewContext
+from billing_desk.views.finance.credit_report_view import CreditReportView
+from billing_desk.views.finance.payments_review import PaymentsReview
 from billing_desk.views.formatting import tr
+
+SUB_TABS = ("Review", "Exceptions", "Month report")
+SETTINGS_KEY = "payments/tab"
 
 
 class PaymentsWorkspace(QWidget):
@@ -23,10 +29,40 @@ class PaymentsWorkspace(QWidget):
         self.ctx = ctx
         self.tabs = QTabWidget()
         self.tabs.setObjectName("paymentsTabs")
-        self.tabs.addTab(Placeholder(tr("Review")), tr("Review"))
+        self.review = PaymentsReview(ctx)
+        self.tabs.addTab(self.review, tr("Review"))
+        self.exceptions = self._exceptions(ctx)
+        self.tabs.addTab(self.exceptions, tr("Exceptions"))
+        self.report: CreditReportView | None = None
+        if ctx.can(Permission.CREDIT_REPORT):
+            self.report = CreditReportView(ctx)
+            self.tabs.addTab(self.report, tr("Month report"))
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.tabs)
+        self.review.customer_requested.connect(self.customer_requested.emit)
+        last = ctx.settings.value(SETTINGS_KEY, 0)
+        self.tabs.setCurrentIndex(int(last) if str(last).isdigit() else 0)
+
+    def _exceptions(self, ctx: ViewContext) -> QWidget:
+        try:  # TEMPORARY until branch story's ExceptionsView lands
+            from billing_desk.views.finance.exceptions_view import ExceptionsView
+        except ImportError:
+            from billing_desk.views.base_tab import Placeholder
+            return Placeholder("Exceptions")
+        view = ExceptionsView(ctx)
+        view.payment_activated.connect(self.open_story)
+        return view
+
+    def open_story(self, payment_id: int) -> None:
+        from billing_desk.views.finance.payment_story import open_payment_story
+        open_payment_story(self, self.ctx, payment_id)
+
+    def export_excel(self) -> None:
+        """Ctrl+E: the filtered payments, from the Review tab."""
+        self.tabs.setCurrentWidget(self.review)
+        self.review.ask_export()
 
     def save_state(self) -> None:
-        pass
+        self.ctx.settings.setValue(SETTINGS_KEY, self.tabs.currentIndex())
+        self.review.save_state()
