@@ -1,11 +1,13 @@
 """The Customers workspace: the customer desk everyone has. The search box, the open customer's
 header and its six tabs; opening a customer and keeping it fresh after writes; the dialogs its
-header opens. The main window only places it and routes the window's shortcuts here."""
+header opens. The main window places it, routes the window's shortcuts here, and puts the
+search box in its own top row: a customer can be found from any workspace, and a row of its
+own here would make the window taller than a 700-px screen."""
 
 from __future__ import annotations
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import QHBoxLayout, QTabWidget, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QTabWidget, QVBoxLayout, QWidget
 
 from billing_desk.domain.changes import Changes
 from billing_desk.services.customers import CustomerDTO
@@ -44,7 +46,6 @@ class CustomersWorkspace(QWidget):
         for page, title in zip(self.tab_pages, TAB_ORDER, strict=True):
             self.tabs.addTab(page, tr(title))
         self._build()
-        self.search.customer_chosen.connect(self.open_customer)
         self.header.balance_clicked.connect(lambda: self.tabs.setCurrentIndex(0))
         self.header.add_credit_requested.connect(self.add_credit)
         self.header.add_voucher_requested.connect(self.add_voucher)
@@ -53,13 +54,8 @@ class CustomersWorkspace(QWidget):
         self.tabs.setCurrentIndex(int(last) if str(last).isdigit() else 0)
 
     def _build(self) -> None:
-        top = QHBoxLayout()
-        # Room for the short placeholder; more would keep the window wider than a 1024-px screen.
-        self.search.setMinimumWidth(320)
-        top.addWidget(self.search, 1)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
-        layout.addLayout(top)
         layout.addWidget(self.header)
         layout.addWidget(self.tabs, 1)
 

@@ -85,12 +85,16 @@ class MainWindow(QMainWindow):
     def _build(self, ctx: ViewContext) -> None:
         staff = UserMenu(ctx.actor)
         url = ctx.app.database.url  # already has the password masked
-        database = QLabel(database_label_text(url))
+        several = len(self.workspaces.specs) > 1  # the workspace buttons take room in the top row
+        database = QLabel(database_label_text(url, 30 if several else 48))
         database.setObjectName("databaseLabel")
         database.setToolTip(tr("Connected to {url}").format(url=url))
         top = QHBoxLayout()
         top.addWidget(self.workspaces.bar)
-        top.addStretch(1)
+        # Room for the short placeholder; more would keep the window wider than a 1024-px screen.
+        self.search.setMinimumWidth(240 if several else 320)
+        top.addWidget(self.search, 1)
+        top.addSpacing(16)
         top.addWidget(staff)
         top.addWidget(database)
         central = QWidget()
@@ -102,6 +106,7 @@ class MainWindow(QMainWindow):
 
     def _wire(self) -> None:
         self.customers.customer_opened.connect(self._on_customer_opened)
+        self.search.customer_chosen.connect(self.open_customer)  # from any workspace, into Customers
         self.staff_label.change_password_requested.connect(self.change_password)
         self.staff_label.log_out_requested.connect(self.log_out_requested.emit)
         self.staff_label.quit_requested.connect(self.close)

@@ -35,6 +35,7 @@ from billing_desk.views.dialogs.add_credit_dialog import AddCreditDialog
 from billing_desk.views.dialogs.login_dialog import LoginDialog
 
 TABS = ("overview", "credit-history", "payment-history", "vouchers", "plans", "settings")
+PAYMENT_TABS = ("payments-review", "payments-exceptions", "payments-month-report")
 
 
 def prepare(app, actor) -> int:  # type: ignore[no-untyped-def]
@@ -101,7 +102,18 @@ def main() -> int:
         shot(dialog, "add-credit")
         dialog.close()
 
-    steps += [add_credit, credit_shot, qt.quit]
+    steps += [add_credit, credit_shot]
+
+    def payments(index: int) -> None:
+        window.workspaces.show_workspace("payments")
+        workspace = window.workspaces.page("payments")
+        workspace.tabs.setCurrentIndex(index)  # type: ignore[attr-defined]
+        if index == 2 and workspace.report is not None:  # type: ignore[attr-defined]
+            workspace.report.run()  # type: ignore[attr-defined]
+
+    for i, name in enumerate(PAYMENT_TABS):
+        steps += [lambda i=i: payments(i), lambda name=name: shot(window, name)]
+    steps += [qt.quit]
 
     def run_next() -> None:
         if steps:

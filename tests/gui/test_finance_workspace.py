@@ -63,7 +63,9 @@ def test_finance_filters_sorts_and_sees_totals(qtbot, make_desk: DeskFactory, st
     assert desk.window.workspaces.bar.isVisible()
     review = _review(qtbot, desk)
     assert review.model.rowCount() == 4
-    assert "VND" in review.totals_label.text() and "JPY" in review.totals_label.text()
+    assert {t.currency for t in review.totals.lines} == {"VND", "JPY", "USD"}
+    assert "4 payments" in review.totals_label.text()
+    assert review.totals_table.rowCount() == len(review.totals.lines)
 
     bar = review.filters_bar
     bar.status_combo.setCurrentIndex(bar.status_combo.findData("success"))
@@ -77,7 +79,9 @@ def test_finance_filters_sorts_and_sees_totals(qtbot, make_desk: DeskFactory, st
     _settle(qtbot, desk, review)
     assert sorted(_rows(review)) == [("2,000,000 ₫", "Pending"), ("500,000 ₫", "Success")]
     assert {(t.status, t.count) for t in review.totals.lines} == {("success", 1), ("pending", 1)}
-    assert "JPY" not in review.totals_label.text()
+    table = review.totals_table
+    assert [table.item(r, 0).text() for r in range(table.rowCount())] == ["VND", "VND"]
+    assert [table.item(r, 3).text() for r in range(table.rowCount())] == ["500,000 ₫", "2,000,000 ₫"]
 
     qtbot.keyClicks(bar.min_edit, "1,000,000x")  # a typo: shown beside the field, no query
     _settle(qtbot, desk, review)

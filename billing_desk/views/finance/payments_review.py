@@ -13,8 +13,6 @@ is dropped on arrival, so fast typing never shows stale figures.
 
 from __future__ import annotations
 
-import html
-from collections import defaultdict
 from pathlib import Path
 
 from PySide6.QtCore import QModelIndex, QPoint, QStandardPaths, Qt, Signal
@@ -29,6 +27,8 @@ from PySide6.QtWidgets import (
     QPushButton,
     QSplitter,
     QTableView,
+    QTableWidget,
+    QTableWidgetItem,
     QVBoxLayout,
     QWidget,
 )
@@ -41,9 +41,9 @@ from billing_desk.services.payments import PaymentDaily, PaymentFilters, Payment
 from billing_desk.views.context import ViewContext
 from billing_desk.views.dialogs.error_dialog import show_error
 from billing_desk.views.finance.reconcile_control import ReconcileButton
-from billing_desk.views.formatting import money_text, tr
+from billing_desk.views.formatting import AMOUNT_ALIGN, MUTED, money_text, tabular_font, tr
 from billing_desk.views.table_models.paged_model import ROW_ROLE, keyset_source
-from billing_desk.views.table_models.payment_model import status_label
+from billing_desk.views.table_models.payment_model import STATUS_COLORS, status_label
 from billing_desk.views.table_models.payment_review_model import (
     PaymentReviewModel,
     indicator_for,
@@ -72,22 +72,41 @@ class _ReviewTable(QTableView):
         super().keyPressEvent(event)
 
 
-def totals_html(totals: PaymentTotals) -> str:
-    """One line per currency: each status's count and sum; two currencies are never added."""
-    by_currency: dict[str, dict[str, tuple[int, str]]] = defaultdict(dict)
-    for line in totals.lines:
-        by_currency[line.currency][line.status] = (line.count, money_text(line.amount))
-    if not by_currency:
-        return tr("No payment matches this filter.")
-    rows = []
-    for code in sorted(by_currency):
-        cells = [f"<td><b>{html.escape(code)}</b></td>"]
-        for status in STATUS_ORDER:
-            count, amount = by_currency[code].get(status, (0, "—"))
-            cells.append(f"<td>&nbsp;&nbsp;{html.escape(status_label(status))} {count:,}</td>"
-                         f'<td align="right">&nbsp;{html.escape(amount)}</td>')
-        rows.append(f"<tr>{''.join(cells)}</tr>")
-    return f"<table cellspacing='0' cellpadding='1'>{''.join(rows)}</table>"
+class TotalsTable(QTableWidget):
+    """One row per currency and status under the filter: count and sum. Currencies are never
+    added together; a narrow table (not a line of text) so many currencies never widen the window."""
+
+    HEADERS = ("Currency", "Status", "Count", "Amount")
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(0, len(self.HEADERS), parent)
+        self.setObjectName("paymentTotals")
+        self.setHorizontalHeaderLabels([tr(h) for h in self.HEADERS])
+        self.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.setSelectionMode(QAbstractItemView.SelectionMode.NoSelection)
+        self.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        self.verticalHeader().hide()
+        self.verticalHeader().setDefaultSectionSize(22)
+        self.setFont(tabular_font(self.font()))
+        for column, width in enumerate((74, 68, 52)):
+            self.setColumnWidth(column, width)
+        self.horizontalHeader().setStretchLastSection(True)  # the amount: "412,350,000 ₫" whole
+        self.setMinimumWidth(330)
+        self.setMaximumWidth(400)
+
+    def show_totals(self, totals: PaymentTotals | None) -> None:
+        order = {s: i for i, s in enumerate(STATUS_ORDER)}
+        lines = sorted(totals.lines, key=lambda t: (t.currency, order.get(t.status, 9))) if totals else []
+        self.setRowCount(len(lines))
+        for row, line in enumerate(lines):
+            cells = (line.currency, status_label(line.status), f"{line.count:,}", money_text(line.amount))
+            for column, text in enumerate(cells):
+                item = QTableWidgetItem(text)
+                if column >= 2:
+                    item.setTextAlignment(AMOUNT_ALIGN)
+                if column == 1:
+                    item.setForeground(STATUS_COLORS.get(line.status, MUTED))
+                self.setItem(row, column, item)
 
 
 class PaymentsReview(QWidget):
@@ -101,10 +120,10 @@ class PaymentsReview(QWidget):
         self.filters_bar = PaymentFilterBar()
         self.model = PaymentReviewModel(ctx.runner)
         self.table = self._table()
+        self.totals_table = TotalsTable()
         self.totals_label = QLabel(tr("Counting…"))
-        self.totals_label.setObjectName("paymentTotals")
-        self.totals_label.setTextFormat(Qt.TextFormat.RichText)
-        self.totals_label.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
+        self.totals_label.setObjectName("figureCaption")
+        self.totals: PaymentTotals | None = None
         self.charts = PaymentCharts()
         self.status_label = QLabel()
         self.status_label.setObjectName("statusLabel")
@@ -144,10 +163,8 @@ class PaymentsReview(QWidget):
         frame.setObjectName("totalsFrame")
         box = QVBoxLayout(frame)
         box.setContentsMargins(0, 0, 8, 0)
-        caption = QLabel(tr("Totals for this filter"))
-        caption.setObjectName("figureCaption")
-        box.addWidget(caption)
-        box.addWidget(self.totals_label, 1)
+        box.addWidget(self.totals_label)
+        box.addWidget(self.totals_table, 1)
         below.addWidget(frame)
         below.addWidget(self.charts, 1)
         self.splitter = QSplitter(Qt.Orientation.Vertical)
@@ -155,6 +172,7 @@ class PaymentsReview(QWidget):
         self.splitter.addWidget(lower)
         self.splitter.setStretchFactor(0, 3)
         self.splitter.setStretchFactor(1, 2)
+        self.splitter.setSizes([600, 400])  # the table first; the figures below, dragged taller at will
         self.splitter.setChildrenCollapsible(True)
         bottom = QHBoxLayout()
         bottom.addWidget(self.status_label, 1)
@@ -216,7 +234,10 @@ class PaymentsReview(QWidget):
         if filters is not self._totals_for:
             return  # totals of a filter that has since changed
         self.totals = totals
-        self.totals_label.setText(totals_html(totals))
+        count = sum(t.count for t in totals.lines)
+        self.totals_label.setText(tr("Totals for this filter: {count} payments").format(count=f"{count:,}")
+                                  if count else tr("No payment matches this filter."))
+        self.totals_table.show_totals(totals)
 
     def load_charts(self) -> None:
         payments, actor, days = self.ctx.app.payments, self.ctx.actor, self.charts.days()
@@ -231,6 +252,7 @@ class PaymentsReview(QWidget):
         if getattr(error, "field", None) is not None or type(error).__name__ == "NotFound":
             self.filters_bar.show_problem(error)
             self.totals_label.setText("")
+            self.totals_table.show_totals(None)
         else:
             show_error(self, error)
 

@@ -25,13 +25,28 @@ GATEWAY_COLOURS = {"vnpay": "#2563eb", "stripe": "#7c3aed", "paypal": "#d97706"}
 PERIODS = (30, 90)
 
 
+class CompactAxis(pg.AxisItem):
+    """1.5M, 800k, 25: a VND day's volume in a narrow axis, not 1e+06 or 3,450,000."""
+
+    def tickStrings(self, values, scale, spacing):  # type: ignore[no-untyped-def]
+        return [compact_number(v * scale) for v in values]
+
+
+def compact_number(value: float) -> str:
+    for size, suffix in ((1e9, "B"), (1e6, "M"), (1e3, "k")):
+        if abs(value) >= size:
+            return f"{value / size:.3g}{suffix}"
+    return f"{value:.3g}"
+
+
 def _plot(minimum_height: int = 90) -> pg.PlotWidget:
-    plot = pg.PlotWidget()
+    plot = pg.PlotWidget(axisItems={"left": CompactAxis("left")})
     plot.setMenuEnabled(False)
     plot.setMouseEnabled(x=False, y=False)
     plot.setMinimumHeight(minimum_height)
     plot.getAxis("left").enableAutoSIPrefix(False)
-    plot.getAxis("left").setWidth(56)
+    plot.getAxis("left").setWidth(40)
+    plot.getViewBox().disableAutoRange()  # the ranges are set from the data: stable and cheap
     return plot
 
 
@@ -98,7 +113,7 @@ class PaymentCharts(QWidget):
         self.data = data
         last = len(data.days) - 1
         self._xs = [float(i) for i in range(last + 1)]
-        step = 7 if len(data.days) <= 31 else 21
+        step = 10 if len(data.days) <= 31 else 30  # three or four labels: they never meet on a narrow chart
         ticks = [[(float(i), d.strftime("%b %d")) for i, d in enumerate(data.days) if (last - i) % step == 0], []]
         for plot in (self.volume_plot, self.rate_plot):
             plot.getAxis("bottom").setTicks(ticks)
@@ -159,26 +174,27 @@ class PaymentCharts(QWidget):
         self._draw(self.volume_plot, self._volume, series)
         self.volume_title.setText(tr("Settled top-ups per day in {code}").format(code=code) if code
                                   else tr("Settled top-ups per day"))
-        if series:
-            self.volume_plot.enableAutoRange(axis="y")
-            self.volume_plot.getViewBox().autoRange(padding=0.05)
-            self.volume_plot.setXRange(0, max(len(self._xs) - 1, 1), padding=0.02)
-        else:
-            self.volume_plot.setYRange(0, 1, padding=0)
+        top = max((max(ys) for ys in series.values()), default=0.0)
+        self.volume_plot.setYRange(0, top * 1.08 if top > 0 else 1, padding=0)
 
     def _draw_rate(self) -> None:
-        self._draw(self.rate_plot, self._rate, self.rate_series())
+        # Dots as well as lines: a day between two days with nothing ended has no line to draw.
+        self._draw(self.rate_plot, self._rate, self.rate_series(), symbols=True)
 
-    def _draw(self, plot: pg.PlotWidget, curves: dict[str, pg.PlotDataItem], series: dict[str, list[float]]) -> None:
+    def _draw(self, plot: pg.PlotWidget, curves: dict[str, pg.PlotDataItem], series: dict[str, list[float]],
+              *, symbols: bool = False) -> None:
         for gone in [m for m in curves if m not in series]:
             plot.removeItem(curves.pop(gone))
         for method, ys in sorted(series.items()):
-            pen = pg.mkPen(GATEWAY_COLOURS.get(method, "#374151"), width=2)
+            colour = GATEWAY_COLOURS.get(method, "#374151")
+            style = {"pen": pg.mkPen(colour, width=2), "connect": "finite"}
+            if symbols:
+                style.update(symbol="o", symbolSize=5, symbolBrush=colour, symbolPen=None)
             curve = curves.get(method)
             if curve is None:
-                curves[method] = plot.plot(self._xs, ys, pen=pen, connect="finite")
+                curves[method] = plot.plot(self._xs, ys, **style)
             else:
-                curve.setData(self._xs, ys, connect="finite")
+                curve.setData(self._xs, ys, **style)
 
     # --- hover ----------------------------------------------------------------------------
     def day_text(self, index: int) -> str:
