@@ -1,4 +1,4 @@
-"""`billing-desk topup create`, `billing-desk payments list|show|reconcile` and `export payments`."""
+"""`billing-desk topup create`, `billing-desk payments list|show|reconcile|exceptions|close` and `export payments`."""
 
 from __future__ import annotations
 
@@ -11,15 +11,17 @@ from billing_desk.cli.hints import topup_problem
 from billing_desk.domain.dates import day_range_utc, local_text, parse_day
 from billing_desk.domain.errors import Cancelled, ValidationError
 from billing_desk.domain.money import Money, currency, format_money, parse_money
-from billing_desk.domain.permissions import Actor
+from billing_desk.domain.permissions import Actor, Permission
 from billing_desk.services.payments import (
     MAX_PAGE,
     NON_REFUNDABLE_NOTICE,
     FlaggedPayment,
     PaymentChange,
+    PaymentException,
     PaymentFilters,
     PaymentRow,
     PaymentSort,
+    PaymentStory,
     TopUpResult,
 )
 
@@ -57,6 +59,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     add_user(show)
     add_json(show)
     show.set_defaults(handler=_show)
+    _register_finance(ps)
     rec = ps.add_parser("reconcile", help="ask the gateways about every pending payment now")
     rec.add_argument("--customer", metavar="C", help="only this customer's (support may do this)")
     rec.add_argument("--every", type=positive_int, metavar="SECONDS",
@@ -199,9 +202,12 @@ def _export_payments(ctx: Context, args: argparse.Namespace) -> int:
 
 
 def _show(ctx: Context, args: argparse.Namespace) -> int:
-    p = ctx.app.payments.get(ctx.actor(args), args.payment_id)
+    actor = ctx.actor(args)
+    # Finance, managers and admins see the story too; support sees the payment as before.
+    story = ctx.app.payments.story(actor, args.payment_id) if actor.can(Permission.PAYMENT_REVIEW) else None
+    p = story.payment if story else ctx.app.payments.get(actor, args.payment_id)
     if args.json:
-        print_json(p.to_json())
+        print_json(story.to_json() if story else p.to_json())
         return 0
     print(f"Payment {p.id}: {format_money(p.amount)} through {p.method}, {p.status}"
           + (f" ({p.reason})" if p.reason else ""))
@@ -211,6 +217,8 @@ def _show(ctx: Context, args: argparse.Namespace) -> int:
     print(f"  reference {p.gateway_reference or '-'}")
     if p.checkout_url:
         print(f"  link {p.checkout_url}")
+    if story:
+        _print_story(story)
     return 0
 
 
@@ -248,3 +256,76 @@ def _print_changes(changes: list[PaymentChange], asked: int, as_json: bool) -> N
                   f"{c.previous_status} -> {c.status}", c.reason or ""] for c in changes],
                 ["ID", "CUSTOMER", "AMOUNT", "METHOD", "CHANGE", "REASON"], right={0, 2})
     print(f"{len(changes):,} changed of {asked:,} pending asked.")
+
+
+# -- finance: the story, the exceptions queue, closing one ----------------------------------
+def _register_finance(ps: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    exc = ps.add_parser("exceptions", help="pending payments that need a person, oldest first, each with why")
+    add_user(exc)
+    add_json(exc)
+    exc.set_defaults(handler=_exceptions)
+    close = ps.add_parser("close", help="close a pending payment as failed, with a reason (never credits)")
+    close.add_argument("payment_id", metavar="ID", type=positive_int, help="the payment's id")
+    close.add_argument("--reason", required=True, metavar="TEXT", help="why it is closed (kept in the audit log)")
+    close.add_argument("--yes", action="store_true", help="do not ask for confirmation")
+    add_user(close)
+    add_json(close)
+    close.set_defaults(handler=_close)
+
+
+def _print_story(story: PaymentStory) -> None:
+    print(f"  started by {story.started_by or '-'}"
+          + (f", flagged for finance {local_text(story.flagged_at)}" if story.flagged_at else ""))
+    if story.checks:
+        print(f"  checks ({len(story.checks)}):")
+        _indented_table([[local_text(c.checked_at, seconds=True), c.trigger, (c.run_id or "-")[:8],
+                          c.staff_name or "(scheduled)", c.outcome, c.answer or ""] for c in story.checks],
+                        ["CHECKED", "TRIGGER", "RUN", "BY", "OUTCOME", "ANSWER"])
+    else:
+        print(f"  checks: none recorded ({story.check_count} before checks were recorded)"
+              if story.check_count else "  checks: none yet")
+    ledger = story.ledger
+    print(f"  ledger entry {ledger.entry_id}: {format_money(ledger.amount)} on {local_text(ledger.created_at)}, "
+          f"{ledger.description}" if ledger else "  ledger entry: none (nothing was credited)")
+    print("  audit:")
+    for a in story.audit:
+        print(f"    {local_text(a.created_at, seconds=True)}  {a.staff_name or '-'}  {a.action}  {a.details}")
+
+
+def _indented_table(rows: list[list[str]], headers: list[str], indent: str = "    ") -> None:
+    widths = [max(len(x) for x in column) for column in zip(headers, *rows, strict=False)]
+    for cells in (headers, *rows):
+        print(indent + "  ".join(c.ljust(w) for c, w in zip(cells, widths, strict=False)).rstrip())
+
+
+def _exceptions(ctx: Context, args: argparse.Namespace) -> int:
+    found = ctx.app.payments.exceptions(ctx.actor(args))
+    if args.json:
+        print_json([e.to_json() for e in found])
+    elif not found:
+        print("No payment needs a person.")
+    else:
+        print_table([_exception_cells(e) for e in found],
+                    ["ID", "KIND", "CREATED", "ACCOUNT", "AMOUNT", "METHOD", "CHECKS", "WHY"], right={0, 4, 6})
+        print(f"{len(found):,} payment(s) need a person: `payments show ID` tells the story, "
+              "`payments close ID --reason TEXT` closes one as failed.")
+    return 0
+
+
+def _exception_cells(e: PaymentException) -> list[str]:
+    p = e.payment
+    return [str(p.id), e.kind.value, local_text(p.created_at), p.customer_account, format_money(p.amount), p.method,
+            str(e.checks), e.why]
+
+
+def _close(ctx: Context, args: argparse.Namespace) -> int:
+    actor = ctx.actor(args)
+    if not (args.json or args.yes) and not confirm(
+            f"Close payment {args.payment_id} as failed? It will never be credited by a reconcile run."):
+        raise Cancelled("Nothing was closed.")
+    row = ctx.app.payments.close(actor, args.payment_id, args.reason)
+    if args.json:
+        print_json(row.to_json())
+    else:
+        print(f"Payment {row.id} ({format_money(row.amount)}, {row.customer_account}) is now failed: {row.reason}")
+    return 0

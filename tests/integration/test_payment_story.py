@@ -36,7 +36,8 @@ def test_every_check_is_recorded_with_its_run_trigger_and_answer(pay_app, sandbo
     assert (summary.asked, summary.settled, summary.still_pending) == (1, 1, 0)
 
     assert story.payment.status == "success" and story.started_by == "support" and story.check_count == 3
-    assert story.ledger is not None and story.ledger.amount == p.amount and f"payment {p.id}" in story.ledger.description
+    assert story.ledger is not None and story.ledger.amount == p.amount
+    assert f"payment {p.id}" in story.ledger.description
     assert [a.action for a in story.audit] == ["payment.create", "payment.checkout", "payment.settle"]
     assert story.audit[0].staff_name == "support" and story.audit[2].staff_name == "finance"
     assert "¥3,000" in story.audit[0].details or "3,000" in story.audit[0].details
@@ -75,7 +76,7 @@ def test_reconcile_run_counts_each_ending(pay_app, sandbox, staff):
     _, paid = _start(pay_app, staff, "USD")
     _, cancelled = _start(pay_app, staff, "JPY")
     _, waiting = _start(pay_app, staff, "JPY")
-    _, unreachable = _start(pay_app, staff, "VND")
+    _start(pay_app, staff, "VND")  # its gateway does not answer
     pay(sandbox, paid.checkout_url)
     pay(sandbox, cancelled.checkout_url, action="cancel")
     fault(sandbox, "error500", VNPAY_API, times=100)

@@ -25,11 +25,11 @@ from billing_desk.domain.errors import Conflict, NotFound, ValidationError
 from billing_desk.domain.ids import is_row_id
 from billing_desk.domain.permissions import Actor
 from billing_desk.domain.text import clean_text
-from billing_desk.models import Payment, PaymentCheck, utcnow
+from billing_desk.models import Customer, Payment, PaymentCheck, utcnow
 from billing_desk.services import audit
 from billing_desk.services.payments.dtos import PaymentRow
 from billing_desk.services.payments.queries import _COLUMNS, row_by_id, to_row
-from billing_desk.services.payments.reconcile import FLAG_PREFIX, UNKNOWN
+from billing_desk.services.payments.reconcile import FLAG_PREFIX, LAST_CHECK_PREFIX, UNKNOWN
 from billing_desk.services.uow import UnitOfWorkFactory
 
 # This many checks in a row without a usable answer (timeouts, errors, an unreachable or
@@ -86,6 +86,7 @@ def list_exceptions(session: Session, expiry_margin: timedelta, now: datetime | 
         (Payment.check_count >= 1) | (Payment.created_at < now - NOT_STARTED_AFTER))
     query = (select(*_COLUMNS, Payment.flagged_at, Payment.check_count, Payment.last_checked_at,
                     unknown_run.label("unknown_run"))
+             .join(Customer, Customer.id == Payment.customer_id)
              .where(Payment.status == PaymentStatus.PENDING.value,
                     or_(Payment.flagged_at.is_not(None), Payment.expires_at < now - expiry_margin, not_started,
                         unknown_run >= UNKNOWN_AFTER_CHECKS))
@@ -95,11 +96,14 @@ def list_exceptions(session: Session, expiry_margin: timedelta, now: datetime | 
 
 def _exception(r: Any, now: datetime, margin: timedelta) -> PaymentException:
     row = to_row(r)
-    last = f" Last answer: {row.reason}." if row.reason else ""
+    said = (row.reason or "").removeprefix(LAST_CHECK_PREFIX).rstrip(".")
+    last = f" Last answer: {said}." if said else ""
     if r.flagged_at is not None:
         kind = ExceptionKind.CONTRADICTED
-        held = (row.reason or "").removeprefix(FLAG_PREFIX)
-        why = f"Held, not credited: {held or 'the gateway answer did not match the payment'}."
+        # The flag's reason already says what was held and why ("not credited, the gateway's
+        # answer was refused: PayPal captured 20.00 USD, not $25.00; ...").
+        held = (row.reason or "").removeprefix(FLAG_PREFIX) or "not credited: the gateway's answer was refused"
+        why = held[:1].upper() + held[1:] + ("" if held.endswith(".") else ".")
     elif r.expires_at is not None and r.expires_at < now - margin:
         kind = ExceptionKind.EXPIRED
         why = f"Still pending after its checkout expired at {local_text(r.expires_at)}.{last}"

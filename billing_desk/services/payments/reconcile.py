@@ -53,6 +53,7 @@ from billing_desk.services.uow import UnitOfWorkFactory
 log = logging.getLogger("billing_desk.payments")
 
 FLAG_PREFIX = "Flagged for finance: "
+LAST_CHECK_PREFIX = "last check: "  # a pending payment's reason after a check without a usable answer
 # What a check is recorded as (payment_checks.trigger and .outcome).
 RECONCILE, REFRESH, RECHECK = "reconcile", "refresh", "recheck"
 PAID, FAILED, EXPIRED, PENDING, UNKNOWN, REFUSED, ERROR = (
@@ -265,7 +266,9 @@ class Reconciler:
                 update(Payment).where(Payment.id == p.id, Payment.status == PaymentStatus.PENDING.value)
                 .values(reason=reason, flagged_at=now, last_checked_at=now, check_count=Payment.check_count + 1)
                 .execution_options(synchronize_session=False)).rowcount  # type: ignore[attr-defined]
-            self._record(uow.session, p, outcome, f"{what}: {_describe(cause)}")
+            # A refused answer is the gateway's words; an error on our side says what it stopped.
+            self._record(uow.session, p, outcome,
+                         _describe(cause) if outcome == REFUSED else f"{what}: {_describe(cause)}")
             uow.commit()
         if hit != 1:
             return  # another desk settled it meanwhile: nothing for finance
@@ -292,7 +295,7 @@ class Reconciler:
         except SuspectAnswer as exc:  # before BillingDeskError: a "last check" note would hide it
             raise _NotSettled("not credited, the gateway's answer was refused", exc) from exc
         except BillingDeskError as exc:  # unavailable, unknown, or a gateway not configured
-            self._touch(p, f"last check: {exc.message}", UNKNOWN, exc.message)
+            self._touch(p, f"{LAST_CHECK_PREFIX}{exc.message}", UNKNOWN, exc.message)
             return None
         crash_point("payment.after_gateway_reply")  # the gateway has answered; nothing of it is written yet
         return self._apply(actor, p, answer, lapsed)
