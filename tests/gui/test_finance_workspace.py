@@ -123,7 +123,7 @@ def test_finance_opens_a_payment_s_story(qtbot, make_desk: DeskFactory, staff: S
     review.table.setCurrentIndex(review.model.index(row, 0))
     review.table.setFocus()
     qtbot.keyClick(review.table, Qt.Key.Key_Return)
-    from billing_desk.views.finance.payment_story import PaymentStoryDialog
+    from billing_desk.views.finance.payment_story_dialog import PaymentStoryDialog
     qtbot.waitUntil(lambda: any(isinstance(w, PaymentStoryDialog) and w.isVisible()
                                 for w in QApplication.topLevelWidgets()), timeout=5000)
     dialog = next(w for w in QApplication.topLevelWidgets() if isinstance(w, PaymentStoryDialog) and w.isVisible())
@@ -222,3 +222,10 @@ def test_the_window_keeps_turning_while_a_gateway_answers_late(qtbot, make_desk:
     assert review.model.data(review.model.index(0, 0), ROW_ROLE) is not None
     clear_faults(sandbox)
     wait_idle(qtbot, desk)
+    workspace = desk.window.workspaces.page("payments")
+    assert isinstance(workspace, PaymentsWorkspace)
+    workspace.tabs.setCurrentWidget(workspace.exceptions)  # the unreachable one is there, once
+    wait_idle(qtbot, desk)
+    queue = workspace.exceptions.model
+    ids = [queue.row(r).payment.id for r in range(queue.rowCount())]
+    assert made["jpy"].id in ids and len(ids) == len(set(ids))

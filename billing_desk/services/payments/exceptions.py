@@ -25,7 +25,7 @@ from billing_desk.domain.errors import Conflict, NotFound, ValidationError
 from billing_desk.domain.ids import is_row_id
 from billing_desk.domain.permissions import Actor
 from billing_desk.domain.text import clean_text
-from billing_desk.models import Customer, Payment, PaymentCheck, utcnow
+from billing_desk.models import Customer, Payment, PaymentCheck, StaffUser, utcnow
 from billing_desk.services import audit
 from billing_desk.services.payments.dtos import PaymentRow
 from billing_desk.services.payments.queries import _COLUMNS, row_by_id, to_row
@@ -87,6 +87,9 @@ def list_exceptions(session: Session, expiry_margin: timedelta, now: datetime | 
     query = (select(*_COLUMNS, Payment.flagged_at, Payment.check_count, Payment.last_checked_at,
                     unknown_run.label("unknown_run"))
              .join(Customer, Customer.id == Payment.customer_id)
+             # _COLUMNS names who started it since review's merge: without this join every
+             # exception came once per staff member (a cartesian product)
+             .outerjoin(StaffUser, StaffUser.id == Payment.created_by)
              .where(Payment.status == PaymentStatus.PENDING.value,
                     or_(Payment.flagged_at.is_not(None), Payment.expires_at < now - expiry_margin, not_started,
                         unknown_run >= UNKNOWN_AFTER_CHECKS))

@@ -40,6 +40,7 @@ from billing_desk.services.ledger import ExportResult
 from billing_desk.services.payments import PaymentDaily, PaymentFilters, PaymentRow, PaymentSort, PaymentTotals
 from billing_desk.views.context import ViewContext
 from billing_desk.views.dialogs.error_dialog import show_error
+from billing_desk.views.finance.payment_story_dialog import open_payment_story
 from billing_desk.views.finance.reconcile_control import ReconcileButton
 from billing_desk.views.formatting import AMOUNT_ALIGN, MUTED, money_text, tabular_font, tr
 from billing_desk.views.table_models.paged_model import ROW_ROLE, keyset_source
@@ -288,7 +289,6 @@ class PaymentsReview(QWidget):
 
     def open_story(self, row: int) -> None:
         payment = self.model.row(row)
-        from billing_desk.views.finance.payment_story import open_payment_story
         open_payment_story(self, self.ctx, payment.id)
 
     def _on_double_clicked(self, index: QModelIndex) -> None:

@@ -13,6 +13,8 @@ from PySide6.QtWidgets import QTabWidget, QVBoxLayout, QWidget
 from billing_desk.domain.permissions import Permission
 from billing_desk.views.context import ViewContext
 from billing_desk.views.finance.credit_report_view import CreditReportView
+from billing_desk.views.finance.exceptions_view import ExceptionsView
+from billing_desk.views.finance.payment_story_dialog import open_payment_story
 from billing_desk.views.finance.payments_review import PaymentsReview
 from billing_desk.views.formatting import tr
 
@@ -44,18 +46,12 @@ class PaymentsWorkspace(QWidget):
         last = ctx.settings.value(SETTINGS_KEY, 0)
         self.tabs.setCurrentIndex(int(last) if str(last).isdigit() else 0)
 
-    def _exceptions(self, ctx: ViewContext) -> QWidget:
-        try:  # TEMPORARY until branch story's ExceptionsView lands
-            from billing_desk.views.finance.exceptions_view import ExceptionsView
-        except ImportError:
-            from billing_desk.views.base_tab import Placeholder
-            return Placeholder("Exceptions")
+    def _exceptions(self, ctx: ViewContext) -> ExceptionsView:
         view = ExceptionsView(ctx)
         view.payment_activated.connect(self.open_story)
         return view
 
     def open_story(self, payment_id: int) -> None:
-        from billing_desk.views.finance.payment_story import open_payment_story
         open_payment_story(self, self.ctx, payment_id)
 
     def export_excel(self) -> None:
