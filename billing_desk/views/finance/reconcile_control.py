@@ -35,11 +35,15 @@ def summary_text(summary: ReconcileSummary) -> str:
 
 
 def changes_of(summary: ReconcileSummary | None) -> Changes:
-    """The customers whose payments (and balances) the run changed or flagged; nothing when none."""
-    if summary is None:
+    """The customers whose payments (and balances) the run changed or flagged. A run that changed
+    none still recorded a check on each payment asked, which can put one in the exceptions queue:
+    then "payments of any customer" (no ids), which the payments views take and the others ignore."""
+    if summary is None or not summary.asked:
         return Changes()
     ids = {c.customer_id for c in summary.changes} | {f.customer_id for f in summary.flagged}
-    return Changes(customer_ids=frozenset(ids), payments=True, ledger=True) if ids else Changes()
+    if not ids:
+        return Changes(payments=True)
+    return Changes(customer_ids=frozenset(ids), payments=True, ledger=bool(summary.changes))
 
 
 def filtered_pending_ids(payments: PaymentService, actor: object, filters: PaymentFilters) -> list[int]:
