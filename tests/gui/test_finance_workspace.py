@@ -231,3 +231,24 @@ def test_the_window_keeps_turning_while_a_gateway_answers_late(qtbot, make_desk:
     wait_idle(qtbot, desk)
     queue = workspace.exceptions.model
     assert [queue.row(r).payment.id for r in range(queue.rowCount())] == [unstarted.id]
+
+
+def test_export_writes_the_filtered_payments(qtbot, make_desk: DeskFactory, staff: StaffActors, pay_app: App,
+                                             sandbox: SandboxHandle, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    _payments(pay_app, staff, sandbox)
+    desk = make_desk(staff.finance, pay_app)
+    review = _review(qtbot, desk)
+    bar = review.filters_bar
+    bar.status_combo.setCurrentIndex(bar.status_combo.findData("pending"))
+    _settle(qtbot, desk, review)
+    target = tmp_path / "payments.xlsx"
+    review.export_to(str(target))
+    assert review.progress.isVisible() and not review.export_button.isEnabled()
+    qtbot.waitUntil(lambda: not review.progress.busy, timeout=30000)
+    assert review.status_label.text() == f"Exported 3 payments to {target}"
+    assert target.exists() and review.export_button.isEnabled()
+    from openpyxl import load_workbook
+    rows = list(load_workbook(target, read_only=True).worksheets[1].iter_rows(values_only=True))  # after About
+    status = rows[0].index("Status")
+    assert len(rows) == 4 and {str(r[status]).lower() for r in rows[1:]} == {"pending"}
+    wait_idle(qtbot, desk)
