@@ -25,10 +25,11 @@ from billing_desk.domain.errors import Conflict, NotFound, ValidationError
 from billing_desk.domain.ids import is_row_id
 from billing_desk.domain.permissions import Actor
 from billing_desk.domain.text import clean_text
-from billing_desk.models import Customer, Payment, PaymentCheck, StaffUser, utcnow
+from billing_desk.models import Payment, PaymentCheck, utcnow
 from billing_desk.services import audit
 from billing_desk.services.payments.dtos import PaymentRow
-from billing_desk.services.payments.queries import _COLUMNS, row_by_id, to_row
+from billing_desk.services.payments.queries import _base as payment_select
+from billing_desk.services.payments.queries import row_by_id, to_row
 from billing_desk.services.payments.reconcile import FLAG_PREFIX, LAST_CHECK_PREFIX, UNKNOWN
 from billing_desk.services.uow import UnitOfWorkFactory
 
@@ -84,12 +85,11 @@ def list_exceptions(session: Session, expiry_margin: timedelta, now: datetime | 
     unknown_run = _unknown_run()
     not_started = Payment.gateway_reference.is_(None) & (
         (Payment.check_count >= 1) | (Payment.created_at < now - NOT_STARTED_AFTER))
-    query = (select(*_COLUMNS, Payment.flagged_at, Payment.check_count, Payment.last_checked_at,
-                    unknown_run.label("unknown_run"))
-             .join(Customer, Customer.id == Payment.customer_id)
-             # _COLUMNS names who started it since review's merge: without this join every
-             # exception came once per staff member (a cartesian product)
-             .outerjoin(StaffUser, StaffUser.id == Payment.created_by)
+    # The review's row query (whatever columns and joins it has), plus what the queue needs,
+    # under names of their own.
+    query = (payment_select()
+             .add_columns(Payment.flagged_at.label("held_at"), Payment.check_count.label("checks"),
+                          Payment.last_checked_at.label("asked_at"), unknown_run.label("unknown_run"))
              .where(Payment.status == PaymentStatus.PENDING.value,
                     or_(Payment.flagged_at.is_not(None), Payment.expires_at < now - expiry_margin, not_started,
                         unknown_run >= UNKNOWN_AFTER_CHECKS))
@@ -101,7 +101,7 @@ def _exception(r: Any, now: datetime, margin: timedelta) -> PaymentException:
     row = to_row(r)
     said = (row.reason or "").removeprefix(LAST_CHECK_PREFIX).rstrip(".")
     last = f" Last answer: {said}." if said else ""
-    if r.flagged_at is not None:
+    if r.held_at is not None:
         kind = ExceptionKind.CONTRADICTED
         # The flag's reason already says what was held and why ("not credited, the gateway's
         # answer was refused: PayPal captured 20.00 USD, not $25.00; ...").
@@ -112,11 +112,11 @@ def _exception(r: Any, now: datetime, margin: timedelta) -> PaymentException:
         why = f"Still pending after its checkout expired at {local_text(r.expires_at)}.{last}"
     elif row.gateway_reference is None:
         kind = ExceptionKind.NOT_STARTED
-        why = f"The gateway never gave a checkout link ({r.check_count} checks).{last}"
+        why = f"The gateway never gave a checkout link ({r.checks} checks).{last}"
     else:
         kind = ExceptionKind.UNKNOWN
         why = f"No usable answer in the last {r.unknown_run} checks.{last}"
-    return PaymentException(row, kind, why, int(r.check_count or 0), r.flagged_at, r.last_checked_at)
+    return PaymentException(row, kind, why, int(r.checks or 0), r.held_at, r.asked_at)
 
 
 def close_payment(uow_factory: UnitOfWorkFactory, actor: Actor, payment_id: int, reason: str) -> PaymentRow:
