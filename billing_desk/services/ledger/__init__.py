@@ -17,7 +17,8 @@ from billing_desk.services.ledger.dtos import (
     ServiceDTO,
     ServiceSpending,
 )
-from billing_desk.services.ledger.history_export import ExportService
+from billing_desk.services.ledger.history_export import PAGE as EXPORT_PAGE
+from billing_desk.services.ledger.history_export import CancelCheck, ExportService, Progress, export_format
 from billing_desk.services.ledger.posting import (
     BulkReport,
     Posting,
@@ -28,9 +29,12 @@ from billing_desk.services.ledger.posting import (
     post_many,
 )
 from billing_desk.services.ledger.service import LedgerService
+from billing_desk.services.ledger.spending import day_bounds, day_index, local_days
 
 __all__ = [
+    "EXPORT_PAGE",
     "BulkReport",
+    "CancelCheck",
     "DailySpending",
     "ExportResult",
     "ExportService",
@@ -46,9 +50,14 @@ __all__ = [
     "Posting",
     "PostingOutcome",
     "PostingResult",
+    "Progress",
     "ServiceDTO",
     "ServiceSpending",
+    "day_bounds",
+    "day_index",
     "expire_voucher_credit",
+    "export_format",
+    "local_days",
     "lock_balance",
     "post",
     "post_many",

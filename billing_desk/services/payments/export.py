@@ -33,9 +33,8 @@ from billing_desk.services.exports import (
     data_sheet,
     write_atomically,
 )
-from billing_desk.services.ledger import ExportResult
+from billing_desk.services.ledger import EXPORT_PAGE, CancelCheck, ExportResult, Progress, export_format
 from billing_desk.services.ledger import ExportService as LedgerExports
-from billing_desk.services.ledger.history_export import PAGE, CancelCheck, Progress, export_format
 from billing_desk.services.payments import review
 from billing_desk.services.payments.dtos import PaymentFilters, PaymentRow, PaymentSort
 
@@ -141,7 +140,7 @@ class ExportService(LedgerExports):
                     progress(done, total)
 
             on_rows(0)
-            pages = review.iterate(uow.session, f, customer_id, order, PAGE)
+            pages = review.iterate(uow.session, f, customer_id, order, EXPORT_PAGE)
             writer = write_payments_xlsx if chosen == "xlsx" else write_payments_csv
             details: dict[str, object] = {"filter": f.to_json(), "sort": order.value, "format": chosen,
                                           "file": target.name}

@@ -22,8 +22,8 @@ from billing_desk.domain.enums import PaymentMethod, PaymentStatus
 from billing_desk.domain.errors import ValidationError
 from billing_desk.domain.ids import is_row_id
 from billing_desk.domain.money import CURRENCIES, MAX_MINOR, Money
-from billing_desk.models import Payment, StaffUser
-from billing_desk.services.ledger.spending import day_bounds, day_index
+from billing_desk.models import Customer, Payment, StaffUser
+from billing_desk.services.ledger import day_bounds, day_index
 from billing_desk.services.payments.dtos import (
     DailyGatewayFigure,
     PaymentCursor,
@@ -34,7 +34,7 @@ from billing_desk.services.payments.dtos import (
     PaymentTotal,
     PaymentTotals,
 )
-from billing_desk.services.payments.queries import MIN_REFERENCE_PART, _base, reference_contains, to_row
+from billing_desk.services.payments.queries import MIN_REFERENCE_PART, reference_contains, to_row
 
 CHART_DAYS = (30, 90)
 MAX_TEXT = 200  # a reference part longer than any reference is a paste gone wrong
@@ -75,9 +75,13 @@ def _trimmed(text: str | None) -> str | None:
     return text.strip() or None if text is not None else None
 
 
-def conditions(filters: PaymentFilters, customer_id: int | None, dialect: str) -> list[ColumnElement[bool]]:
-    """The WHERE clauses of the (normalised) filters; each narrows, they combine with AND."""
+def conditions(filters: PaymentFilters, customer_id: int | None, dialect: str,
+               amount_indexed: bool = True) -> list[ColumnElement[bool]]:
+    """The WHERE clauses of the (normalised) filters; each narrows, they combine with AND.
+    ``amount_indexed=False`` writes the amount bounds as ``amount + 0``, which no index serves:
+    SQLite then walks a date index instead of sorting a wide amount range (see _amount_index)."""
     f, where = filters, []
+    amount: Any = Payment.amount if amount_indexed else Payment.amount + 0
     if customer_id is not None:
         where.append(Payment.customer_id == customer_id)
     if f.status:
@@ -91,9 +95,9 @@ def conditions(filters: PaymentFilters, customer_id: int | None, dialect: str) -
     if f.created_to:
         where.append(Payment.created_at < f.created_to)
     if f.amount_min:
-        where.append(Payment.amount >= f.amount_min.minor)
+        where.append(amount >= f.amount_min.minor)
     if f.amount_max:
-        where.append(Payment.amount <= f.amount_max.minor)
+        where.append(amount <= f.amount_max.minor)
     if f.staff_id is not None:
         where.append(Payment.created_by == f.staff_id)
     if f.reference:
@@ -117,7 +121,7 @@ def _text_matches(text: str, dialect: str) -> ColumnElement[bool]:
     """Digits name a payment id; 8 characters or more may also be part of a reference (VNPay's
     references are digits), so a long number matches either."""
     by_id = Payment.id == int(text) if text.isdigit() and is_row_id(int(text)) else None
-    by_ref = reference_contains(text, dialect) if len(text) >= MIN_REFERENCE_PART else None
+    by_ref = _reference_part(text, dialect) if len(text) >= MIN_REFERENCE_PART else None
     if by_id is not None and by_ref is not None:
         return by_id | by_ref
     found = by_id if by_id is not None else by_ref
@@ -125,9 +129,19 @@ def _text_matches(text: str, dialect: str) -> ColumnElement[bool]:
     return found
 
 
-def _keys(sort: PaymentSort) -> tuple[Any, Any]:
-    first = Payment.amount if sort in (PaymentSort.AMOUNT_DESC, PaymentSort.AMOUNT_ASC) else Payment.created_at
-    return first, Payment.id
+def _reference_part(text: str, dialect: str) -> ColumnElement[bool]:
+    """PostgreSQL: ILIKE through the trigram index. SQLite has no index for a substring, so the
+    LIKE runs over the narrow reference index alone (ids of the few matches), not over the
+    table in date order: 0.3 to 0.7 s instead of 1.1 to 2.4 s at 1,000,000 payments."""
+    if dialect == "postgresql":
+        return reference_contains(text, dialect)
+    return Payment.id.in_(select(Payment.id).where(reference_contains(text, dialect)))
+
+
+def _keys(sort: PaymentSort, columns: Any = None) -> tuple[Any, Any]:
+    c = columns if columns is not None else Payment
+    first = c.amount if sort in (PaymentSort.AMOUNT_DESC, PaymentSort.AMOUNT_ASC) else c.created_at
+    return first, c.id
 
 
 def _descending(sort: PaymentSort) -> bool:
@@ -149,20 +163,62 @@ def _after(sort: PaymentSort, after: PaymentCursor) -> ColumnElement[bool]:
     return past
 
 
+_PAGE_COLUMNS = (Payment.id, Payment.customer_id, Payment.amount, Payment.currency, Payment.method, Payment.status,
+                 Payment.reason, Payment.gateway_reference, Payment.checkout_url, Payment.created_at,
+                 Payment.expires_at, Payment.settled_at, Payment.created_by, Payment.flagged_at, Payment.check_count)
+
+
 def page_query(filters: PaymentFilters, customer_id: int | None, sort: PaymentSort, after: PaymentCursor | None,
-               limit: int, dialect: str) -> Select[Any]:
-    query = _base().where(*conditions(filters, customer_id, dialect))
+               limit: int, dialect: str, amount_indexed: bool = True) -> Select[Any]:
+    """The page's payments chosen, ordered and limited on their own, then joined to their
+    customer and staff member: when the order needs a sort (a day's payments by amount), only
+    the page's rows are joined, not every match. Columns in queries._COLUMNS' order."""
+    inner = select(*_PAGE_COLUMNS).where(*conditions(filters, customer_id, dialect, amount_indexed))
     if after is not None:
-        query = query.where(_after(sort, after))
-    keys = _keys(sort)
-    order = [k.desc() for k in keys] if _descending(sort) else [k.asc() for k in keys]
-    return query.order_by(*order).limit(limit)
+        inner = inner.where(_after(sort, after))
+    page = inner.order_by(*_order(_keys(sort), sort)).limit(limit).subquery("page")
+    c = page.c
+    return (select(c.id, c.customer_id, Customer.account, Customer.name, c.amount, c.currency, c.method, c.status,
+                   c.reason, c.gateway_reference, c.checkout_url, c.created_at, c.expires_at, c.settled_at,
+                   StaffUser.name.label("started_by"), c.flagged_at, c.check_count)
+            .join(Customer, Customer.id == c.customer_id).outerjoin(StaffUser, StaffUser.id == c.created_by)
+            .order_by(*_order(_keys(sort, c), sort)))
+
+
+def _order(keys: tuple[Any, Any], sort: PaymentSort) -> list[Any]:
+    return [k.desc() for k in keys] if _descending(sort) else [k.asc() for k in keys]
+
+
+PROBE = 2000  # amount-range matches SQLite may sort for a date-ordered page
+
+
+def _amount_index(session: Session, filters: PaymentFilters, sort: PaymentSort, dialect: str) -> bool:
+    """Whether SQLite may use the (currency, amount) index for a date-ordered page. SQLite keeps
+    no histogram, so it takes an amount range for narrow and sorts every match: 1.3 s for a
+    1M-2M VND range at 1,000,000 payments. A bounded count over that index (index-only, at most
+    PROBE entries) says which is right: few matches are sorted, many are met walking by date.
+    PostgreSQL's planner has histograms and makes this choice itself."""
+    if dialect != "sqlite" or sort not in (PaymentSort.NEWEST, PaymentSort.OLDEST):
+        return True
+    if filters.amount_min is None and filters.amount_max is None:
+        return True
+    probe = select(Payment.id).where(Payment.currency == filters.currency)
+    if filters.amount_min:
+        probe = probe.where(Payment.amount >= filters.amount_min.minor)
+    if filters.amount_max:
+        probe = probe.where(Payment.amount <= filters.amount_max.minor)
+    found = session.connection().execute(select(func.count()).select_from(probe.limit(PROBE).subquery()))
+    return int(found.scalar_one()) < PROBE
 
 
 def review_rows(session: Session, filters: PaymentFilters, customer_id: int | None, sort: PaymentSort,
                 after: PaymentCursor | None, limit: int) -> list[PaymentRow]:
     dialect = session.get_bind().dialect.name
-    return [to_row(r) for r in session.execute(page_query(filters, customer_id, sort, after, limit, dialect))]
+    indexed = customer_id is not None or _amount_index(session, filters, sort, dialect)
+    # Core on the session's connection: session.execute would take the ORM's path for these
+    # mapped columns (its compile and loading steps), which costs more than the page itself.
+    query = page_query(filters, customer_id, sort, after, limit, dialect, indexed)
+    return [to_row(r) for r in session.connection().execute(query)]
 
 
 def cursor_of(row: PaymentRow, sort: PaymentSort) -> PaymentCursor:
@@ -194,7 +250,7 @@ def totals_query(filters: PaymentFilters, customer_id: int | None, dialect: str)
 def totals(session: Session, filters: PaymentFilters, customer_id: int | None) -> PaymentTotals:
     query = totals_query(filters, customer_id, session.get_bind().dialect.name)
     return PaymentTotals(tuple(PaymentTotal(cur, status, int(n), Money(int(total), cur))
-                               for cur, status, n, total in session.execute(query)))
+                               for cur, status, n, total in session.connection().execute(query)))
 
 
 _ENDED = (PaymentStatus.SUCCESS.value, PaymentStatus.FAILED.value)
@@ -216,7 +272,7 @@ def daily_query(bounds: Sequence[datetime]) -> Select[Any]:
 
 def daily(session: Session, days: Sequence[date], zone: tzinfo) -> PaymentDaily:
     found: dict[tuple[int, str, str], list[int]] = {}  # settled sum, settled count, failed count
-    for day, method, cur, status, count, amount in session.execute(daily_query(day_bounds(days, zone))):
+    for day, method, cur, status, count, amount in session.connection().execute(daily_query(day_bounds(days, zone))):
         figure = found.setdefault((int(day), method, cur), [0, 0, 0])
         if status == PaymentStatus.SUCCESS.value:
             figure[0] += int(amount)

@@ -41,7 +41,7 @@ from billing_desk.domain.topup_limits import (
 from billing_desk.models import Payment, utcnow
 from billing_desk.services import audit
 from billing_desk.services.customers import customer_dto, resolve_customer
-from billing_desk.services.ledger.spending import local_days as ledger_days
+from billing_desk.services.ledger import local_days as ledger_days
 from billing_desk.services.payments import review
 from billing_desk.services.payments.checkouts import store_checkout
 from billing_desk.services.payments.dtos import (
