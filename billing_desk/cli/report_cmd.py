@@ -7,7 +7,6 @@ import argparse
 
 from billing_desk.cli.common import Context, add_json, add_user, print_json, print_table
 from billing_desk.services.ledger import MonthReport
-from billing_desk.services.ledger.credit_report_xlsx import amount_lines
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -42,7 +41,7 @@ def _month(ctx: Context, args: argparse.Namespace) -> int:
 def _print(r: MonthReport) -> None:
     print(f"Credit report {r.month}, {r.currency} (local days in {r.zone})")
     print()
-    print_table([[label, str(amount)] for label, amount in amount_lines(r)], ["", "amount"], right={1})
+    print_table([[label, str(amount)] for label, amount in r.lines()], ["", "amount"], right={1})
     print(f"  opening: top-up {r.opening.topup}, voucher {r.opening.voucher}; "
           f"closing: top-up {r.closing.topup}, voucher {r.closing.voucher}")
     if not r.balanced:

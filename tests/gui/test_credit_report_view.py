@@ -4,12 +4,15 @@ the Excel export, all worked off the GUI thread."""
 
 from __future__ import annotations
 
+import gc
 from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
 import pytest
 from openpyxl import load_workbook
 from PySide6.QtCore import QDate, Qt
+from PySide6.QtGui import QPalette
+from PySide6.QtWidgets import QApplication
 from sqlalchemy import update
 
 from billing_desk.domain.enums import LedgerKind
@@ -20,6 +23,7 @@ from billing_desk.views.change_bus import ChangeBus
 from billing_desk.views.context import ViewContext
 from billing_desk.views.export_process import ProcessExporter
 from billing_desk.views.finance.credit_report_view import CreditReportView, last_complete_month
+from billing_desk.views.formatting import NEGATIVE, POSITIVE
 from billing_desk.views.tasks import TaskRunner
 from tests.support.customers import make_customer
 from tests.support.ledger import replay
@@ -33,22 +37,27 @@ def at(month: int, day: int, hour: int = 12) -> datetime:
 
 @pytest.fixture
 def view_for(qtbot, desk_app, qsettings):  # type: ignore[no-untyped-def]
-    runners: list[TaskRunner] = []
+    made: list[tuple[CreditReportView, TaskRunner]] = []
 
     def make(actor) -> CreditReportView:  # type: ignore[no-untyped-def]
         runner = TaskRunner()
-        runners.append(runner)
         exporter = ProcessExporter(desk_app.settings.database_url)
         ctx = ViewContext(desk_app, actor, runner, ChangeBus(), qsettings, exporter)
         view = CreditReportView(ctx)
         qtbot.addWidget(view)
         view.show()
         qtbot.waitUntil(lambda: runner.pending == 0, timeout=5000)  # the currencies in use are in
+        made.append((view, runner))
         return view
 
     yield make
-    for runner in runners:
+    for view, runner in made:
         runner.shutdown()
+        view.close()
+        view.deleteLater()
+    made.clear()
+    QApplication.processEvents()
+    gc.collect()  # in this (the GUI) thread: no view left for a collection in some later worker
 
 
 def _history(app, staff) -> int:  # type: ignore[no-untyped-def]
@@ -64,6 +73,10 @@ def _history(app, staff) -> int:  # type: ignore[no-untyped-def]
         Posting(a, LedgerKind.USAGE, vnd(-5_000), service="Storage", created_at=at(11, 4)),
     ])
     return a
+
+
+def _colour(label):  # type: ignore[no-untyped-def]
+    return label.palette().color(QPalette.ColorRole.WindowText)
 
 
 def _run(qtbot, view: CreditReportView, month: date, currency: str):  # type: ignore[no-untyped-def]
@@ -90,6 +103,7 @@ def test_finance_runs_the_month_and_sees_the_statement(qtbot, view_for, desk_app
         ("1,430,000 ₫", "0 ₫", "1,430,000 ₫")
     assert view.balances_label.text() == "1,430,000 ₫" and view.difference_label.text() == "0 ₫"
     assert "✓" in view.check_label.text() and "Alarm" not in view.check_label.text()
+    assert _colour(view.difference_label) == POSITIVE == _colour(view.check_label)
     usage = [[view.usage_table.item(r, c).text() for c in range(2)] for r in range(view.usage_table.rowCount())]
     assert usage == [["Storage", "250,000 ₫"], ["GPU Container", "20,000 ₫"]]
     assert view.gateway_table.rowCount() == 1
@@ -114,7 +128,8 @@ def test_a_drifted_balance_shows_the_alarm_in_red(qtbot, view_for, desk_app, sta
     _run(qtbot, view, date(2026, 10, 1), "VND")
     assert view.difference_label.text() == "1,000 ₫"
     assert "Alarm" in view.check_label.text() and "1,000 ₫" in view.check_label.text()
-    assert "font-weight: bold" in view.difference_label.styleSheet() and "#b3261e" in view.difference_label.styleSheet()
+    assert view.difference_label.font().bold() and _colour(view.difference_label) == NEGATIVE
+    assert view.check_label.font().bold() and _colour(view.check_label) == NEGATIVE
 
 
 def test_support_gets_no_report(qtbot, view_for, staff):

@@ -19,24 +19,9 @@ from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Font
 from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 
-from billing_desk.domain.money import Money
 from billing_desk.services.exports import SheetCells
-from billing_desk.services.ledger.credit_report import MonthReport, Outstanding
+from billing_desk.services.ledger.credit_report import LABELS, MonthReport, Outstanding
 
-# Statement labels, shared with the CLI's text output so both read the same.
-LABELS: dict[str, str] = {
-    "opening": "Opening outstanding credit",
-    "topups": "+ Top-ups settled",
-    "voucher_granted": "+ Voucher credit granted",
-    "promotions": "+ Promotions",
-    "usage": "- Usage",
-    "plan_charges": "- Plan charges",
-    "adjustments": "± Adjustments",
-    "voucher_expired": "- Voucher credit expired",
-    "closing": "Closing outstanding credit",
-    "balances": "Customer balances at month end",
-    "difference": "Difference",
-}
 DAY_FORMAT = "yyyy-mm-dd"
 
 
@@ -131,11 +116,3 @@ def write_month_report(path: Path, r: MonthReport, *, staff: str, made_at: datet
     _about(wb, r, staff, made_at, zone)
     wb.save(path)
     return len(r.movements) + 2 + len(r.usage_by_service) + len(r.gateways)
-
-
-def amount_lines(r: MonthReport) -> list[tuple[str, Money]]:
-    """The statement's totals in order, for text output (the CLI)."""
-    shown = {m.key: getattr(r, m.key) for m in r.movements}
-    return [(LABELS["opening"], r.opening.total), *((LABELS[k], v) for k, v in shown.items()),
-            (LABELS["closing"], r.closing.total), (LABELS["balances"], r.balances),
-            (LABELS["difference"], r.difference)]

@@ -13,6 +13,7 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 
 from PySide6.QtCore import QDate, QStandardPaths, Qt, Signal
+from PySide6.QtGui import QColor, QPalette
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
@@ -39,6 +40,25 @@ from billing_desk.views.dialogs.error_dialog import show_error
 from billing_desk.views.formatting import AMOUNT_ALIGN, NEGATIVE, POSITIVE, add_currency_items, tabular_font, tr
 
 COLUMNS = ("topup", "voucher", "total")
+
+
+def _row() -> tuple[QWidget, QHBoxLayout]:
+    """A row as a widget owning its layout. Parentless layouts nested with addLayout crashed
+    PySide6 here (a layout pass reached a child layout whose Python wrapper had been freed)."""
+    row = QWidget()
+    layout = QHBoxLayout(row)
+    layout.setContentsMargins(0, 0, 0, 0)
+    return row, layout
+
+
+def _paint(label: QLabel, colour: QColor | None) -> None:
+    """The label's text colour (None: the default). Through the palette: the weight and the
+    colour are set once per label and never through a style sheet, since re-weighting a font
+    with tabular digits on a shown label crashed PySide6 (segfault while repainting)."""
+    palette = QPalette()
+    if colour is not None:
+        palette.setColor(QPalette.ColorRole.WindowText, colour)
+    label.setPalette(palette)
 
 
 def last_complete_month(today: date | None = None) -> date:
@@ -75,9 +95,12 @@ class CreditReportView(QWidget):
         self.export_button = QPushButton(tr("Export Excel…"))
         self.status = QLabel(tr("Choose a month and a currency, then Run."))
         self.figures: dict[str, QLabel] = {}  # "opening.topup", "usage.total", ...: the statement's cells
-        self.balances_label, self.difference_label = self._figure(), self._figure()
+        self.balances_label, self.difference_label = self._figure(), self._figure(bold=True)
         self.check_label = QLabel()
         self.check_label.setWordWrap(True)
+        bold = self.check_label.font()
+        bold.setBold(True)
+        self.check_label.setFont(bold)
         self.usage_table = self._table((tr("Service"), tr("Usage")))
         self.gateway_table = self._table((tr("Settled on"), tr("Gateway"), tr("Count"), tr("Amount")))
         self._build()
@@ -88,9 +111,11 @@ class CreditReportView(QWidget):
         self._load_currencies()
 
     # --- layout ---------------------------------------------------------------------------
-    def _figure(self) -> QLabel:
+    def _figure(self, *, bold: bool = False) -> QLabel:
         label = QLabel("—")
-        label.setFont(tabular_font(label.font()))
+        font = tabular_font(label.font())
+        font.setBold(bold)
+        label.setFont(font)
         label.setAlignment(AMOUNT_ALIGN)
         return label
 
@@ -103,28 +128,28 @@ class CreditReportView(QWidget):
         return table
 
     def _build(self) -> None:
-        bar = QHBoxLayout()
+        bar_row, bar = _row()
         for caption, widget in ((tr("Month"), self.month_edit), (tr("Currency"), self.currency_box)):
             bar.addWidget(QLabel(caption))
             bar.addWidget(widget)
         bar.addWidget(self.run_button)
         bar.addStretch(1)
         bar.addWidget(self.export_button)
-        top = QHBoxLayout()
+        top_row, top = _row()
         top.addWidget(self._statement_box(), 3)
         top.addWidget(self._check_box(), 2)
         usage = QGroupBox(tr("Usage by service"))
         QVBoxLayout(usage).addWidget(self.usage_table)
         gateways = QGroupBox(tr("Settled top-ups by gateway and day"))
         QVBoxLayout(gateways).addWidget(self.gateway_table)
-        tables = QHBoxLayout()
+        tables_row, tables = _row()
         tables.addWidget(usage, 1)
         tables.addWidget(gateways, 2)
         layout = QVBoxLayout(self)
-        layout.addLayout(bar)
+        layout.addWidget(bar_row)
         layout.addWidget(self.status)
-        layout.addLayout(top)
-        layout.addLayout(tables, 1)
+        layout.addWidget(top_row)
+        layout.addWidget(tables_row, 1)
 
     def _statement_box(self) -> QGroupBox:
         box = QGroupBox(tr("Statement: credit owed to customers"))
@@ -144,11 +169,7 @@ class CreditReportView(QWidget):
                 name.setFont(font)
             grid.addWidget(name, row, 0)
             for col, part in enumerate(COLUMNS, start=1):
-                cell = self._figure()
-                if strong:
-                    font = cell.font()
-                    font.setBold(True)
-                    cell.setFont(font)
+                cell = self._figure(bold=strong)
                 self.figures[f"{key}.{part}"] = cell
                 grid.addWidget(cell, row, col)
         grid.setColumnStretch(0, 1)
@@ -223,21 +244,19 @@ class CreditReportView(QWidget):
         for part, money in zip(COLUMNS, amounts, strict=True):
             cell = self.figures[f"{key}.{part}"]
             cell.setText(format_money(money))
-            cell.setStyleSheet(f"color: {NEGATIVE.name()};" if money.minor < 0 else "")
+            _paint(cell, NEGATIVE if money.minor < 0 else None)
 
     def _show_check(self, r: MonthReport) -> None:
         self.difference_label.setText(format_money(r.difference))
+        colour = POSITIVE if r.balanced else NEGATIVE
+        _paint(self.difference_label, colour)
+        _paint(self.check_label, colour)
         if r.balanced:
-            self.difference_label.setStyleSheet(f"color: {POSITIVE.name()};")
-            self.check_label.setText("✓ " + tr("The ledger and the customer balances agree."))
-            self.check_label.setStyleSheet(f"color: {POSITIVE.name()};")
-            return
-        alarm = f"color: {NEGATIVE.name()}; font-weight: bold;"
-        self.difference_label.setStyleSheet(alarm)
-        self.check_label.setText(tr("Alarm: the ledger and the stored balances disagree by {amount}. Run "
-                                    "“ledger verify” to find the customers, and tell an admin.")
-                                 .format(amount=format_money(r.difference)))
-        self.check_label.setStyleSheet(alarm)
+            self.check_label.setText(tr("✓ The ledger and the customer balances agree."))
+        else:
+            self.check_label.setText(tr("Alarm: the ledger and the stored balances disagree by {amount}. Run "
+                                        "“ledger verify” to find the customers, and tell an admin.")
+                                     .format(amount=format_money(r.difference)))
 
     def _fill(self, table: QTableWidget, rows: list[tuple[object, ...]]) -> None:
         """Text per cell; amounts and counts right-aligned, their number kept for sorting."""
