@@ -40,6 +40,7 @@ UNKNOWN_AFTER_CHECKS = 3
 # this long has passed (a top-up being started right now has no link for a second or two).
 NOT_STARTED_AFTER = timedelta(minutes=10)
 CLOSE_REASON_LENGTH = 300
+QUEUE_COLUMNS = 4  # held_at, checks, asked_at, unknown_run: added after the row query's own
 
 
 class ExceptionKind(StrEnum):
@@ -87,7 +88,7 @@ def list_exceptions(session: Session, expiry_margin: timedelta, now: datetime | 
         (Payment.check_count >= 1) | (Payment.created_at < now - NOT_STARTED_AFTER))
     # The review's row query (whatever columns and joins it has), plus what the queue needs,
     # under names of their own.
-    query = (payment_select()
+    query = (payment_select()  # + QUEUE_COLUMNS columns, last
              .add_columns(Payment.flagged_at.label("held_at"), Payment.check_count.label("checks"),
                           Payment.last_checked_at.label("asked_at"), unknown_run.label("unknown_run"))
              .where(Payment.status == PaymentStatus.PENDING.value,
@@ -98,7 +99,7 @@ def list_exceptions(session: Session, expiry_margin: timedelta, now: datetime | 
 
 
 def _exception(r: Any, now: datetime, margin: timedelta) -> PaymentException:
-    row = to_row(r)
+    row = to_row(r[:-QUEUE_COLUMNS])  # to_row unpacks the row query's columns by position
     said = (row.reason or "").removeprefix(LAST_CHECK_PREFIX).rstrip(".")
     last = f" Last answer: {said}." if said else ""
     if r.held_at is not None:
