@@ -28,6 +28,7 @@ from PySide6.QtWidgets import QApplication, QWidget
 from billing_desk.domain.errors import BillingDeskError
 from billing_desk.domain.money import Money
 from billing_desk.sandbox.server import complete
+from billing_desk.sandbox.state import Fault
 from billing_desk.services.demo.seed import DEMO_PASSWORD
 from billing_desk.services.vouchers.dtos import IssueRequest
 from billing_desk.views import app as desk_app
@@ -53,7 +54,19 @@ def prepare(app, actor) -> int:  # type: ignore[no-untyped-def]
             with contextlib.suppress(BillingDeskError):  # too little credit: the screenshots do without
                 app.plans.change(actor, cid, plan.code)
             break
+    not_started(app, actor)
     return cid
+
+
+def not_started(app, actor) -> None:  # type: ignore[no-untyped-def]
+    """One top-up whose checkout Stripe never created (the sandbox answers 500), checked once
+    since: the Exceptions tab has something to show."""
+    state = desk_app._SANDBOX.state
+    match = next(m for m in app.customers.find(actor, "sato", 50) if m.currency == "JPY")
+    state.faults.append(Fault("error500", "/stripe/v1/checkout/sessions", "POST", times=50))
+    payment = app.payments.create_topup(actor, match.id, "5,000").payment
+    app.payments.reconcile_run(actor, [payment.id])
+    state.faults.clear()
 
 
 def main() -> int:
