@@ -116,6 +116,7 @@ class CustomersWorkspace(QWidget):
         self.history_tab.ask_export()
 
     export_excel = export_history  # what Ctrl+E exports in this workspace
+    refresh = refresh_customer  # what F5 re-reads
 
     def save_state(self) -> None:
         self.ctx.settings.setValue("window/tab", self.tabs.currentIndex())

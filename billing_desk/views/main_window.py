@@ -146,7 +146,10 @@ class MainWindow(QMainWindow):
         self._customer_desk().open_customer(customer_id)
 
     def refresh_customer(self) -> None:
-        self.customers.refresh_customer()
+        """F5: re-read what the current workspace shows (the open customer, the payments)."""
+        refresh = getattr(self.workspaces.page(self.workspaces.current_key()), "refresh", None)
+        if callable(refresh):
+            refresh()
 
     def _on_customer_opened(self, customer: CustomerDTO) -> None:
         self.setWindowTitle(tr("Billing Desk — {name} ({account})").format(

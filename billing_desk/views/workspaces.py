@@ -27,8 +27,8 @@ SETTINGS_KEY = "window/workspace"
 
 class Workspace(Protocol):
     """What the window asks of a workspace besides being a QWidget. It may also have a
-    ``customer_requested(int)`` signal (open that customer in Customers) and an
-    ``export_excel()`` method (what Ctrl+E exports there)."""
+    ``customer_requested(int)`` signal (open that customer in Customers), an ``export_excel()``
+    method (what Ctrl+E exports there) and a ``refresh()`` method (what F5 re-reads)."""
 
     def save_state(self) -> None: ...
 

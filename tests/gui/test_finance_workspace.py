@@ -113,6 +113,14 @@ def test_finance_filters_sorts_and_sees_totals(qtbot, make_desk: DeskFactory, st
     wait_idle(qtbot, desk)
     assert review.sort.value == "amount_asc" and header.sortIndicatorSection() == AMOUNT_COLUMN
 
+    # Another desk starts a top-up: F5 reads the payments again.
+    vnd = next(review.model.row(r) for r in range(4) if review.model.row(r).amount.currency == "VND")
+    pay_app.payments.create_topup(staff.support, vnd.customer_id, "5,000,000")
+    qtbot.keyClick(desk.window, Qt.Key.Key_F5)
+    wait_idle(qtbot, desk)
+    assert review.model.rowCount() == 5
+    assert {(t.currency, t.status): t.count for t in review.totals.lines}[("VND", "pending")] == 2
+
 
 def test_finance_opens_a_payment_s_story(qtbot, make_desk: DeskFactory, staff: StaffActors, pay_app: App,
                                          sandbox: SandboxHandle) -> None:

@@ -18,7 +18,6 @@ from billing_desk.views.finance.payment_story_dialog import open_payment_story
 from billing_desk.views.finance.payments_review import PaymentsReview
 from billing_desk.views.formatting import tr
 
-SUB_TABS = ("Review", "Exceptions", "Month report")
 SETTINGS_KEY = "payments/tab"
 
 
@@ -58,6 +57,14 @@ class PaymentsWorkspace(QWidget):
         """Ctrl+E: the filtered payments, from the Review tab."""
         self.tabs.setCurrentWidget(self.review)
         self.review.ask_export()
+
+    def refresh(self) -> None:
+        """F5: the tab in front reads again."""
+        page = self.tabs.currentWidget()
+        if page is self.review or page is self.exceptions:
+            page.reload()
+        elif self.report is not None and page is self.report and self.report.run_button.isEnabled():
+            self.report.run()
 
     def save_state(self) -> None:
         self.ctx.settings.setValue(SETTINGS_KEY, self.tabs.currentIndex())

@@ -54,7 +54,7 @@ def review_columns() -> list[Column]:
 def _status_cell(row: PaymentRow) -> str:
     """"Failed: card declined", and a pending payment's last word from the gateway too."""
     if row.reason and row.status != "failed":
-        return f"{payment_status_text(row)}: {row.reason}"
+        return tr("{status}: {reason}").format(status=payment_status_text(row), reason=row.reason)
     return payment_status_text(row)
 
 
