@@ -24,12 +24,12 @@ class Payment(Base):
         # date or amount order; totals and charts read covering indexes only.
         Index("ix_payments_method_created_id", "method", "created_at", "id"),
         Index("ix_payments_method_currency_status_amount", "method", "currency", "status", "amount"),
-        Index("ix_payments_currency_created_id", "currency", "created_at", "id"),
+        Index("ix_payments_currency_created_id", "currency", "created_at", "id", "status", "amount"),
         Index("ix_payments_created_by_created_id", "created_by", "created_at", "id", "currency", "status", "amount"),
         Index("ix_payments_amount_id", "amount", "id"),
         Index("ix_payments_currency_amount_id", "currency", "amount", "id", "status"),
         Index("ix_payments_currency_status_amount", "currency", "status", "amount"),
-        Index("ix_payments_settled_figures", "settled_at", "status", "method", "currency", "amount"),
+        Index("ix_payments_figures", "status", "method", "currency", "settled_at", "amount"),
     )
 
     id: Mapped[BigPK]

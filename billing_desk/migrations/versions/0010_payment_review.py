@@ -15,8 +15,12 @@ customers (benchmarks/bench_payments_review.py; figures in docs/performance/paym
   unless an index delivers them in (currency, status) order, so the gateway's totals read
   ``method_currency_status_amount`` (3.9 s before it: SQLite walked the whole table in group
   order) and the unfiltered ones ``currency_status_amount``; the staff and amount-range indexes
-  carry status and amount after their keys so their totals never touch the table.
-* charts: ``settled_figures`` holds every column the daily figures read, in settled_at order.
+  carry status and amount after their keys so their totals never touch the table, and the
+  currency's date index carries them too, so a month of one currency's failed payments sorted by
+  amount reads only the failed ones' rows.
+* charts: ``figures`` (status, method, currency, settled_at, amount) holds every column the daily
+  figures read, each day's rows of a (status, gateway, currency) in one range, in group order
+  (review_sql.daily_statement: 64 ms for 90 days on SQLite instead of 330 ms with a sort).
 
 Payments are written a few thousand times a day, so eight more indexes cost nothing a desk
 notices; reading any page in 10 ms does.
@@ -36,12 +40,12 @@ depends_on: str | Sequence[str] | None = None
 INDEXES = (
     ('ix_payments_method_created_id', ['method', 'created_at', 'id']),
     ('ix_payments_method_currency_status_amount', ['method', 'currency', 'status', 'amount']),
-    ('ix_payments_currency_created_id', ['currency', 'created_at', 'id']),
+    ('ix_payments_currency_created_id', ['currency', 'created_at', 'id', 'status', 'amount']),
     ('ix_payments_created_by_created_id', ['created_by', 'created_at', 'id', 'currency', 'status', 'amount']),
     ('ix_payments_amount_id', ['amount', 'id']),
     ('ix_payments_currency_amount_id', ['currency', 'amount', 'id', 'status']),
     ('ix_payments_currency_status_amount', ['currency', 'status', 'amount']),
-    ('ix_payments_settled_figures', ['settled_at', 'status', 'method', 'currency', 'amount']),
+    ('ix_payments_figures', ['status', 'method', 'currency', 'settled_at', 'amount']),
 )
 
 

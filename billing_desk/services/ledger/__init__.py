@@ -29,7 +29,7 @@ from billing_desk.services.ledger.posting import (
     post_many,
 )
 from billing_desk.services.ledger.service import LedgerService
-from billing_desk.services.ledger.spending import day_bounds, day_index, local_days
+from billing_desk.services.ledger.spending import day_bounds, local_days
 
 __all__ = [
     "EXPORT_PAGE",
@@ -54,7 +54,6 @@ __all__ = [
     "ServiceDTO",
     "ServiceSpending",
     "day_bounds",
-    "day_index",
     "expire_voucher_credit",
     "export_format",
     "local_days",

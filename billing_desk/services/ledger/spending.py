@@ -45,18 +45,18 @@ def day_bounds(days: Sequence[date], zone: tzinfo) -> list[datetime]:
     return [day_start_utc(d, zone) for d in (*days, days[-1] + timedelta(days=1))]
 
 
-def day_index(created_at: ColumnElement[Any], bounds: Sequence[datetime], lo: int, hi: int) -> ColumnElement[Any]:
+def _day_index(created_at: ColumnElement[Any], bounds: Sequence[datetime], lo: int, hi: int) -> ColumnElement[Any]:
     """Index of the day in [lo, hi) holding ``created_at``, known to lie in [bounds[lo], bounds[hi])."""
     if hi - lo == 1:
         return literal_column(str(lo))
     mid = (lo + hi) // 2
-    return case((created_at < bounds[mid], day_index(created_at, bounds, lo, mid)),
-                else_=day_index(created_at, bounds, mid, hi))
+    return case((created_at < bounds[mid], _day_index(created_at, bounds, lo, mid)),
+                else_=_day_index(created_at, bounds, mid, hi))
 
 
 def spending_query(customer_id: int, bounds: Sequence[datetime]) -> Select[Any]:
     """(day index, service, kind, sum of amounts) of the successful spending rows in the period."""
-    rows = (select(day_index(_T.c.created_at, bounds, 0, len(bounds) - 1).label("day"), _T.c.service, _T.c.kind,
+    rows = (select(_day_index(_T.c.created_at, bounds, 0, len(bounds) - 1).label("day"), _T.c.service, _T.c.kind,
                    _T.c.amount)
             .where(_T.c.customer_id == customer_id, _T.c.kind.in_([k.value for k in SPENDING_KINDS]),
                    _T.c.created_at >= bounds[0], _T.c.created_at < bounds[-1],
@@ -76,4 +76,4 @@ def spending(session: Session, customer_id: int, currency: str | None, days: Seq
                          tuple(ServiceSpending(s, tuple(v), plan) for (s, plan), v in sorted(per_service.items())))
 
 
-__all__ = ["MAX_DAYS", "SPENDING_KINDS", "day_bounds", "day_index", "local_days", "spending", "spending_query"]
+__all__ = ["MAX_DAYS", "SPENDING_KINDS", "day_bounds", "local_days", "spending", "spending_query"]
