@@ -76,4 +76,6 @@ def spending(session: Session, customer_id: int, currency: str | None, days: Seq
                          tuple(ServiceSpending(s, tuple(v), plan) for (s, plan), v in sorted(per_service.items())))
 
 
-__all__ = ["MAX_DAYS", "SPENDING_KINDS", "day_bounds", "local_days", "spending", "spending_query"]
+day_index = _day_index  # the month report buckets payments by local day the same way
+
+__all__ = ["MAX_DAYS", "SPENDING_KINDS", "day_bounds", "day_index", "local_days", "spending", "spending_query"]
