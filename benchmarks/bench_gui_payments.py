@@ -81,8 +81,6 @@ def main() -> int:
     bar = review.filters_bar
     header = review.table.horizontalHeader()
     wait_until(idle)
-    if os.environ.get("BENCH_FREEZE_AGAIN"):
-        keep_event_loop_responsive()
     if os.environ.get("BENCH_PROFILE"):  # where the GUI thread's own time goes
         import cProfile
         profiler = cProfile.Profile()
