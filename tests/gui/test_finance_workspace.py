@@ -260,3 +260,21 @@ def test_export_writes_the_filtered_payments(qtbot, make_desk: DeskFactory, staf
     status = rows[0].index("Status")
     assert len(rows) == 4 and {str(r[status]).lower() for r in rows[1:]} == {"pending"}
     wait_idle(qtbot, desk)
+
+
+def test_cancel_stops_a_reconcile_run_after_the_payment_in_hand(qtbot, make_desk: DeskFactory, staff: StaffActors,
+                                                                 pay_app: App, sandbox: SandboxHandle) -> None:
+    _payments(pay_app, staff, sandbox)
+    fault(sandbox, "late_reply", "/", times=100, delay=1.5)  # every gateway answers late
+    desk = make_desk(staff.finance, pay_app)
+    review = _review(qtbot, desk)
+    review.reconcile_button.run("all")
+    assert not review.reconcile_button.isEnabled() and review.progress.cancel_button.isEnabled()
+    qtbot.mouseClick(review.progress.cancel_button, Qt.MouseButton.LeftButton)
+    assert not review.progress.cancel_button.isEnabled()
+    qtbot.waitUntil(lambda: not review.progress.busy, timeout=20000)
+    text = review.status_label.text()
+    assert text.startswith("Stopped at your request.") and "about 3 pending payments" not in text
+    assert review.reconcile_button.isEnabled() and not review.progress.isVisible()
+    clear_faults(sandbox)
+    wait_idle(qtbot, desk)
