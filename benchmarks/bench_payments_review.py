@@ -131,7 +131,9 @@ def sync_indexes(engine: Engine) -> None:
     """Bring a cached database's payments indexes to the models' set (drop the review's indexes
     the models no longer have, create the missing), so trying another index costs its build,
     not a reload of a million rows. Indexes only the migrations hold (trigram) are left alone."""
-    wanted = {ix.name: ix for ix in Payment.__table__.indexes}
+    only = {ix.name: getattr(ix, "_ddl_if", None) for ix in Payment.__table__.indexes}
+    wanted = {ix.name: ix for ix in Payment.__table__.indexes
+              if only[ix.name] is None or only[ix.name].dialect in (None, engine.dialect.name)}
     with engine.begin() as conn:
         present = {ix["name"]: tuple(ix["column_names"]) for ix in inspect(conn).get_indexes("payments")}
         for name, columns in present.items():

@@ -21,9 +21,12 @@ customers (benchmarks/bench_payments_review.py; figures in docs/performance/paym
 * charts: ``figures`` (status, method, currency, settled_at, amount) holds every column the daily
   figures read, each day's rows of a (status, gateway, currency) in one range, in group order
   (review_sql.daily_statement: 64 ms for 90 days on SQLite instead of 330 ms with a sort).
+  PostgreSQL hashes groups instead of sorting them, so there one walk of a settled_at range
+  (``settled_figures``, PostgreSQL only) with width_bucket for the day is faster still: 82 ms
+  against 155 to 268 ms for the per-day form.
 
-Payments are written a few thousand times a day, so eight more indexes cost nothing a desk
-notices; reading any page in 10 ms does.
+Payments are written a few thousand times a day, so eight more indexes (nine on PostgreSQL) cost
+nothing a desk notices; reading any page in 10 ms does.
 """
 
 from __future__ import annotations
@@ -49,11 +52,19 @@ INDEXES = (
 )
 
 
+# PostgreSQL only: its charts read one settled_at range and hash the groups (review_sql.py).
+POSTGRESQL_ONLY = (('ix_payments_settled_figures', ['settled_at', 'status', 'method', 'currency', 'amount']),)
+
+
+def _indexes() -> tuple[tuple[str, list[str]], ...]:
+    return INDEXES + (POSTGRESQL_ONLY if op.get_bind().dialect.name == 'postgresql' else ())
+
+
 def upgrade() -> None:
-    for name, columns in INDEXES:
+    for name, columns in _indexes():
         op.create_index(name, 'payments', columns, unique=False)
 
 
 def downgrade() -> None:
-    for name, _ in reversed(INDEXES):
+    for name, _ in reversed(_indexes()):
         op.drop_index(name, table_name='payments')

@@ -139,9 +139,10 @@ def totals(session: Session, filters: PaymentFilters, customer_id: int | None) -
 
 def daily(session: Session, days: Sequence[date], zone: tzinfo) -> PaymentDaily:
     found: dict[tuple[int, str, str], list[int]] = {}  # settled sum, settled count, failed count
-    bounds = {f"b{i}": bound for i, bound in enumerate(day_bounds(days, zone))}
-    for day, method, cur, status, count, amount in session.connection().execute(sql.daily_statement(len(days)),
-                                                                                 bounds):
+    dialect = session.get_bind().dialect.name
+    statement = sql.daily_statement(len(days), dialect)
+    bound = sql.daily_values(day_bounds(days, zone), dialect)
+    for day, method, cur, status, count, amount in session.connection().execute(statement, bound):
         figure = found.setdefault((int(day), method, cur), [0, 0, 0])
         if status == PaymentStatus.SUCCESS.value:
             figure[0] += int(amount)

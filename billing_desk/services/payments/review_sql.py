@@ -10,6 +10,7 @@ kept; a call only binds its values. The values never reach the SQL text.
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import UTC, datetime
 from functools import lru_cache
 from typing import Any
 
@@ -17,8 +18,10 @@ from sqlalchemy import (
     BigInteger,
     ColumnElement,
     CompoundSelect,
+    DateTime,
     Select,
     bindparam,
+    cast,
     func,
     literal_column,
     or_,
@@ -26,6 +29,7 @@ from sqlalchemy import (
     tuple_,
     union_all,
 )
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.sql.elements import BindParameter
 
 from billing_desk.domain.enums import PaymentMethod
@@ -186,10 +190,36 @@ def amount_probe(names: frozenset[str], limit: int) -> Select[Any]:
 _ENDED = ("failed", "success")  # settled or failed: what the charts count
 
 
+def daily_statement(days: int, dialect: str) -> Select[Any] | CompoundSelect[Any]:
+    return _daily_by_bucket() if dialect == "postgresql" else _daily_by_day(days)
+
+
+@lru_cache(maxsize=1)
+def _daily_by_bucket() -> Select[Any]:
+    """PostgreSQL: one index-only walk of the period's settled_at range (ix_payments_settled_figures),
+    each row's day found by width_bucket over the bounds (a binary search in C), the groups
+    hashed. Bound values: ``lo``, ``hi`` and ``bounds`` (naive UTC, the column's storage)."""
+    p = Payment.__table__.c
+    statuses: list[Any] = [literal_column(f"'{s}'") for s in _ENDED]
+    day = func.width_bucket(p.settled_at, cast(bindparam("bounds"), ARRAY(DateTime()))) - 1
+    ended = (select(day.label("day"), p.method, p.currency, p.status, p.amount)
+             .where(p.settled_at >= bindparam("lo"), p.settled_at < bindparam("hi"), p.status.in_(statuses))
+             .subquery("ended"))
+    e = ended.c
+    return (select(e.day, e.method, e.currency, e.status, func.count(), func.sum(e.amount))
+            .group_by(e.day, e.method, e.currency, e.status))
+
+
+def daily_values(bounds: list[datetime], dialect: str) -> dict[str, Any]:
+    if dialect == "postgresql":
+        return {"lo": bounds[0], "hi": bounds[-1], "bounds": [b.astimezone(UTC).replace(tzinfo=None) for b in bounds]}
+    return {f"b{i}": bound for i, bound in enumerate(bounds)}
+
+
 @lru_cache(maxsize=4)
-def daily_statement(days: int) -> CompoundSelect[Any]:
-    """Per local day i (bound values b0 .. b<days>: UTC instants, day i is [b<i>, b<i+1>)): count
-    and sum per (method, currency, status) of the payments that ended then, by ``settled_at``.
+def _daily_by_day(days: int) -> CompoundSelect[Any]:
+    """SQLite. Per local day i (bound values b0 .. b<days>: UTC instants, day i is [b<i>, b<i+1>)):
+    count and sum per (method, currency, status) of the payments that ended then, by ``settled_at``.
 
     One aggregate per day, joined by UNION ALL. Each names every status, gateway and currency
     (IN lists of constants), so it reads ix_payments_figures (status, method, currency,
