@@ -4,7 +4,7 @@ finance closes a held payment with a reason and it leaves the queue."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import pytest
 from PySide6.QtCore import QSettings, Qt
@@ -40,6 +40,24 @@ def contexts(pay_app: App, qsettings: QSettings) -> Iterator:  # type: ignore[ty
         runner.shutdown()
 
 
+def _emitted(qtbot, signal, action: Callable[[], object], timeout: int = 10000) -> tuple:  # type: ignore[no-untyped-def,type-arg]
+    """Do ``action`` and wait for ``signal``; its arguments. A plain slot and waitUntil, not
+    qtbot.waitSignal: that blocker's event loop, left in a reference cycle, was collected by the
+    sandbox's server thread, and a Qt timer deleted off the GUI thread crashed a later test."""
+    seen: list[tuple] = []  # type: ignore[type-arg]
+
+    def slot(*args: object) -> None:
+        seen.append(args)
+
+    signal.connect(slot)
+    try:
+        action()
+        qtbot.waitUntil(lambda: bool(seen), timeout=timeout)
+    finally:
+        signal.disconnect(slot)
+    return seen[0]
+
+
 def test_story_dialog_shows_the_checks_and_rechecks_a_pending_payment(qtbot, contexts, pay_app: App,  # type: ignore[no-untyped-def]
                                                                        sandbox: SandboxHandle, staff: StaffActors):
     account = make_account(pay_app, staff.support, "JPY")
@@ -51,9 +69,8 @@ def test_story_dialog_shows_the_checks_and_rechecks_a_pending_payment(qtbot, con
 
     dialog = open_payment_story(None, ctx, p.id)
     qtbot.addWidget(dialog)
-    shown = qtbot.waitSignal(dialog.loaded, timeout=10000)  # delivered by the event loop, so not missed
-    shown.wait()
-    story = shown.args[0]
+    qtbot.waitUntil(lambda: dialog.story is not None, timeout=10000)  # loaded in the task runner
+    story = dialog.story
     assert story.payment.id == p.id and dialog.isVisible()
     assert dialog.link_edit.text() == p.checkout_url and dialog.link_edit.isReadOnly()
     assert dialog.reference_edit.text() == p.gateway_reference
@@ -63,9 +80,8 @@ def test_story_dialog_shows_the_checks_and_rechecks_a_pending_payment(qtbot, con
     assert dialog.recheck_button.isEnabled()
 
     pay(sandbox, p.checkout_url)
-    with qtbot.waitSignal(dialog.loaded, timeout=10000) as reloaded:
-        qtbot.mouseClick(dialog.recheck_button, Qt.MouseButton.LeftButton)
-    after = reloaded.args[0]
+    (after,) = _emitted(qtbot, dialog.loaded, lambda: qtbot.mouseClick(dialog.recheck_button,
+                                                                        Qt.MouseButton.LeftButton))
     assert after.payment.status == "success" and dialog.status_value.text() == "Success"
     assert dialog.checks_table.rowCount() == 2 and dialog.checks_table.item(1, 2).text() == "Re-check"
     assert "¥3,000" in dialog.ledger_label.text() and not dialog.recheck_button.isEnabled()
@@ -89,13 +105,12 @@ def test_finance_closes_a_held_payment_with_a_reason(qtbot, contexts, pay_app: A
     assert view.model.index(0, 2).data() == str(held.id) and view.model.index(0, 4).data() == "$25.00"
 
     view.table.selectRow(0)
-    with qtbot.waitSignal(view.payment_activated, timeout=3000) as activated:
-        qtbot.keyClick(view.table, Qt.Key.Key_Return)
-    assert activated.args == [held.id]
+    assert _emitted(qtbot, view.payment_activated, lambda: qtbot.keyClick(view.table, Qt.Key.Key_Return)) == (
+        held.id,)
 
-    with qtbot.waitSignal(view.rechecked, timeout=10000) as rechecked:
-        qtbot.mouseClick(view.recheck_button, Qt.MouseButton.LeftButton)
-    assert [f.payment_id for f in rechecked.args[0].flagged] == [held.id]  # asked again: still held
+    (summary,) = _emitted(qtbot, view.rechecked, lambda: qtbot.mouseClick(view.recheck_button,
+                                                                          Qt.MouseButton.LeftButton))
+    assert [f.payment_id for f in summary.flagged] == [held.id]  # asked again: still held
     qtbot.waitUntil(lambda: view.model.rowCount() == 1 and not view.model.loading, timeout=10000)
     assert "1 held for finance" in view.status_label.text()
 
@@ -108,9 +123,8 @@ def test_finance_closes_a_held_payment_with_a_reason(qtbot, contexts, pay_app: A
     assert not dialog.close_button.isEnabled()  # a reason is required
     dialog.reason_edit.clear()
     qtbot.keyClicks(dialog.reason_edit, "paid 20 USD instead of 25; refunded at PayPal")
-    with qtbot.waitSignal(view.loaded, timeout=10000) as reloaded:
-        qtbot.mouseClick(dialog.close_button, Qt.MouseButton.LeftButton)
-    assert reloaded.args == [0] and view.model.rowCount() == 0  # it left the list
+    count = _emitted(qtbot, view.loaded, lambda: qtbot.mouseClick(dialog.close_button, Qt.MouseButton.LeftButton))
+    assert count == (0,) and view.model.rowCount() == 0  # it left the list
     assert "closed as failed" in view.status_label.text()
     row = pay_app.payments.get(staff.finance, held.id)
     assert row.status == "failed" and row.reason == "Closed by finance: paid 20 USD instead of 25; refunded at PayPal"
@@ -129,6 +143,5 @@ def test_support_cannot_recheck_or_close_and_the_link_copies(qtbot, contexts, pa
     dialog = PaymentStoryDialog(None, contexts(staff.manager), p.id)
     qtbot.addWidget(dialog)
     qtbot.waitUntil(lambda: dialog.story is not None, timeout=10000)
-    copy = next(b for b in dialog.findChildren(type(dialog.recheck_button)) if b.text() == "Copy")
-    qtbot.mouseClick(copy, Qt.MouseButton.LeftButton)
+    qtbot.mouseClick(dialog.link_copy, Qt.MouseButton.LeftButton)
     assert QGuiApplication.clipboard().text() == p.checkout_url

@@ -51,6 +51,17 @@ def test_paid_with_another_amount_is_held_not_credited_and_listed(pay_app, sandb
     assert fine.id not in queue
 
 
+def test_paid_in_another_currency_is_held(pay_app, sandbox, staff):
+    account, p = _start(pay_app, staff, "JPY")
+    assert control(sandbox, "/sandbox/complete", {"checkout_url": p.checkout_url, "action": "pay",
+                                                  "paid_amount": "3000", "paid_currency": "USD"})["ok"]
+    assert [f.payment_id for f in pay_app.payments.reconcile_run(staff.finance).flagged] == [p.id]
+    entry = _queue(pay_app, staff)[p.id]
+    assert entry.kind is ExceptionKind.CONTRADICTED and "usd paid" in entry.why
+    assert pay_app.payments.story(staff.finance, p.id).checks[0].outcome == "refused"
+    assert pay_app.customers.get(staff.support, account).balance.total == Money(0, "JPY")
+
+
 def test_unknown_after_several_checks_without_an_answer(pay_app, sandbox, staff):
     _, p = _start(pay_app, staff, "JPY")
     fault(sandbox, "error500", STRIPE_STATUS, times=1000, method="GET")

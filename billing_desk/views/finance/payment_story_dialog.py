@@ -63,20 +63,20 @@ def summary_text(summary: ReconcileSummary) -> str:
         unreachable=summary.unreachable, held=len(summary.flagged))
 
 
-def _copy_field(text: str, name: str) -> tuple[QWidget, QLineEdit]:
+def _copy_field(name: str) -> tuple[QWidget, QLineEdit, QPushButton]:
     """A read-only, selectable line with a Copy button: a link or a reference is copied whole."""
-    edit = QLineEdit(text)
+    edit = QLineEdit()
     edit.setReadOnly(True)
     edit.setObjectName(name)
     button = QPushButton(tr("Copy"))
-    button.setEnabled(bool(text))
+    button.setEnabled(False)
     button.clicked.connect(lambda: QGuiApplication.clipboard().setText(edit.text()))
     box = QWidget()
     row = QHBoxLayout(box)
     row.setContentsMargins(0, 0, 0, 0)
     row.addWidget(edit, 1)
     row.addWidget(button)
-    return box, edit
+    return box, edit, button
 
 
 def _table(headers: Sequence[str], name: str) -> QTableWidget:
@@ -119,6 +119,7 @@ class PaymentStoryDialog(QDialog):
         self.setWindowTitle(tr("Payment {id}").format(id=payment_id))
         self.resize(860, 640)
         self.facts = QFormLayout()
+        self._build_facts()
         self.checks_table = _table([tr("Checked"), tr("Asked by"), tr("Why asked"), tr("Outcome"),
                                     tr("Gateway's answer")], "paymentChecks")
         self.ledger_label = QLabel()
@@ -185,35 +186,46 @@ class PaymentStoryDialog(QDialog):
             self.status_label.setText(tr("{n} status checks recorded.").format(n=len(story.checks)))
         self.loaded.emit(story)
 
+    def _build_facts(self) -> None:
+        """The facts' widgets, made once and filled on each load (rebuilding them while their
+        events were still queued crashed Qt)."""
+        self.link_box, self.link_edit, self.link_copy = _copy_field("checkoutLink")
+        self.reference_box, self.reference_edit, self.reference_copy = _copy_field("gatewayReference")
+        self.values = {key: QLabel() for key in ("customer", "amount", "gateway", "status", "started", "expires",
+                                                 "settled")}
+        for label in self.values.values():
+            label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+            label.setWordWrap(True)
+        self.status_value = self.values["status"]
+        self.status_value.setObjectName("storyStatus")
+        rows: list[tuple[str, QWidget]] = [
+            (tr("Customer"), self.values["customer"]), (tr("Amount"), self.values["amount"]),
+            (tr("Gateway"), self.values["gateway"]), (tr("Status"), self.status_value),
+            (tr("Checkout link"), self.link_box), (tr("Gateway reference"), self.reference_box),
+            (tr("Started"), self.values["started"]), (tr("Expires"), self.values["expires"]),
+            (tr("Settled"), self.values["settled"]),
+        ]
+        for label, widget in rows:
+            self.facts.addRow(label, widget)
+
     def _show_facts(self, story: PaymentStory) -> None:
         p = story.payment
-        while self.facts.rowCount():
-            self.facts.removeRow(0)
         status = status_label(p.status)
         if p.reason:
             status = tr("{status}: {reason}").format(status=status, reason=p.reason)
-        link, self.link_edit = _copy_field(p.checkout_url or "", "checkoutLink")
-        reference, self.reference_edit = _copy_field(p.gateway_reference or "", "gatewayReference")
-        self.status_value = QLabel(status)
-        self.status_value.setObjectName("storyStatus")
-        self.status_value.setWordWrap(True)
-        rows: list[tuple[str, QWidget | str]] = [
-            (tr("Customer"), tr("{account}  {name}").format(account=p.customer_account, name=p.customer_name)),
-            (tr("Amount"), money_text(p.amount)),
-            (tr("Gateway"), PaymentMethod(p.method).label),
-            (tr("Status"), self.status_value),
-            (tr("Checkout link"), link),
-            (tr("Gateway reference"), reference),
-            (tr("Started"), tr("{when} by {who}").format(when=local_time(p.created_at, seconds=True),
-                                                         who=story.started_by or "—")),
-            (tr("Expires"), local_time(p.expires_at) or "—"),
-            (tr("Settled"), local_time(p.settled_at, seconds=True) or "—"),
-        ]
-        for label, value in rows:
-            widget = value if isinstance(value, QWidget) else QLabel(value)
-            if isinstance(widget, QLabel):
-                widget.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-            self.facts.addRow(label, widget)
+        texts = {
+            "customer": tr("{account}  {name}").format(account=p.customer_account, name=p.customer_name),
+            "amount": money_text(p.amount), "gateway": PaymentMethod(p.method).label, "status": status,
+            "started": tr("{when} by {who}").format(when=local_time(p.created_at, seconds=True),
+                                                   who=story.started_by or "—"),
+            "expires": local_time(p.expires_at) or "—", "settled": local_time(p.settled_at, seconds=True) or "—",
+        }
+        for key, text in texts.items():
+            self.values[key].setText(text)
+        for edit, button, text in ((self.link_edit, self.link_copy, p.checkout_url),
+                                   (self.reference_edit, self.reference_copy, p.gateway_reference)):
+            edit.setText(text or "")
+            button.setEnabled(bool(text))
 
     # -- re-check -----------------------------------------------------------------------
     def recheck(self) -> None:
