@@ -52,7 +52,7 @@ LEFT JOIN (SELECT kind, source, service,
            GROUP BY kind, source, service) AS l ON true
 """
 GATEWAY_SQL = """
-SELECT (settled_at AT TIME ZONE %(zone)s)::date AS day, method, count(*), sum(amount)
+SELECT ((settled_at AT TIME ZONE 'UTC') AT TIME ZONE %(zone)s)::date AS day, method, count(*), sum(amount)
 FROM payments WHERE status = 'success' AND currency = %(cur)s AND settled_at >= %(start)s AND settled_at < %(end)s
 GROUP BY 1, 2 ORDER BY 1, 2
 """
@@ -69,17 +69,20 @@ def timed(fn: Callable[[], object], runs: int) -> tuple[float, float, list[float
     return statistics.median(samples), min(samples), samples
 
 
-def bare(url: str, month: str, cur: str) -> Callable[[], tuple[int, int]]:
+def bare(url: str, month: str, cur: str) -> Callable[[], tuple[int, int, list[tuple[object, ...]]]]:
     first, next_first = parse_month(month)
     days = [first + timedelta(days=i) for i in range((next_first - first).days)]
     bounds = day_bounds(days, ZONE)
-    params = {"start": bounds[0], "end": bounds[-1], "cur": cur, "zone": ZONE.key}
+    # Naive UTC, as the columns hold it (and as the service binds it): an aware value would be
+    # compared as timestamptz, converting every row's timestamp in the server's zone.
+    params = {"start": bounds[0].replace(tzinfo=None), "end": bounds[-1].replace(tzinfo=None), "cur": cur,
+              "zone": ZONE.key}
     conn = psycopg2.connect(url.replace("postgresql+psycopg2", "postgresql"))
     conn.autocommit = True
     with conn.cursor() as c:
         c.execute("SET jit = off")  # as the service does for its transaction
 
-    def run() -> tuple[int, int]:
+    def run() -> tuple[int, int, list[tuple[object, ...]]]:
         with conn.cursor() as c:
             c.execute(LEDGER_SQL, params)
             closing = stored = after = 0
@@ -88,8 +91,8 @@ def bare(url: str, month: str, cur: str) -> Callable[[], tuple[int, int]]:
                 closing += int(before or 0) + int(during or 0)
                 after += int(later or 0)
             c.execute(GATEWAY_SQL, params)
-            c.fetchall()
-        return closing, stored - after
+            gateways = [(day, method, int(n), int(amount)) for day, method, n, amount in c.fetchall()]
+        return closing, stored - after, gateways
 
     return run
 
@@ -131,8 +134,9 @@ def main() -> None:
     load = os.getloadavg()[0]
     service_median, service_best, service_all = timed(lambda: app.ledger.month_report(FINANCE, month, cur), args.runs)
     floor = bare(url, month, cur)
-    closing, balances = floor()
+    closing, balances, gateways = floor()
     assert (closing, balances) == (report.closing.total.minor, report.balances.minor), (closing, balances)
+    assert gateways == [(g.day, g.method, g.count, g.amount.minor) for g in report.gateways], gateways
     bare_median, bare_best, bare_all = timed(floor, args.runs)
     explained = plan(app, month, cur)
     app.close()

@@ -12,7 +12,8 @@ from billing_desk.services.ledger import MonthReport
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     report = sub.add_parser("report", help="finance reports")
     rs = report.add_subparsers(dest="report_command", metavar="WHAT", required=True)
-    month = rs.add_parser("month", help="month-end credit report: credit owed, proved from the ledger and the balances")
+    month = rs.add_parser("month", help="month-end credit report: credit owed, proved from the ledger and the "
+                                       "balances (exit 1 when the two disagree)")
     month.add_argument("month", metavar="YYYY-MM", help="the month, in local days of the desk's time zone")
     month.add_argument("--currency", required=True, help="ISO code, e.g. VND")
     month.add_argument("--out", metavar="FILE.xlsx", help="also write the report to this Excel file")

@@ -107,7 +107,7 @@ def test_finance_runs_the_month_and_sees_the_statement(qtbot, view_for, desk_app
     usage = [[view.usage_table.item(r, c).text() for c in range(2)] for r in range(view.usage_table.rowCount())]
     assert usage == [["Storage", "250,000 ₫"], ["GPU Container", "20,000 ₫"]]
     assert view.gateway_table.rowCount() == 1
-    assert [view.gateway_table.item(0, c).text() for c in range(4)] == ["2026-10-02", "vnpay", "1", "500,000 ₫"]
+    assert [view.gateway_table.item(0, c).text() for c in range(4)] == ["2026-10-02", "VNPay", "1", "500,000 ₫"]
     assert "Asia/Ho_Chi_Minh" in view.status.text()
 
     target = tmp_path / "october.xlsx"

@@ -126,6 +126,8 @@ def test_excel_export_holds_numbers_and_is_audited(app, staff, tmp_path):
     assert [c.value for c in opening[1:4]] == [1_000_000, 260_000, 1_260_000]
     assert all(c.data_type == "n" and "VND" in c.number_format for c in opening[1:4])
     assert statement["Closing outstanding credit"][3].value == 1_810_000
+    topups = statement["+ Top-ups settled"]  # a label that starts like a formula stays text
+    assert topups[0].data_type == "s" and topups[0].quotePrefix and topups[3].value == 750_000
     assert statement["Difference"][3].value == 0
     usage = [[c.value for c in row] for row in wb["Usage by service"].iter_rows(min_row=2)]
     assert usage[:2] == [["Storage", 150_000], ["AI Inference", 30_000]]
@@ -164,3 +166,9 @@ def test_cli_json_shape_and_exit_codes(cli, app, staff, tmp_path):
     assert bad_currency.code != 0 and "ZZZ" in bad_currency.err and len(bad_currency.err.strip().splitlines()) == 1
     denied = cli("report", "month", "2026-10", "--currency", "VND", "--user", "support")
     assert denied.code == 4 and denied.out == ""
+    with app.uow.write() as uow:  # a drifted stored balance: the report still prints, and exits 1 like verify
+        uow.session.execute(update(CustomerBalance).values(topup=CustomerBalance.topup + 1,
+                                                           total=CustomerBalance.total + 1))
+        uow.commit()
+    alarm = cli("report", "month", "2026-10", "--currency", "VND", "--user", "finance")
+    assert alarm.code == 1 and "ALARM" in alarm.out and "-2 ₫" in alarm.out  # two VND customers

@@ -25,10 +25,11 @@ the rows written after the month's end; an independent path to the same figure, 
 (``ledger verify`` names the customer). Both come from one statement, so they read one snapshot
 while desks keep posting.
 
-Speed: one grouped pass over the ledger (the month's bounds split rows into before, in and
-after; a hash aggregate with a handful of groups, parallel on PostgreSQL) plus a pass over the
-balances; the gateway totals read the month's settled payments. No index is needed or used: at
-10,000,000 rows it is a sequential scan either way (see docs/performance/credit_report.md).
+Speed: one grouped pass over the ledger (plain columns, the periods summed with FILTER: a
+parallel partial aggregate on PostgreSQL) plus a pass over the balances; the gateway totals
+read the month's settled payments. The opening needs every earlier row, so it is a sequential
+scan whatever the indexes, and none is needed: 2.6 to 3.9 s at 10,000,000 rows on the shared
+2-core machine, the same as the SQL through bare psycopg2 (docs/performance/credit_report.md).
 """
 
 from __future__ import annotations
@@ -97,12 +98,9 @@ class MonthReport:
     month: str
     currency: str
     zone: str
-    starts_at: datetime  # UTC instants of the month's first local midnight and the next month's
-    ends_at: datetime
     opening: Outstanding
     topups: Money
     voucher_granted: Money
-    promotions: Money
     usage: Money  # positive: credit used
     usage_by_service: tuple[tuple[str, Money], ...]
     plan_charges: Money  # positive
@@ -112,7 +110,11 @@ class MonthReport:
     balances: Money
     difference: Money
     gateways: tuple[GatewayDayTotal, ...]
-    movements: tuple[Movement, ...]  # the same lines split by pool, in statement order
+    # Beyond the contract's fields (issue 12): the identity needs promotions; the rest explain.
+    promotions: Money
+    movements: tuple[Movement, ...]  # the statement's lines split by pool, in statement order
+    starts_at: datetime  # UTC instants of the month's first local midnight and the next month's
+    ends_at: datetime
 
     @property
     def balanced(self) -> bool:
@@ -275,12 +277,14 @@ def month_report(session: Session, month: str, code: str, zone: tzinfo) -> Month
     balances = Money(sums.stored - sums.after, code)
     gateways = tuple(GatewayDayTotal(days[int(day)], method, int(count), Money(int(amount), code))
                      for day, method, count, amount in session.execute(gateway_query(code, bounds)))
+    by_service = tuple((s, Money(v, code)) for s, v in sorted(sums.usage.items(), key=lambda item: (-item[1], item[0])))
     return MonthReport(
-        f"{first:%Y-%m}", code, zone_name(zone), start, end, opening, shown["topups"], shown["voucher_granted"],
-        shown["promotions"], shown["usage"],
-        tuple((s, Money(v, code)) for s, v in sorted(sums.usage.items(), key=lambda item: (-item[1], item[0]))),
-        shown["plan_charges"], shown["adjustments"], shown["voucher_expired"], closing, balances,
-        closing.total - balances, gateways, movements)
+        month=f"{first:%Y-%m}", currency=code, zone=zone_name(zone), opening=opening, topups=shown["topups"],
+        voucher_granted=shown["voucher_granted"], usage=shown["usage"], usage_by_service=by_service,
+        plan_charges=shown["plan_charges"], adjustments=shown["adjustments"],
+        voucher_expired=shown["voucher_expired"], closing=closing, balances=balances,
+        difference=closing.total - balances, gateways=gateways, promotions=shown["promotions"],
+        movements=movements, starts_at=start, ends_at=end)
 
 
 def currencies_in_use(session: Session) -> tuple[str, ...]:

@@ -51,7 +51,7 @@ def _statement(wb: Workbook, r: MonthReport) -> None:
 
     outstanding("opening", r.opening)
     for m in r.movements:
-        ws.append([LABELS[m.key], cells.money(m.topup.minor), cells.money(m.voucher.minor),
+        ws.append([cells.text(LABELS[m.key]), cells.money(m.topup.minor), cells.money(m.voucher.minor),
                    cells.money(m.total.minor)])
     outstanding("closing", r.closing)
     ws.append([])

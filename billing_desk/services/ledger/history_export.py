@@ -21,14 +21,12 @@ from billing_desk.domain.permissions import Actor, Permission
 from billing_desk.models import utcnow
 from billing_desk.services import audit
 from billing_desk.services.customers import resolve_customer
-from billing_desk.services.exports import atomic_file, write_atomically
+from billing_desk.services.exports import write_atomically
 from billing_desk.services.ledger import history
-from billing_desk.services.ledger.credit_report import MonthReport
-from billing_desk.services.ledger.credit_report_xlsx import write_month_report
+from billing_desk.services.ledger.credit_report_export import MonthReportExport
 from billing_desk.services.ledger.dtos import ExportResult, HistoryFilter
 from billing_desk.services.ledger.history_csv import write_csv
 from billing_desk.services.ledger.history_xlsx import ExportMeta, write_xlsx
-from billing_desk.services.ledger.service import LedgerService
 from billing_desk.services.uow import UnitOfWorkFactory
 
 Progress = Callable[[int, int], None]
@@ -44,37 +42,9 @@ def export_format(path: Path, fmt: str | None) -> str:
     return chosen
 
 
-class ExportService:
+class ExportService(MonthReportExport):  # export_month_report: credit_report_export.py
     def __init__(self, uow: UnitOfWorkFactory) -> None:
         self._uow = uow
-
-    def export_month_report(self, actor: Actor, month: str, currency: str, path: str | Path, *,
-                            report: MonthReport | None = None) -> ExportResult:
-        """The month-end credit report as .xlsx at ``path`` (written whole or not at all), audited
-        "export.month_report". Small (a few hundred rows), so no progress or cancel. ``report``:
-        the same month's report already computed (the one on screen), written instead of a new
-        one, so the file shows what was shown and the ledger is not read twice."""
-        actor.require(Permission.CREDIT_REPORT)
-        actor.require(Permission.EXPORT)
-        target = Path(path).expanduser()
-        if export_format(target, None) != "xlsx":
-            raise ValidationError("The month report is exported to Excel: give a file name ending in .xlsx.",
-                                  field="path")
-        if not target.parent.is_dir():
-            raise ValidationError(f"The folder {target.parent} does not exist.", field="path")
-        started = time.perf_counter()
-        zone = local_zone()
-        if report is None or (report.month, report.currency) != (month, currency.strip().upper()):
-            report = LedgerService(self._uow).month_report(actor, month, currency, zone=zone)
-        with atomic_file(target) as temp:
-            rows = write_month_report(temp, report, staff=f"{actor.name} ({actor.role.value})", made_at=utcnow(),
-                                      zone=zone)
-            with self._uow.write() as uow:  # recorded before the file takes its name, as below
-                audit.record(uow.session, actor, "export.month_report", "credit_report", report.month,
-                             {"month": report.month, "currency": report.currency, "file": target.name,
-                              "closing": report.closing.total.to_json(), "difference": report.difference.to_json()})
-                uow.commit()
-        return ExportResult(str(target), "xlsx", rows, time.perf_counter() - started)
 
     def export_credit_history(self, actor: Actor, customer_ref: str | int, filters: HistoryFilter | None,
                               path: str | Path, fmt: str | None = None, progress: Progress | None = None,

@@ -32,6 +32,7 @@ from PySide6.QtWidgets import (
 )
 
 from billing_desk.domain.dates import local_zone
+from billing_desk.domain.enums import PaymentMethod
 from billing_desk.domain.money import Money, format_money
 from billing_desk.domain.permissions import Permission
 from billing_desk.services.ledger import ExportResult, MonthReport
@@ -40,6 +41,13 @@ from billing_desk.views.dialogs.error_dialog import show_error
 from billing_desk.views.formatting import AMOUNT_ALIGN, NEGATIVE, POSITIVE, add_currency_items, tabular_font, tr
 
 COLUMNS = ("topup", "voucher", "total")
+
+
+def _gateway(method: str) -> str:
+    try:
+        return PaymentMethod(method).label
+    except ValueError:  # a gateway this desk no longer offers: its stored name
+        return method
 
 
 def _row() -> tuple[QWidget, QHBoxLayout]:
@@ -90,6 +98,7 @@ class CreditReportView(QWidget):
         first = last_complete_month()
         self.month_edit.setDate(QDate(first.year, first.month, 1))
         self.currency_box = QComboBox()
+        self.currency_box.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
         self.run_button = QPushButton(tr("Run"))
         self.run_button.setDefault(True)
         self.export_button = QPushButton(tr("Export Excel…"))
@@ -154,6 +163,7 @@ class CreditReportView(QWidget):
     def _statement_box(self) -> QGroupBox:
         box = QGroupBox(tr("Statement: credit owed to customers"))
         grid = QGridLayout(box)
+        grid.setHorizontalSpacing(24)  # amounts of nine digits and more stay apart
         for col, caption in enumerate((tr("Top-up credit"), tr("Voucher credit"), tr("Total")), start=1):
             header = QLabel(caption)
             header.setAlignment(AMOUNT_ALIGN)
@@ -237,7 +247,7 @@ class CreditReportView(QWidget):
         self.balances_label.setText(format_money(r.balances))
         self._show_check(r)
         self._fill(self.usage_table, [(s, m) for s, m in r.usage_by_service])
-        self._fill(self.gateway_table, [(g.day.isoformat(), g.method, g.count, g.amount) for g in r.gateways])
+        self._fill(self.gateway_table, [(g.day.isoformat(), _gateway(g.method), g.count, g.amount) for g in r.gateways])
         self.report_shown.emit(r)
 
     def _set_line(self, key: str, *amounts: Money) -> None:
