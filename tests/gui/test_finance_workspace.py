@@ -239,6 +239,7 @@ def test_the_window_keeps_turning_while_a_gateway_answers_late(qtbot, make_desk:
     wait_idle(qtbot, desk)
     queue = workspace.exceptions.model
     assert [queue.row(r).payment.id for r in range(queue.rowCount())] == [unstarted.id]
+    assert workspace.exceptions.table.rowHeight(0) < 90  # fitted at its shown width, not while hidden
 
 
 def test_export_writes_the_filtered_payments(qtbot, make_desk: DeskFactory, staff: StaffActors, pay_app: App,

@@ -42,6 +42,7 @@ class PaymentsWorkspace(QWidget):
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.tabs)
         self.review.customer_requested.connect(self.customer_requested.emit)
+        self.tabs.currentChanged.connect(self._on_tab_changed)
         last = ctx.settings.value(SETTINGS_KEY, 0)
         self.tabs.setCurrentIndex(int(last) if str(last).isdigit() else 0)
 
@@ -49,6 +50,12 @@ class PaymentsWorkspace(QWidget):
         view = ExceptionsView(ctx)
         view.payment_activated.connect(self.open_story)
         return view
+
+    def _on_tab_changed(self, _index: int) -> None:
+        if self.tabs.currentWidget() is self.exceptions:
+            # The queue loaded while its tab was hidden, so its rows were fitted to the narrow
+            # columns of a widget never shown: fit them again at the width they have now.
+            self.exceptions.table.resizeRowsToContents()
 
     def open_story(self, payment_id: int) -> None:
         open_payment_story(self, self.ctx, payment_id)
