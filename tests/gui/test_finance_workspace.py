@@ -240,6 +240,12 @@ def test_the_window_keeps_turning_while_a_gateway_answers_late(qtbot, make_desk:
     queue = workspace.exceptions.model
     assert [queue.row(r).payment.id for r in range(queue.rowCount())] == [unstarted.id]
     assert workspace.exceptions.table.rowHeight(0) < 90  # fitted at its shown width, not while hidden
+    workspace.exceptions.payment_activated.emit(unstarted.id)  # what its double-click says
+    from billing_desk.views.finance.payment_story_dialog import PaymentStoryDialog
+    shown = [w for w in QApplication.topLevelWidgets() if isinstance(w, PaymentStoryDialog) and w.isVisible()]
+    assert len(shown) == 1
+    wait_idle(qtbot, desk)
+    shown[0].close()
 
 
 def test_export_writes_the_filtered_payments(qtbot, make_desk: DeskFactory, staff: StaffActors, pay_app: App,
