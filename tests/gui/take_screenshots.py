@@ -28,6 +28,7 @@ from PySide6.QtWidgets import QApplication, QWidget
 from billing_desk.domain.errors import BillingDeskError
 from billing_desk.domain.money import Money
 from billing_desk.sandbox.server import complete
+from billing_desk.sandbox.state import Fault
 from billing_desk.services.demo.seed import DEMO_PASSWORD
 from billing_desk.services.vouchers.dtos import IssueRequest
 from billing_desk.views import app as desk_app
@@ -35,6 +36,7 @@ from billing_desk.views.dialogs.add_credit_dialog import AddCreditDialog
 from billing_desk.views.dialogs.login_dialog import LoginDialog
 
 TABS = ("overview", "credit-history", "payment-history", "vouchers", "plans", "settings")
+PAYMENT_TABS = ("payments-review", "payments-exceptions", "payments-month-report")
 
 
 def prepare(app, actor) -> int:  # type: ignore[no-untyped-def]
@@ -52,7 +54,19 @@ def prepare(app, actor) -> int:  # type: ignore[no-untyped-def]
             with contextlib.suppress(BillingDeskError):  # too little credit: the screenshots do without
                 app.plans.change(actor, cid, plan.code)
             break
+    not_started(app, actor)
     return cid
+
+
+def not_started(app, actor) -> None:  # type: ignore[no-untyped-def]
+    """One top-up whose checkout Stripe never created (the sandbox answers 500), checked once
+    since: the Exceptions tab has something to show."""
+    state = desk_app._SANDBOX.state
+    match = next(m for m in app.customers.find(actor, "sato", 50) if m.currency == "JPY")
+    state.faults.append(Fault("error500", "/stripe/v1/checkout/sessions", "POST", times=50))
+    payment = app.payments.create_topup(actor, match.id, "5,000").payment
+    app.payments.reconcile_run(actor, [payment.id])
+    state.faults.clear()
 
 
 def main() -> int:
@@ -101,7 +115,18 @@ def main() -> int:
         shot(dialog, "add-credit")
         dialog.close()
 
-    steps += [add_credit, credit_shot, qt.quit]
+    steps += [add_credit, credit_shot]
+
+    def payments(index: int) -> None:
+        window.workspaces.show_workspace("payments")
+        workspace = window.workspaces.page("payments")
+        workspace.tabs.setCurrentIndex(index)  # type: ignore[attr-defined]
+        if index == 2 and workspace.report is not None:  # type: ignore[attr-defined]
+            workspace.report.run()  # type: ignore[attr-defined]
+
+    for i, name in enumerate(PAYMENT_TABS):
+        steps += [lambda i=i: payments(i), lambda name=name: shot(window, name)]
+    steps += [qt.quit]
 
     def run_next() -> None:
         if steps:

@@ -30,9 +30,10 @@ def save_columns(table: QTableView, settings: QSettings, key: str) -> None:
 
 
 def data_table(model: PagedTableModel, settings: QSettings, key: str, *, name: str = "",
-               select_rows: bool = True, row_height: int = 0) -> QTableView:
-    """A table view over ``model``: alternating rows, no row numbers, remembered column widths."""
-    table = QTableView()
+               select_rows: bool = True, row_height: int = 0, view: QTableView | None = None) -> QTableView:
+    """A table view over ``model``: alternating rows, no row numbers, remembered column widths.
+    ``view``: a QTableView subclass to set up instead of a plain one."""
+    table = view if view is not None else QTableView()
     if name:
         table.setObjectName(name)
     table.setModel(model)

@@ -134,7 +134,11 @@ class SearchBox(QLineEdit):
             self.popup.setParent(window)  # a child, not a separate window: no focus stealing
         pos = self.mapTo(window, QPoint(0, self.height()))
         rows = max(1, min(self.popup.count(), 8))
-        self.popup.setGeometry(pos.x(), pos.y() + 2, max(self.width(), 420), rows * 44 + 8)
+        # As wide as its widest match (the search box is narrower beside the workspace buttons),
+        # never past the window's right edge.
+        widest = self.popup.sizeHintForColumn(0) + 2 * self.popup.frameWidth() + 24
+        width = min(max(self.width(), 420, widest), window.width() - pos.x() - 8)
+        self.popup.setGeometry(pos.x(), pos.y() + 2, width, rows * 44 + 8)
         self.popup.show()
         self.popup.raise_()
 
