@@ -113,7 +113,8 @@ def _exception(r: Any, now: datetime, margin: timedelta) -> PaymentException:
         why = f"Still pending after its checkout expired at {local_text(r.expires_at)}.{last}"
     elif row.gateway_reference is None:
         kind = ExceptionKind.NOT_STARTED
-        why = f"The gateway never gave a checkout link ({r.checks} checks).{last}"
+        checks = int(r.checks or 0)
+        why = f"The gateway never gave a checkout link ({checks} check{'' if checks == 1 else 's'}).{last}"
     else:
         kind = ExceptionKind.UNKNOWN
         why = f"No usable answer in the last {r.unknown_run} checks.{last}"

@@ -49,14 +49,14 @@ def exception_columns() -> list[Column]:
                if e.kind == "contradicted" else None, width=150),
         Column("why", tr("Why"), lambda e: e.why, tooltip=lambda e: e.why, width=320, stretch=True),
         Column("id", tr("Payment"), lambda e: str(e.payment.id), AMOUNT_ALIGN, numeric=True,
-               sort_key=lambda e: e.payment.id, width=70),
+               sort_key=lambda e: e.payment.id, width=84),
         Column("customer", tr("Customer"), lambda e: tr("{account}  {name}").format(
             account=e.payment.customer_account, name=e.payment.customer_name), width=200),
         amount_column("amount", tr("Amount"), lambda e: e.payment.amount),
         Column("method", tr("Gateway"), lambda e: PaymentMethod(e.payment.method).label, width=80),
         Column("created", tr("Created"), lambda e: local_time(e.payment.created_at), width=140),
         Column("checks", tr("Checks"), lambda e: str(e.checks), AMOUNT_ALIGN, numeric=True,
-               sort_key=lambda e: e.checks, width=60),
+               sort_key=lambda e: e.checks, width=74),
     ]
 
 
@@ -150,8 +150,8 @@ class ExceptionsView(QWidget):
         self.model.set_source(lambda _after, _limit: (payments.exceptions(actor), None))
 
     def _on_loaded(self, count: int) -> None:
-        queue = (tr("{n} payments need a person.").format(n=count) if count
-                 else tr("No payment needs a person."))
+        queue = (tr("No payment needs a person.") if not count else tr("1 payment needs a person.") if count == 1
+                 else tr("{n} payments need a person.").format(n=f"{count:,}"))
         note, self._note = self._note, None
         self.status_label.setText(tr("{note} {queue}").format(note=note, queue=queue) if note else queue)
         self._on_selection()
