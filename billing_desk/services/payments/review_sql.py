@@ -38,7 +38,7 @@ from billing_desk.domain.money import CURRENCIES
 from billing_desk.models import Customer, Payment, StaffUser
 from billing_desk.models.base import UTCDateTime
 from billing_desk.services.payments.dtos import PaymentCursor, PaymentFilters, PaymentSort
-from billing_desk.services.payments.queries import MIN_REFERENCE_PART, like_pattern
+from billing_desk.services.payments.queries import MIN_REFERENCE_PART, fts_phrase, like_pattern, reference_search
 
 BY_AMOUNT = (PaymentSort.AMOUNT_DESC, PaymentSort.AMOUNT_ASC)
 _NOT_FILTERS = frozenset({"after_key", "after_id", "limit"})
@@ -52,6 +52,8 @@ def values(f: PaymentFilters, customer_id: int | None) -> dict[str, Any]:
                              "amount_max": f.amount_max.minor if f.amount_max else None, "staff_id": f.staff_id,
                              "reference": like_pattern(f.reference) if f.reference else None,
                              "reason": like_pattern(f.reason) if f.reason else None}
+    if f.reference:
+        found["reference_phrase"] = fts_phrase(f.reference)  # SQLite's reference search (0012)
     if f.text:
         # Digits name a payment id; 8 characters or more may also be part of a reference
         # (VNPay's references are digits), so a long number matches either.
@@ -59,6 +61,7 @@ def values(f: PaymentFilters, customer_id: int | None) -> dict[str, Any]:
             found["text_id"] = int(f.text)
         if len(f.text) >= MIN_REFERENCE_PART:
             found["text_ref"] = like_pattern(f.text)
+            found["text_ref_phrase"] = fts_phrase(f.text)
     return {k: v for k, v in found.items() if v is not None}
 
 
@@ -88,12 +91,12 @@ def _contains(column: Any, name: str, dialect: str) -> ColumnElement[bool]:
 
 
 def _reference_part(name: str, dialect: str) -> ColumnElement[bool]:
-    """PostgreSQL: ILIKE through the trigram index. SQLite has no index for a substring, so the
-    LIKE runs over the narrow reference index alone (ids of the few matches), not over the
-    table in date order: 0.5 s instead of 1.1 to 2.4 s at 1,000,000 payments."""
+    """PostgreSQL: ILIKE through the trigram index. SQLite: the FTS5 trigram table (migration
+    0012), with the same part as a phrase: a few rowids, where LIKE over every reference took
+    0.2 to 0.36 s at 1,000,000 payments."""
     if dialect == "postgresql":
         return _contains(Payment.gateway_reference, name, dialect)
-    return Payment.id.in_(select(Payment.id).where(_contains(Payment.gateway_reference, name, dialect)))
+    return reference_search(_param(f"{name}_phrase"))
 
 
 _SIMPLE: dict[str, Callable[[], ColumnElement[bool]]] = {
