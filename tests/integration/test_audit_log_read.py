@@ -6,13 +6,14 @@ and every read refused to support and finance by the service itself."""
 from __future__ import annotations
 
 import json
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
 import pytest
 from openpyxl import load_workbook
 
 from billing_desk.bootstrap import App
+from billing_desk.domain.dates import local_zone
 from billing_desk.domain.errors import Cancelled, NotFound, PermissionDenied, ValidationError
 from billing_desk.domain.money import Money
 from billing_desk.services.audit import AuditFilters, AuditRow
@@ -21,6 +22,11 @@ from tests.support.customers import add_customer, make_customer
 from tests.support.staff import StaffActors
 
 FORMULA = '=HYPERLINK("http://evil.example","click")'
+
+
+def _today() -> date:
+    """Today in the desk's time zone (the one the filter's days are in)."""
+    return datetime.now(local_zone()).date()
 
 
 def _every(app: App, staff: StaffActors) -> list[AuditRow]:
@@ -86,7 +92,7 @@ def test_pages_follow_each_filter_exactly(pay_app: App, staff: StaffActors, busy
     both = app.audit.page(staff.admin, AuditFilters(staff="support", action="voucher.redeem", customer=lan.account))
     assert [r.id for r in both.rows] == [redeem.id]
 
-    today = date.today()
+    today = _today()
     assert len(_paged(app, staff.admin, AuditFilters(first_day=today, last_day=today), 7)) == len(every)
     assert _paged(app, staff.admin, AuditFilters(last_day=today - timedelta(days=1)), 7) == []
     assert _paged(app, staff.admin, AuditFilters(first_day=today + timedelta(days=1)), 7) == []

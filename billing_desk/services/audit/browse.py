@@ -136,7 +136,8 @@ def resolve_filter_customer(session: Session, f: AuditFilters) -> int | None:
 def read_page(session: Session, f: AuditFilters, customer_id: int | None, after: Cursor | None,
               limit: int) -> tuple[list[dict[str, Any]], Cursor | None]:
     """Raw rows (column → value, summary parsed) of one page and the cursor after it."""
-    rows = [dict(r) for r in session.execute(page_query(f, customer_id, after, limit + 1)).mappings()]
+    # Core on the session's connection: the ORM's per-statement work is a third of a page's time.
+    rows = [dict(r) for r in session.connection().execute(page_query(f, customer_id, after, limit + 1)).mappings()]
     more = len(rows) > limit
     rows = rows[:limit]
     for r in rows:
@@ -178,11 +179,11 @@ def _name_customers(session: Session, rows: list[dict[str, Any]]) -> None:
     payment_ids = {int(r["entity_id"]) for r in rows if r["entity"] == "payment" and str(r["entity_id"]).isdigit()}
     accounts: dict[int, str] = {}
     if ids:
-        accounts = {i: a for i, a in session.execute(
+        accounts = {i: a for i, a in session.connection().execute(
             select(Customer.id, Customer.account).where(Customer.id.in_(ids)))}
     by_payment: dict[int, str] = {}
     if payment_ids:
-        by_payment = {i: a for i, a in session.execute(
+        by_payment = {i: a for i, a in session.connection().execute(
             select(Payment.id, Customer.account).join(Customer, Customer.id == Payment.customer_id)
             .where(Payment.id.in_(payment_ids)))}
     for r in rows:
