@@ -33,7 +33,7 @@ from dataclasses import dataclass, replace
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import String, cast, or_, select, text, union_all
+from sqlalchemy import String, cast, literal, or_, select, text, union_all
 from sqlalchemy.orm import Session
 from sqlalchemy.sql import Select
 
@@ -92,12 +92,14 @@ def _where(query: Select[Any], f: AuditFilters, after: Cursor | None) -> Select[
     start, end = day_range_utc(f.first_day, f.last_day)
     if start is not None:
         query = query.where(c.at >= start)
-    if end is not None:
-        query = query.where(c.at < end)
-    if after is not None:
+    if after is not None and (end is None or end > after[0]):
         at, row_id = after
-        # The first term is the index range; the second breaks ties at one instant.
+        # The first term is the index range; the second breaks ties at one instant. Only one
+        # upper bound is given: with both, SQLite ranges over the day range's end and tests
+        # every row of it against the cursor (21 ms for a deep page of a month, not 0.3).
         query = query.where(c.at <= at, or_(c.at < at, c.id < row_id))
+    elif end is not None:  # the range ends before the cursor: every row in it is past it
+        query = query.where(c.at < end)
     return query
 
 
@@ -178,14 +180,13 @@ def _name_customers(session: Session, rows: list[dict[str, Any]]) -> None:
     ids = {i for i in (row_customer_id(r) for r in rows) if i is not None}
     payment_ids = {int(r["entity_id"]) for r in rows if r["entity"] == "payment" and str(r["entity_id"]).isdigit()}
     accounts: dict[int, str] = {}
-    if ids:
-        accounts = {i: a for i, a in session.connection().execute(
-            select(Customer.id, Customer.account).where(Customer.id.in_(ids)))}
     by_payment: dict[int, str] = {}
-    if payment_ids:
-        by_payment = {i: a for i, a in session.connection().execute(
-            select(Payment.id, Customer.account).join(Customer, Customer.id == Payment.customer_id)
-            .where(Payment.id.in_(payment_ids)))}
+    if ids or payment_ids:  # one round trip for both: a page costs milliseconds, not queries
+        named = select(Customer.id, Customer.account, literal(0).label("by_payment")).where(Customer.id.in_(ids))
+        paid = (select(Payment.id, Customer.account, literal(1)).join(Customer, Customer.id == Payment.customer_id)
+                .where(Payment.id.in_(payment_ids)))
+        for key, account, via_payment in session.connection().execute(union_all(named, paid)):
+            (by_payment if via_payment else accounts)[key] = account
     for r in rows:
         cid = row_customer_id(r)
         if cid is not None:
