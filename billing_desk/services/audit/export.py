@@ -60,8 +60,8 @@ def export_audit(uow_factory: UnitOfWorkFactory, actor: Actor, filters: AuditFil
         raise ValidationError(f"The folder {target.parent} does not exist.", field="path")
     started = time.perf_counter()
     with uow_factory.read() as uow:
-        customer_id = resolve_filter_customer(uow.session, f)
-        total = _count(uow.session, f, customer_id)
+        customer = resolve_filter_customer(uow.session, f)
+        total = _count(uow.session, f, customer[0] if customer else None)
 
         def on_rows(done: int) -> None:
             if cancel is not None and cancel():
@@ -70,7 +70,7 @@ def export_audit(uow_factory: UnitOfWorkFactory, actor: Actor, filters: AuditFil
                 progress(done, total)
 
         on_rows(0)
-        pages = iterate(uow.session, f, customer_id, PAGE)
+        pages = iterate(uow.session, f, customer, PAGE)
         about = [("Filter", f.describe()), ("Exported", utcnow().astimezone(local_zone()).replace(tzinfo=None)),
                  ("By", f"{actor.name} ({actor.role.value})"), ("Time zone", _zone_name()), ("Rows", total)]
         writer = _write_xlsx if chosen == "xlsx" else _write_csv

@@ -162,8 +162,8 @@ class AuditService:
         check_whole(limit, "limit", "number of audit rows", low=1, high=MAX_PAGE)
         f = checked_filters(filters or AuditFilters())
         with self._uow.read() as uow:
-            customer_id = resolve_filter_customer(uow.session, f)
-            rows, cursor = read_page(uow.session, f, customer_id, after, limit)
+            customer = resolve_filter_customer(uow.session, f)
+            rows, cursor = read_page(uow.session, f, customer, after, limit)
         return AuditPage(tuple(AuditRow.of(r) for r in rows), cursor)
 
     def staff_names(self, actor: Actor) -> tuple[str, ...]:
