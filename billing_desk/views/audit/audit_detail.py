@@ -14,6 +14,7 @@ from typing import Any
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QAbstractItemView,
+    QHeaderView,
     QLabel,
     QPlainTextEdit,
     QTableWidget,
@@ -51,6 +52,8 @@ def value_text(value: Any) -> str:
         return "—"
     if isinstance(value, str):
         return value
+    if isinstance(value, dict) and isinstance(value.get("display"), str):  # money: "300,000 ₫"
+        return str(value["display"])
     return json.dumps(value, ensure_ascii=False, sort_keys=True)
 
 
@@ -88,9 +91,13 @@ class AuditDetail(QWidget):
         self.changes.setHorizontalHeaderLabels([tr("Field"), tr("Before"), tr("After")])
         self.changes.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.changes.verticalHeader().hide()
-        self.changes.horizontalHeader().setStretchLastSection(True)
-        self.changes.setColumnWidth(0, 110)
-        self.changes.setColumnWidth(1, 150)
+        header = self.changes.horizontalHeader()
+        header.setSectionResizeMode(0, QHeaderView.ResizeMode.ResizeToContents)
+        header.setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
+        header.setSectionResizeMode(2, QHeaderView.ResizeMode.Stretch)
+        self.changes.setWordWrap(True)  # an address before and after, whole, not elided
+        self.changes.setTextElideMode(Qt.TextElideMode.ElideNone)
+        self.changes.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         self.rest_label = QLabel(tr("Details"))
         self.rest = QPlainTextEdit()
         self.rest.setObjectName("auditSummary")

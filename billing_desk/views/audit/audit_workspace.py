@@ -74,7 +74,7 @@ class AuditWorkspace(QWidget):
         self.splitter.addWidget(self.detail)
         self.splitter.setStretchFactor(0, 3)
         self.splitter.setStretchFactor(1, 1)
-        self.splitter.setSizes([700, 300])
+        self.splitter.setSizes([680, 360])  # the detail wide enough for an address before and after
         bottom = QHBoxLayout()
         bottom.addWidget(self.status_label, 1)
         bottom.addWidget(self.progress)

@@ -22,9 +22,9 @@ def summary_text(row: AuditRow) -> str:
 def audit_columns() -> list[Column]:
     return [
         Column("when", tr("When"), lambda r: local_time(r.at, seconds=True), width=150),
-        Column("who", tr("Who"), lambda r: r.staff_name, width=100),
-        Column("action", tr("Action"), lambda r: r.action, width=170),
-        Column("customer", tr("Customer"), lambda r: r.customer or "", width=100),
+        Column("who", tr("Who"), lambda r: r.staff_name, width=80),
+        Column("action", tr("Action"), lambda r: r.action, width=140),
+        Column("customer", tr("Customer"), lambda r: r.customer or "", width=95),
         Column("summary", tr("Summary"), summary_text, tooltip=summary_text, stretch=True),
     ]
 
