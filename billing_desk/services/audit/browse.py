@@ -33,7 +33,7 @@ from dataclasses import dataclass, replace
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import String, cast, literal, or_, select, text, union_all
+from sqlalchemy import String, bindparam, cast, literal, or_, select, text, union_all
 from sqlalchemy.orm import Session
 from sqlalchemy.sql import Select
 
@@ -181,6 +181,15 @@ def row_customer_id(row: dict[str, Any]) -> int | None:
     return named if isinstance(named, int) and not isinstance(named, bool) else None
 
 
+# Built once: constructing (and cache-keying) the statement per page cost more than running it.
+_ACCOUNTS = union_all(
+    select(Customer.id, Customer.account, literal(0).label("by_payment"))
+    .where(Customer.id.in_(bindparam("ids", expanding=True))),
+    select(Payment.id, Customer.account, literal(1)).join(Customer, Customer.id == Payment.customer_id)
+    .where(Payment.id.in_(bindparam("payments", expanding=True))),
+)
+
+
 def _name_customers(session: Session, rows: list[dict[str, Any]]) -> None:
     """Each row's customer account, read once per page: by the customer ids the page names,
     and for payment rows by their payments (only a payment's first row names its account)."""
@@ -189,10 +198,8 @@ def _name_customers(session: Session, rows: list[dict[str, Any]]) -> None:
     accounts: dict[int, str] = {}
     by_payment: dict[int, str] = {}
     if ids or payment_ids:  # one round trip for both: a page costs milliseconds, not queries
-        named = select(Customer.id, Customer.account, literal(0).label("by_payment")).where(Customer.id.in_(ids))
-        paid = (select(Payment.id, Customer.account, literal(1)).join(Customer, Customer.id == Payment.customer_id)
-                .where(Payment.id.in_(payment_ids)))
-        for key, account, via_payment in session.connection().execute(union_all(named, paid)):
+        found = session.connection().execute(_ACCOUNTS, {"ids": sorted(ids), "payments": sorted(payment_ids)})
+        for key, account, via_payment in found:
             (by_payment if via_payment else accounts)[key] = account
     for r in rows:
         cid = row_customer_id(r)
