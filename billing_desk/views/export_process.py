@@ -39,6 +39,7 @@ from billing_desk.domain import errors
 from billing_desk.domain.errors import BillingDeskError, Cancelled
 from billing_desk.domain.permissions import Actor
 from billing_desk.domain.progress import ThrottledProgress
+from billing_desk.services.audit import AuditFilters
 from billing_desk.services.ledger import ExportResult, HistoryFilter
 from billing_desk.services.payments import PaymentFilters, PaymentSort
 
@@ -58,11 +59,11 @@ class ExportJob:
     database_url: str
     actor: Actor
     customer_ref: str | int | None
-    filters: HistoryFilter | PaymentFilters | None
+    filters: HistoryFilter | PaymentFilters | AuditFilters | None
     path: str
     fmt: str | None = None
     busy_wait: float = DEFAULT_BUSY_WAIT
-    what: str = "credit_history"  # or "payments"
+    what: str = "credit_history"  # or "payments", "audit"
     sort: str = PaymentSort.NEWEST.value
 
 
@@ -91,6 +92,13 @@ class ProcessExporter:
         """``ExportService.export_payments`` in a child process."""
         job = ExportJob(self._url, actor, None, filters, str(Path(path).expanduser()), fmt, self._busy_wait,
                         what="payments", sort=str(sort))  # a StrEnum's str() is its value
+        return run_in_child(job, progress, cancel, self._grace)
+
+    def export_audit(self, actor: Actor, filters: AuditFilters | None, path: str | Path, fmt: str | None = None,
+                     progress: Progress | None = None, cancel: CancelCheck | None = None) -> ExportResult:
+        """``AuditService.export`` in a child process."""
+        job = ExportJob(self._url, actor, None, filters, str(Path(path).expanduser()), fmt, self._busy_wait,
+                        what="audit")
         return run_in_child(job, progress, cancel, self._grace)
 
 
@@ -207,6 +215,10 @@ def _run_job(app: Any, job: ExportJob, progress: Progress, cancel: CancelCheck) 
         result: ExportResult = app.exports.export_payments(job.actor, job.filters, job.sort, job.path, job.fmt,
                                                            progress, cancel)
         return result
+    if job.what == "audit":
+        assert job.filters is None or isinstance(job.filters, AuditFilters)
+        audited: ExportResult = app.audit.export(job.actor, job.filters, job.path, job.fmt, progress, cancel)
+        return audited
     assert job.customer_ref is not None and (job.filters is None or isinstance(job.filters, HistoryFilter))
     result = app.exports.export_credit_history(job.actor, job.customer_ref, job.filters, job.path, job.fmt,
                                                progress, cancel)

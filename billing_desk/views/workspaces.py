@@ -53,11 +53,18 @@ def _payments(ctx: ViewContext) -> QWidget:
     return PaymentsWorkspace(ctx)
 
 
+def _audit(ctx: ViewContext) -> QWidget:
+    from billing_desk.views.audit.audit_workspace import AuditWorkspace
+    return AuditWorkspace(ctx)
+
+
 WORKSPACES: tuple[WorkspaceSpec, ...] = (
     WorkspaceSpec("customers", "Customers", "Ctrl+1", _customers,
                   tooltip="One customer: search, balance, history, payments, vouchers, plans (Ctrl+1)"),
     WorkspaceSpec("payments", "Payments", "Ctrl+2", _payments, Permission.PAYMENT_REVIEW,
                   tooltip="Every payment across customers: review, reconcile, exceptions, month report (Ctrl+2)"),
+    WorkspaceSpec("audit", "Audit", "Ctrl+6", _audit, Permission.AUDIT_READ,
+                  tooltip="The audit log of every staff write: filter, see before and after, verify, export (Ctrl+6)"),
 )
 
 

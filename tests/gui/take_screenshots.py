@@ -46,6 +46,8 @@ def prepare(app, actor) -> int:  # type: ignore[no-untyped-def]
     complete(desk_app._SANDBOX.state, paid.payment.checkout_url, "pay")
     app.payments.reconcile(actor, cid)
     app.payments.create_topup(actor, cid, "1,000,000")  # left pending
+    with contextlib.suppress(BillingDeskError):  # a profile edit: the Audit workspace shows its before/after
+        app.customers.update(actor, cid, address="48 Hang Bac, Hoan Kiem, Ha Noi")
     code = app.vouchers.issue(actor, IssueRequest(amount=Money(300_000, "VND"), campaign="Tet 2027")).codes[0]
     app.vouchers.redeem(actor, cid, code)
     current = app.plans.current(actor, cid).plan
@@ -126,6 +128,18 @@ def main() -> int:
 
     for i, name in enumerate(PAYMENT_TABS):
         steps += [lambda i=i: payments(i), lambda name=name: shot(window, name)]
+
+    def audit() -> None:
+        window.workspaces.show_workspace("audit")
+
+    def audit_row() -> None:
+        workspace = window.workspaces.page("audit")
+        model = workspace.model  # type: ignore[attr-defined]
+        edit = next((r for r in range(model.rowCount()) if model.row(r).action == "customer.update"), 0)
+        workspace.table.selectRow(edit)  # type: ignore[attr-defined]
+        workspace.verify()  # type: ignore[attr-defined]
+
+    steps += [audit, audit_row, lambda: shot(window, "audit")]
     steps += [qt.quit]
 
     def run_next() -> None:

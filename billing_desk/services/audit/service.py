@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select, text, update
@@ -24,8 +25,18 @@ from billing_desk.domain.ids import MAX_ROW_ID, check_whole
 from billing_desk.domain.permissions import Actor, Permission
 from billing_desk.domain.text import clean_token
 from billing_desk.models import AuditEntry, AuditHead, utcnow
+from billing_desk.services.audit.browse import (
+    MAX_PAGE,
+    AuditFilters,
+    AuditPage,
+    Cursor,
+    checked_filters,
+    distinct_values,
+    read_page,
+    resolve_filter_customer,
+)
 from billing_desk.services.audit.chain import CURRENT_HASH_VERSION, canonical_json, row_hash
-from billing_desk.services.audit.verify import AuditVerification, verify_chain
+from billing_desk.services.audit.verify import AuditVerification, CancelCheck, Progress, verify_chain
 from billing_desk.services.uow import UnitOfWorkFactory
 
 _AUDIT_LOCK_KEY = 727_001  # pg_advisory_xact_lock key reserved for the audit chain
@@ -92,6 +103,7 @@ class AuditRow:
     entity_id: str
     summary: dict[str, Any]
     reason: str | None
+    customer: str | None = None  # the account of the customer the row names, if any
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -103,7 +115,14 @@ class AuditRow:
             "entity_id": self.entity_id,
             "summary": self.summary,
             "reason": self.reason,
+            "customer": self.customer,
         }
+
+    @classmethod
+    def of(cls, r: dict[str, Any]) -> AuditRow:
+        """From a page's raw row (browse.read_page)."""
+        return cls(r["id"], r["at"], r["staff_name"], r["action"], r["entity"], r["entity_id"], r["summary"],
+                   r["reason"], r.get("customer"))
 
 
 class AuditService:
@@ -135,10 +154,41 @@ class AuditService:
                 for e in uow.session.scalars(query)
             ]
 
-    def verify(self, actor: Actor, *, expect_head: str | None = None) -> AuditVerification:
-        """Walk the chain and hold it against its head, and against ``expect_head`` (a head
-        hash recorded outside the database earlier) when given."""
+    def page(self, actor: Actor, filters: AuditFilters | None = None, after: Cursor | None = None,
+             limit: int = 100) -> AuditPage:
+        """One page of the log, newest first (browse.py: the order, the cursor and how a
+        customer's rows are found); ``next_cursor`` is None on the last page."""
+        actor.require(Permission.AUDIT_READ)
+        check_whole(limit, "limit", "number of audit rows", low=1, high=MAX_PAGE)
+        f = checked_filters(filters or AuditFilters())
+        with self._uow.read() as uow:
+            customer = resolve_filter_customer(uow.session, f)
+            rows, cursor = read_page(uow.session, f, customer, after, limit)
+        return AuditPage(tuple(AuditRow.of(r) for r in rows), cursor)
+
+    def staff_names(self, actor: Actor) -> tuple[str, ...]:
+        """Every name the log has rows under (also of staff since removed or renamed)."""
         actor.require(Permission.AUDIT_READ)
         with self._uow.read() as uow:
-            return verify_chain(uow.session, expect_head)
+            return tuple(distinct_values(uow.session, "staff_name"))
+
+    def actions(self, actor: Actor) -> tuple[str, ...]:
+        actor.require(Permission.AUDIT_READ)
+        with self._uow.read() as uow:
+            return tuple(distinct_values(uow.session, "action"))
+
+    def verify(self, actor: Actor, *, expect_head: str | None = None, progress: Progress | None = None,
+               cancel: CancelCheck | None = None) -> AuditVerification:
+        """Walk the chain and hold it against its head, and against ``expect_head`` (a head
+        hash recorded outside the database earlier) when given. ``progress(done, total)``
+        hears of each page; ``cancel()`` turning true raises Cancelled between pages."""
+        actor.require(Permission.AUDIT_READ)
+        with self._uow.read() as uow:
+            return verify_chain(uow.session, expect_head, progress, cancel)
+
+    def export(self, actor: Actor, filters: AuditFilters | None, path: str | Path, fmt: str | None = None,
+               progress: Progress | None = None, cancel: CancelCheck | None = None) -> Any:
+        """The filtered log to .xlsx or .csv (export.py); returns the ledger's ExportResult."""
+        from billing_desk.services.audit.export import export_audit
+        return export_audit(self._uow, actor, filters, path, fmt, progress, cancel)
 

@@ -9,19 +9,21 @@ verify runs is never taken for a row added behind the head's back.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import RowMapping, select
 from sqlalchemy.orm import Session
 
-from billing_desk.domain.errors import ValidationError
+from billing_desk.domain.errors import Cancelled, ValidationError
 from billing_desk.models import AuditEntry, AuditHead
 from billing_desk.services.audit.chain import GENESIS_HASH, HASHED_COLUMNS, row_hash
 
 _LOG = AuditEntry.__table__
 _HASH = re.compile(r"[0-9a-f]{64}")
+Progress = Callable[[int, int], None]  # rows checked, rows the head records
+CancelCheck = Callable[[], bool]
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,19 +69,23 @@ def parse_head_hash(value: str) -> str:
     return clean
 
 
-def verify_chain(session: Session, expect_head: str | None) -> AuditVerification:
+def verify_chain(session: Session, expect_head: str | None, progress: Progress | None = None,
+                 cancel: CancelCheck | None = None) -> AuditVerification:
     expected = parse_head_hash(expect_head) if expect_head is not None else None
     if session.get_bind().dialect.name == "postgresql":
         session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
     stored = session.execute(select(AuditHead.last_id, AuditHead.last_hash, AuditHead.row_count)).one_or_none()
     head = ChainHead(*stored) if stored is not None else None
     walk = _Walk()
-    for row in _stream(session):
+    total = head.rows if head is not None else 0
+    for row in _stream(session, on_page=lambda: _tell(walk.checked, total, progress, cancel)):
         broken = _check_row(row, walk, head)
         if broken is not None:
             return AuditVerification(walk.checked, *broken, head=head)
         walk.checked += 1
         walk.last_id, walk.last_hash, walk.version = row["id"], row["hash"], row["hash_version"]
+    if progress is not None:
+        progress(walk.checked, max(total, walk.checked))
     broken_id, problem = _against_head(walk, head)
     if problem is not None or expected is None:
         return AuditVerification(walk.checked, broken_id, problem, head=head)
@@ -141,9 +147,18 @@ def _missing(first: int, last: int) -> str:
     return f"row {first} is missing" if first == last else f"rows {first} to {last} are missing"
 
 
-def _stream(session: Session, page: int = 5000) -> Iterator[RowMapping]:
+def _tell(checked: int, total: int, progress: Progress | None, cancel: CancelCheck | None) -> None:
+    if cancel is not None and cancel():
+        raise Cancelled(f"Verify stopped at your request after {checked:,} rows; nothing was found wrong so far.")
+    if progress is not None:
+        progress(checked, max(total, checked))
+
+
+def _stream(session: Session, page: int = 5000, on_page: Callable[[], None] | None = None) -> Iterator[RowMapping]:
     last_id: int | None = None
     while True:
+        if on_page is not None:  # between pages: progress, and the place to stop at Cancel
+            on_page()
         query = select(_LOG).order_by(_LOG.c.id).limit(page)
         if last_id is not None:
             query = query.where(_LOG.c.id > last_id)
