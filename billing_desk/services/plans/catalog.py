@@ -9,8 +9,9 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Mapping, Sequence
+from datetime import datetime
 
-from sqlalchemy import delete, select
+from sqlalchemy import and_, case, delete, func, select
 from sqlalchemy.orm import Session
 
 from billing_desk.domain.errors import Conflict, NotFound, ValidationError
@@ -18,9 +19,9 @@ from billing_desk.domain.ids import MAX_SMALL, check_whole
 from billing_desk.domain.money import Money
 from billing_desk.domain.permissions import Actor, Permission
 from billing_desk.domain.text import clean_text, clean_token
-from billing_desk.models import Plan, PlanPrice, utcnow
+from billing_desk.models import Plan, PlanPrice, Subscription, utcnow
 from billing_desk.services import audit
-from billing_desk.services.plans.dtos import PlanRow
+from billing_desk.services.plans.dtos import CatalogEntry, PlanRow
 from billing_desk.services.uow import UnitOfWorkFactory
 
 _CODE = re.compile(r"^[a-z0-9][a-z0-9-]{0,31}$")
@@ -68,6 +69,29 @@ def catalog(uow: UnitOfWorkFactory, actor: Actor, currency: str | None = None,
         plans = list(r.session.scalars(query))
         prices = prices_of(r.session, [p.id for p in plans])
         return [plan_row(p, prices[p.id], code) for p in plans]
+
+
+def subscriber_counts(session: Session, now: datetime) -> dict[int, int]:
+    """Customers on each plan now, in one grouped query. A subscription whose period has
+    ended with a downgrade waiting is on the waiting plan already (the service rolls it
+    forward on its next read), so it counts there."""
+    current = case((and_(Subscription.scheduled_plan_id.is_not(None), Subscription.period_end <= now),
+                    Subscription.scheduled_plan_id), else_=Subscription.plan_id)
+    # Grouped through a subquery: PostgreSQL would not match a GROUP BY expression whose
+    # bound ``now`` is a second parameter.
+    on_plan = select(current.label("plan_id")).subquery()
+    rows = session.execute(select(on_plan.c.plan_id, func.count()).group_by(on_plan.c.plan_id))
+    return {int(pid): int(n) for pid, n in rows}
+
+
+def catalog_entries(uow: UnitOfWorkFactory, actor: Actor) -> list[CatalogEntry]:
+    """Every plan, retired ones too, with its prices and its current subscribers (managers)."""
+    actor.require(Permission.PLAN_MANAGE)
+    with uow.read() as r:
+        plans = list(r.session.scalars(select(Plan).order_by(Plan.retired_at.is_not(None), Plan.rank, Plan.id)))
+        prices = prices_of(r.session, [p.id for p in plans])
+        counts = subscriber_counts(r.session, utcnow())
+        return [CatalogEntry(plan_row(p, prices[p.id], None), counts.get(p.id, 0)) for p in plans]
 
 
 def _validate(code: str | None, name: str | None, prices: Mapping[str, Money] | None,
