@@ -37,6 +37,12 @@ from billing_desk.views.formatting import tr
 DEFAULT_CURRENCIES = ("VND", "JPY", "USD", "EUR")
 
 
+def ordered_currencies(codes: Iterable[str]) -> list[str]:
+    """The default currencies in their order first, then any other alphabetically."""
+    return sorted(set(codes), key=lambda c: (DEFAULT_CURRENCIES.index(c) if c in DEFAULT_CURRENCIES
+                                            else len(DEFAULT_CURRENCIES), c))
+
+
 def _error_label(name: str) -> QLabel:
     label = QLabel()
     label.setObjectName("fieldError")
@@ -104,9 +110,7 @@ class PlanFormDialog(QDialog):
         self.features_edit.setPlaceholderText(tr("One feature a line"))
         self.features_edit.setFixedHeight(90)
         self.errors = {key: _error_label(f"{key}Error") for key in ("code", "name", "rank", "features")}
-        codes = sorted(set(DEFAULT_CURRENCIES) | set(currencies) | set(plan.prices if plan else ()),
-                       key=lambda c: (c not in DEFAULT_CURRENCIES, DEFAULT_CURRENCIES.index(c)
-                                      if c in DEFAULT_CURRENCIES else 0, c))
+        codes = ordered_currencies([*DEFAULT_CURRENCIES, *currencies, *(plan.prices if plan else ())])
         self.prices = {c: PriceField(c, plan.prices.get(c) if plan else None) for c in codes}
         self.message = _error_label("formError")
         self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel)

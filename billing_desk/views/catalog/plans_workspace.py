@@ -10,11 +10,11 @@ after any plans change published on the bus.
 from __future__ import annotations
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QMessageBox, QPushButton, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QAbstractItemView, QHBoxLayout, QLabel, QMessageBox, QPushButton, QVBoxLayout, QWidget
 
 from billing_desk.domain.changes import Changes
 from billing_desk.services.plans import CatalogEntry, PlanRow
-from billing_desk.views.catalog.plan_form_dialog import PlanFormDialog
+from billing_desk.views.catalog.plan_form_dialog import PlanFormDialog, ordered_currencies
 from billing_desk.views.context import ViewContext
 from billing_desk.views.dialogs.error_dialog import show_error
 from billing_desk.views.formatting import AMOUNT_ALIGN, money_text, tr
@@ -24,7 +24,8 @@ from billing_desk.views.table_models.view_state import data_table, save_columns
 TABLE_KEY = "plans_catalog"
 
 def prices_text(plan: PlanRow) -> str:
-    return "   ".join(money_text(m) for _c, m in sorted(plan.prices.items())) or tr("No price yet")
+    shown = [money_text(plan.prices[c]) for c in ordered_currencies(plan.prices)]
+    return "   ".join(shown) or tr("No price yet")
 
 def catalog_columns() -> list[Column]:
     return [
@@ -56,6 +57,7 @@ class PlansWorkspace(QWidget):
         self.model.load_failed.connect(lambda e: show_error(self, e))
         self.model.page_loaded.connect(self._on_loaded)
         self.table = data_table(self.model, ctx.settings, TABLE_KEY, name="plansTable")
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.table.activated.connect(lambda _i: self.edit_selected())  # double-click, or Enter
         self.table.selectionModel().selectionChanged.connect(self._on_selection)
         self.status_label = QLabel()

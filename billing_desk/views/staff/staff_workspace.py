@@ -13,7 +13,7 @@ from collections.abc import Callable
 from datetime import datetime
 
 from PySide6.QtCore import Signal
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QMessageBox, QPushButton, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QAbstractItemView, QHBoxLayout, QLabel, QMessageBox, QPushButton, QVBoxLayout, QWidget
 
 from billing_desk.domain.changes import Changes
 from billing_desk.domain.permissions import Actor
@@ -58,6 +58,7 @@ class StaffWorkspace(QWidget):
         self.model.load_failed.connect(lambda e: show_error(self, e))
         self.model.page_loaded.connect(self._on_loaded)
         self.table = data_table(self.model, ctx.settings, TABLE_KEY, name="staffTable")
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.table.selectionModel().selectionChanged.connect(self._on_selection)
         self.status_label = QLabel()
         self.status_label.setObjectName("statusLabel")
