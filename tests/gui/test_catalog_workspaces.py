@@ -15,11 +15,11 @@ from billing_desk.views.app import Desk
 from billing_desk.views.catalog.plans_workspace import PlansWorkspace
 from billing_desk.views.staff.staff_form_dialog import StaffFormDialog
 from billing_desk.views.staff.staff_workspace import StaffWorkspace
-from tests.integration.test_plan_change import seed_plans
 from tests.support.customers import make_customer
 from tests.support.database import audit_rows
 from tests.support.desk import DeskFactory, wait_idle
 from tests.support.ledger import top_up
+from tests.support.plans import seed_plans
 from tests.support.staff import STAFF_PASSWORD, StaffActors
 
 pytestmark = pytest.mark.usefixtures("voucher_key")
@@ -45,7 +45,8 @@ def test_each_role_sees_its_workspaces(qtbot, make_desk: DeskFactory, staff: Sta
                                        seen: list[str]) -> None:
     desk = make_desk(getattr(staff, role))
     window = desk.window
-    assert [k for k in window.workspaces.keys() if k in ("customers", "payments", "plans", "staff")] == seen
+    shown = window.workspaces.keys()
+    assert [k for k in shown if k in ("customers", "payments", "plans", "staff")] == seen
     before = window.workspaces.current_key()
     for key, name in ((Qt.Key.Key_4, "plans"), (Qt.Key.Key_5, "staff")):
         qtbot.keyClick(window, key, CTRL)

@@ -14,10 +14,10 @@ from billing_desk.domain.errors import Conflict, PermissionDenied, ValidationErr
 from billing_desk.domain.money import Money
 from billing_desk.models import Subscription, utcnow
 from billing_desk.services.staff import check_new_password
-from tests.integration.test_plan_change import seed_plans
 from tests.support.customers import make_customer
 from tests.support.database import audit_rows, run
 from tests.support.ledger import top_up
+from tests.support.plans import seed_plans
 from tests.support.staff import STAFF_PASSWORD, StaffActors
 
 pytestmark = pytest.mark.usefixtures("voucher_key")
