@@ -31,5 +31,5 @@ def check_new_password(password: str, field: str = "password") -> None:
                               f"this one has {len(password)}.", field=field)
     # Case and surrounding spaces do not make a common password uncommon.
     if password.strip().lower() in common_passwords():
-        raise ValidationError("This password is one of the 10,000 most common ones and would be guessed "
-                              "first; choose another (a few unrelated words make a good one).", field=field)
+        raise ValidationError("This is one of the 10,000 most common passwords, guessed first; "
+                              "choose another (a few unrelated words make a good one).", field=field)

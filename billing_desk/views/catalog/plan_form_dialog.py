@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QLineEdit,
     QPlainTextEdit,
+    QScrollArea,
     QSpinBox,
     QVBoxLayout,
     QWidget,
@@ -58,6 +59,7 @@ class PriceField:
         self.code, self.old = code, old
         self.edit = QLineEdit(format_plain(old.minor, code) if old else "")
         self.edit.setObjectName(f"price{code}")
+        self.edit.setFixedWidth(150)
         self.edit.setPlaceholderText(tr("not offered") if old is None else "")
         self.edit.setToolTip(tr("Monthly price in {name}, e.g. {examples}").format(
             name=currency(code).name, examples=amount_examples(code)))
@@ -104,6 +106,7 @@ class PlanFormDialog(QDialog):
         self.rank_spin.setObjectName("planRank")
         self.rank_spin.setRange(-1000, 1000)
         self.rank_spin.setValue(plan.rank if plan else 0)
+        self.rank_spin.setMaximumWidth(120)
         self.rank_spin.setToolTip(tr("Orders plans from cheapest to richest; a higher rank is an upgrade"))
         self.features_edit = QPlainTextEdit("\n".join(plan.features) if plan else "")
         self.features_edit.setObjectName("planFeatures")
@@ -118,7 +121,8 @@ class PlanFormDialog(QDialog):
         self.buttons.accepted.connect(self.submit)
         self.buttons.rejected.connect(self.reject)
         self._lay_out()
-        self.setMinimumWidth(560)
+        self.setMinimumWidth(720)
+        self.resize(720, 640)
 
     def _lay_out(self) -> None:
         form = QFormLayout()
@@ -127,13 +131,24 @@ class PlanFormDialog(QDialog):
                                                                          "features")):
             form.addRow(label, edit)
             form.addRow("", self.errors[key])
-        prices = QGroupBox(tr("Monthly prices"))
-        grid = QGridLayout(prices)
+        rows = QWidget()
+        grid = QGridLayout(rows)
         for row, field in enumerate(self.prices.values()):
             grid.addWidget(QLabel(field.code), row, 0)
             grid.addWidget(field.edit, row, 1)
             grid.addWidget(field.error, row, 2)
         grid.setColumnStretch(2, 1)
+        grid.setRowStretch(len(self.prices), 1)
+        # A catalog priced in every currency has 25 rows: they scroll rather than outgrow the screen.
+        scroll = QScrollArea()
+        scroll.setWidgetResizable(True)
+        scroll.setFrameShape(QScrollArea.Shape.NoFrame)
+        scroll.setWidget(rows)
+        scroll.viewport().setAutoFillBackground(False)  # the group box's colour, not a grey well
+        rows.setAutoFillBackground(False)
+        scroll.setMinimumHeight(min(len(self.prices), 6) * 38)
+        prices = QGroupBox(tr("Monthly prices"))
+        QVBoxLayout(prices).addWidget(scroll)
         layout = QVBoxLayout(self)
         layout.addLayout(form)
         layout.addWidget(prices)

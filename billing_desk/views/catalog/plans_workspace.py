@@ -27,6 +27,13 @@ def prices_text(plan: PlanRow) -> str:
     shown = [money_text(plan.prices[c]) for c in ordered_currencies(plan.prices)]
     return "   ".join(shown) or tr("No price yet")
 
+def prices_tooltip(entry: CatalogEntry) -> str:
+    """Every price, one a line (the cell cuts a long list short), then the features."""
+    plan = entry.plan
+    return "\n".join([f"{c}  {money_text(plan.prices[c])}" for c in ordered_currencies(plan.prices)]
+                     + ([""] + [f"✓ {f}" for f in plan.features] if plan.features else []))
+
+
 def catalog_columns() -> list[Column]:
     return [
         Column("code", tr("Code"), lambda e: e.plan.code, width=110),
@@ -34,7 +41,7 @@ def catalog_columns() -> list[Column]:
         Column("rank", tr("Rank"), lambda e: str(e.plan.rank), AMOUNT_ALIGN, numeric=True,
                sort_key=lambda e: e.plan.rank, width=60),
         Column("prices", tr("Monthly prices"), lambda e: prices_text(e.plan), numeric=True,
-               tooltip=lambda e: "\n".join(e.plan.features) or None, width=360, stretch=True),
+               tooltip=prices_tooltip, width=360, stretch=True),
         Column("subscribers", tr("Subscribers"), lambda e: f"{e.subscribers:,}", AMOUNT_ALIGN, numeric=True,
                sort_key=lambda e: e.subscribers, width=100),
         Column("state", tr("State"), lambda e: tr("Retired") if e.plan.retired else tr("Offered"), width=90),

@@ -80,7 +80,7 @@ class StaffFormDialog(QDialog):
         self.password_edit.textChanged.connect(lambda _t: self._check_passwords(final=False))
         self.repeat_edit.textChanged.connect(lambda _t: self._check_passwords(final=False))
         self._lay_out()
-        self.setMinimumWidth(480)
+        self.setMinimumWidth(560)
 
     def _lay_out(self) -> None:
         form = QFormLayout()
@@ -118,7 +118,15 @@ class StaffFormDialog(QDialog):
             ok = False
         else:
             self.errors["repeat_password"].clear()
+        self._fit()
         return ok
+
+    def _fit(self) -> None:
+        """Grow to show a reason that wraps to more lines (a dialog keeps its size once shown)."""
+        self.layout().activate()
+        wanted = max(self.sizeHint().height(), self.layout().totalHeightForWidth(self.width()))
+        if wanted > self.height():
+            self.resize(self.width(), wanted)
 
     def _operation(self) -> Callable[[], StaffDTO | None]:
         staff, actor, member = self.ctx.app.staff, self.ctx.actor, self.member
@@ -151,6 +159,7 @@ class StaffFormDialog(QDialog):
         text = error_message(error)
         field = getattr(error, "field", None) or ""
         (self.errors[field] if field in self.errors and self._shows(field) else self.message).setText(text)
+        self._fit()
         self.refused.emit(text)
 
     def _shows(self, field: str) -> bool:

@@ -39,7 +39,7 @@ def staff_columns() -> list[Column]:
         Column("state", tr("State"), lambda s: tr("Disabled") if s.disabled else tr("Active"),
                color=lambda s: NEGATIVE if s.disabled else None, width=90),
         Column("failed", tr("Failed attempts"), lambda s: str(s.failed_logins), AMOUNT_ALIGN, numeric=True,
-               sort_key=lambda s: s.failed_logins, width=110),
+               sort_key=lambda s: s.failed_logins, width=130),
         Column("last_failed", tr("Last failed log-in"), lambda s: _when(s.last_failed_at), width=150),
         Column("locked", tr("Locked until"), lambda s: _when(s.locked_until), width=150),
         Column("created", tr("Added"), lambda s: local_time(s.created_at), width=150, stretch=True),
