@@ -33,6 +33,7 @@ from billing_desk.services.plans import PlanRow
 from billing_desk.views.context import ViewContext
 from billing_desk.views.error_text import error_message
 from billing_desk.views.formatting import tr
+from billing_desk.views.widgets.form_fields import field_error
 
 # Offered in every form, beside any other currency a plan is already priced in.
 DEFAULT_CURRENCIES = ("VND", "JPY", "USD", "EUR")
@@ -42,14 +43,6 @@ def ordered_currencies(codes: Iterable[str]) -> list[str]:
     """The default currencies in their order first, then any other alphabetically."""
     return sorted(set(codes), key=lambda c: (DEFAULT_CURRENCIES.index(c) if c in DEFAULT_CURRENCIES
                                             else len(DEFAULT_CURRENCIES), c))
-
-
-def _error_label(name: str) -> QLabel:
-    label = QLabel()
-    label.setObjectName("fieldError")
-    label.setAccessibleName(name)
-    label.setWordWrap(True)
-    return label
 
 
 class PriceField:
@@ -63,7 +56,7 @@ class PriceField:
         self.edit.setPlaceholderText(tr("not offered") if old is None else "")
         self.edit.setToolTip(tr("Monthly price in {name}, e.g. {examples}").format(
             name=currency(code).name, examples=amount_examples(code)))
-        self.error = _error_label(f"price{code}Error")
+        self.error = field_error(f"price{code}Error")
         self.edit.textChanged.connect(lambda _t: self.check())
 
     def value(self) -> Money | None:
@@ -112,10 +105,10 @@ class PlanFormDialog(QDialog):
         self.features_edit.setObjectName("planFeatures")
         self.features_edit.setPlaceholderText(tr("One feature a line"))
         self.features_edit.setFixedHeight(90)
-        self.errors = {key: _error_label(f"{key}Error") for key in ("code", "name", "rank", "features")}
+        self.errors = {key: field_error(f"{key}Error") for key in ("code", "name", "rank", "features")}
         codes = ordered_currencies([*DEFAULT_CURRENCIES, *currencies, *(plan.prices if plan else ())])
         self.prices = {c: PriceField(c, plan.prices.get(c) if plan else None) for c in codes}
-        self.message = _error_label("formError")
+        self.message = field_error("formError")
         self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel)
         self.save_button = self.buttons.button(QDialogButtonBox.StandardButton.Save)
         self.buttons.accepted.connect(self.submit)

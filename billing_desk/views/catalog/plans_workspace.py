@@ -9,8 +9,10 @@ after any plans change published on the bus.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import QAbstractItemView, QHBoxLayout, QLabel, QMessageBox, QPushButton, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QMessageBox, QWidget
 
 from billing_desk.domain.changes import Changes
 from billing_desk.services.plans import CatalogEntry, PlanRow
@@ -18,8 +20,8 @@ from billing_desk.views.catalog.plan_form_dialog import PlanFormDialog, ordered_
 from billing_desk.views.context import ViewContext
 from billing_desk.views.dialogs.error_dialog import show_error
 from billing_desk.views.formatting import AMOUNT_ALIGN, money_text, tr
-from billing_desk.views.table_models.paged_model import ROW_ROLE, Column, PagedTableModel
-from billing_desk.views.table_models.view_state import data_table, save_columns
+from billing_desk.views.record_list import RecordList
+from billing_desk.views.table_models.paged_model import Column
 
 TABLE_KEY = "plans_catalog"
 
@@ -52,87 +54,44 @@ def retire_text(entry: CatalogEntry) -> str:
               "charged. No customer can choose it from now on, and retiring cannot be undone here.").format(
         name=entry.plan.name, code=entry.plan.code, n=f"{entry.subscribers:,}")
 
-class PlansWorkspace(QWidget):
-    loaded = Signal(int)  # plans listed
+class PlansWorkspace(RecordList):
     retired = Signal(object)  # the PlanRow retired
 
     def __init__(self, ctx: ViewContext, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
+        super().__init__(ctx, catalog_columns(), TABLE_KEY, "plansTable", parent)
         self.setObjectName("plansWorkspace")
-        self.ctx = ctx
-        self.model = PagedTableModel(ctx.runner, catalog_columns())
-        self.model.load_failed.connect(lambda e: show_error(self, e))
-        self.model.page_loaded.connect(self._on_loaded)
-        self.table = data_table(self.model, ctx.settings, TABLE_KEY, name="plansTable")
-        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.table.activated.connect(lambda _i: self.edit_selected())  # double-click, or Enter
-        self.table.selectionModel().selectionChanged.connect(self._on_selection)
-        self.status_label = QLabel()
-        self.status_label.setObjectName("statusLabel")
-        self.add_button = self._button(tr("Add plan…"), "addPlan", self.add_plan, primary=True)
-        self.edit_button = self._button(tr("Edit…"), "editPlan", self.edit_selected)
-        self.retire_button = self._button(tr("Retire…"), "retirePlan", self.retire_selected)
+        self.add_button = self.button(tr("Add plan…"), "addPlan", self.add_plan, primary=True)
+        self.edit_button = self.button(tr("Edit…"), "editPlan", self.edit_selected)
+        self.retire_button = self.button(tr("Retire…"), "retirePlan", self.retire_selected)
         self.form: PlanFormDialog | None = None
         self.confirm_box: QMessageBox | None = None
-        self._note: str | None = None
         ctx.bus.changed.connect(self._on_changes)
-        self._build()
-        self._on_selection()
+        self.lay_out([self.add_button, self.edit_button, self.retire_button])
         self.reload()
 
-    def _button(self, text: str, name: str, slot: object, primary: bool = False) -> QPushButton:
-        button = QPushButton(text)
-        button.setObjectName("primaryButton" if primary else name)
-        button.setAccessibleName(name)
-        button.clicked.connect(slot)
-        return button
-
-    def _build(self) -> None:
-        bar = QHBoxLayout()
-        bar.addWidget(self.status_label, 1)
-        for button in (self.add_button, self.edit_button, self.retire_button):
-            bar.addWidget(button)
-        layout = QVBoxLayout(self)
-        layout.addLayout(bar)
-        layout.addWidget(self.table, 1)
-
-    # -- loading ------------------------------------------------------------------------
-    def reload(self) -> None:
+    def source(self) -> Callable[[], list[CatalogEntry]]:
         plans, actor = self.ctx.app.plans, self.ctx.actor
-        self.status_label.setText(tr("Loading…"))
-        # A catalog is a few plans: one call gives them all (a single "page", no next cursor).
-        self.model.set_source(lambda _after, _limit: (plans.catalog_entries(actor), None))
+        return lambda: plans.catalog_entries(actor)
 
-    refresh = reload  # F5
-
-    def _on_loaded(self, count: int) -> None:
+    def summary(self) -> str:
         entries = self.entries()
         offered = sum(not e.plan.retired for e in entries)
-        listed = tr("{offered} plans offered, {retired} retired; {subscribers} subscribers.").format(
+        return tr("{offered} plans offered, {retired} retired; {subscribers} subscribers.").format(
             offered=offered, retired=len(entries) - offered, subscribers=f"{sum(e.subscribers for e in entries):,}")
-        note, self._note = self._note, None
-        self.status_label.setText(f"{note} {listed}" if note else listed)
-        self._on_selection()
-        self.loaded.emit(count)
 
     def _on_changes(self, changes: Changes, _initiator: object) -> None:
         if changes.plans:
             self.reload()
 
     def entries(self) -> list[CatalogEntry]:
-        return [self.model.row(i) for i in range(self.model.rowCount())]
-
-    def selected(self) -> CatalogEntry | None:
-        rows = self.table.selectionModel().selectedRows()
-        return self.model.data(rows[0], ROW_ROLE) if rows else None
+        return self.rows()
 
     def select_code(self, code: str) -> None:
-        for i, entry in enumerate(self.entries()):
-            if entry.plan.code == code:
-                self.table.selectRow(i)
+        self.select_where(lambda e: e.plan.code == code)
 
-    def _on_selection(self, *_args: object) -> None:
-        entry = self.selected()
+    def on_selection(self) -> None:
+        entry: CatalogEntry | None = self.selected()
         self.edit_button.setEnabled(entry is not None)
         self.retire_button.setEnabled(entry is not None and not entry.plan.retired)
 
@@ -141,23 +100,20 @@ class PlansWorkspace(QWidget):
         self._open_form(None)
 
     def edit_selected(self) -> None:
-        entry = self.selected()
+        entry: CatalogEntry | None = self.selected()
         if entry is not None:
             self._open_form(entry.plan)
 
     def _open_form(self, plan: PlanRow | None) -> None:
         currencies = {c for e in self.entries() for c in e.plan.prices}
         form = PlanFormDialog(self.ctx, plan, currencies, self)
-        form.saved.connect(lambda row: self._noted(tr("Plan {code} saved.").format(code=row.code)))
+        form.saved.connect(lambda row: self.note(tr("Plan {code} saved.").format(code=row.code)))
         self.form = form  # kept for tests, and so it is not collected while open
         form.open()
 
-    def _noted(self, note: str) -> None:
-        self._note = note  # shown when the reload the bus asks for arrives
-
     # -- retire -------------------------------------------------------------------------
     def retire_selected(self) -> None:
-        entry = self.selected()
+        entry: CatalogEntry | None = self.selected()
         if entry is None or entry.plan.retired:
             return
         box = QMessageBox(QMessageBox.Icon.Question, tr("Retire plan?"), retire_text(entry),
@@ -175,8 +131,5 @@ class PlansWorkspace(QWidget):
                        self._on_retired).failure(lambda e: show_error(self, e)).run()
 
     def _on_retired(self, row: PlanRow) -> None:
-        self._noted(tr("Plan {code} retired.").format(code=row.code))
+        self.note(tr("Plan {code} retired.").format(code=row.code))
         self.retired.emit(row)
-
-    def save_state(self) -> None:
-        save_columns(self.table, self.ctx.settings, TABLE_KEY)

@@ -12,7 +12,7 @@ from collections.abc import Callable
 from enum import Enum
 
 from PySide6.QtCore import Signal
-from PySide6.QtWidgets import QComboBox, QDialog, QDialogButtonBox, QFormLayout, QLabel, QLineEdit, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QComboBox, QDialog, QDialogButtonBox, QFormLayout, QLineEdit, QVBoxLayout, QWidget
 
 from billing_desk.domain.changes import Changes
 from billing_desk.domain.enums import Role
@@ -21,6 +21,7 @@ from billing_desk.services.staff import MIN_PASSWORD, StaffDTO, check_new_passwo
 from billing_desk.views.context import ViewContext
 from billing_desk.views.error_text import error_message
 from billing_desk.views.formatting import tr
+from billing_desk.views.widgets.form_fields import field_error, password_edit
 
 ROLE_LABELS = {"support": "Support", "finance": "Finance", "manager": "Manager", "admin": "Admin"}
 
@@ -29,21 +30,6 @@ class StaffForm(Enum):
     ADD = "add"
     ROLE = "role"
     PASSWORD = "password"
-
-
-def _error_label(name: str) -> QLabel:
-    label = QLabel()
-    label.setObjectName("fieldError")
-    label.setAccessibleName(name)
-    label.setWordWrap(True)
-    return label
-
-
-def _password_edit(name: str) -> QLineEdit:
-    edit = QLineEdit()
-    edit.setObjectName(name)
-    edit.setEchoMode(QLineEdit.EchoMode.Password)
-    return edit
 
 
 class StaffFormDialog(QDialog):
@@ -68,11 +54,11 @@ class StaffFormDialog(QDialog):
             self.role_combo.addItem(tr(ROLE_LABELS[role.value]), role.value)
         if member is not None:
             self.role_combo.setCurrentIndex(self.role_combo.findData(member.role))
-        self.password_edit = _password_edit("staffPassword")
+        self.password_edit = password_edit("staffPassword")
         self.password_edit.setPlaceholderText(tr("at least {n} characters, not a common one").format(n=MIN_PASSWORD))
-        self.repeat_edit = _password_edit("staffPasswordRepeat")
-        self.errors = {key: _error_label(f"{key}Error") for key in ("name", "role", "password", "repeat_password")}
-        self.message = _error_label("formError")
+        self.repeat_edit = password_edit("staffPasswordRepeat")
+        self.errors = {key: field_error(f"{key}Error") for key in ("name", "role", "password", "repeat_password")}
+        self.message = field_error("formError")
         self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel)
         self.save_button = self.buttons.button(QDialogButtonBox.StandardButton.Save)
         self.buttons.accepted.connect(self.submit)

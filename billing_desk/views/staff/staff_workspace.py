@@ -13,7 +13,7 @@ from collections.abc import Callable
 from datetime import datetime
 
 from PySide6.QtCore import Signal
-from PySide6.QtWidgets import QAbstractItemView, QHBoxLayout, QLabel, QMessageBox, QPushButton, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QMessageBox, QWidget
 
 from billing_desk.domain.changes import Changes
 from billing_desk.domain.permissions import Actor
@@ -21,9 +21,9 @@ from billing_desk.services.staff import StaffDTO, StaffService
 from billing_desk.views.context import ViewContext
 from billing_desk.views.dialogs.error_dialog import show_error
 from billing_desk.views.formatting import AMOUNT_ALIGN, NEGATIVE, local_time, tr
+from billing_desk.views.record_list import RecordList
 from billing_desk.views.staff.staff_form_dialog import ROLE_LABELS, StaffForm, StaffFormDialog
-from billing_desk.views.table_models.paged_model import ROW_ROLE, Column, PagedTableModel
-from billing_desk.views.table_models.view_state import data_table, save_columns
+from billing_desk.views.table_models.paged_model import Column
 
 TABLE_KEY = "staff_accounts"
 
@@ -46,80 +46,38 @@ def staff_columns() -> list[Column]:
     ]
 
 
-class StaffWorkspace(QWidget):
-    loaded = Signal(int)
+class StaffWorkspace(RecordList):
     changed = Signal(object)  # a StaffDTO just written (or None after a password)
 
     def __init__(self, ctx: ViewContext, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
+        super().__init__(ctx, staff_columns(), TABLE_KEY, "staffTable", parent)
         self.setObjectName("staffWorkspace")
-        self.ctx = ctx
-        self.model = PagedTableModel(ctx.runner, staff_columns())
-        self.model.load_failed.connect(lambda e: show_error(self, e))
-        self.model.page_loaded.connect(self._on_loaded)
-        self.table = data_table(self.model, ctx.settings, TABLE_KEY, name="staffTable")
-        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        self.table.selectionModel().selectionChanged.connect(self._on_selection)
-        self.status_label = QLabel()
-        self.status_label.setObjectName("statusLabel")
-        self.add_button = self._button(tr("Add staff…"), "addStaff", self.add_member, primary=True)
-        self.role_button = self._button(tr("Change role…"), "changeRole", self.change_role)
-        self.toggle_button = self._button(tr("Disable…"), "toggleDisabled", self.toggle_disabled)
-        self.password_button = self._button(tr("Set password…"), "setPassword", self.set_password)
+        self.add_button = self.button(tr("Add staff…"), "addStaff", self.add_member, primary=True)
+        self.role_button = self.button(tr("Change role…"), "changeRole", self.change_role)
+        self.toggle_button = self.button(tr("Disable…"), "toggleDisabled", self.toggle_disabled)
+        self.password_button = self.button(tr("Set password…"), "setPassword", self.set_password)
         self.form: StaffFormDialog | None = None
         self.confirm_box: QMessageBox | None = None
-        self._note: str | None = None
-        self._build()
-        self._on_selection()
+        self.lay_out([self.add_button, self.role_button, self.toggle_button, self.password_button])
         self.reload()
 
-    def _button(self, text: str, name: str, slot: object, primary: bool = False) -> QPushButton:
-        button = QPushButton(text)
-        button.setObjectName("primaryButton" if primary else name)
-        button.setAccessibleName(name)
-        button.clicked.connect(slot)
-        return button
-
-    def _build(self) -> None:
-        bar = QHBoxLayout()
-        bar.addWidget(self.status_label, 1)
-        for button in (self.add_button, self.role_button, self.toggle_button, self.password_button):
-            bar.addWidget(button)
-        layout = QVBoxLayout(self)
-        layout.addLayout(bar)
-        layout.addWidget(self.table, 1)
-
-    # -- loading ------------------------------------------------------------------------
-    def reload(self) -> None:
+    def source(self) -> Callable[[], list[StaffDTO]]:
         staff, actor = self.ctx.app.staff, self.ctx.actor
-        self.status_label.setText(tr("Loading…"))
-        self.model.set_source(lambda _after, _limit: (staff.list(actor), None))  # a staff is a few dozen
+        return lambda: staff.list(actor)
 
-    refresh = reload  # F5
-
-    def _on_loaded(self, count: int) -> None:
+    def summary(self) -> str:
         members = self.members()
-        disabled = sum(m.disabled for m in members)
-        listed = tr("{n} staff accounts, {disabled} disabled.").format(n=count, disabled=disabled)
-        note, self._note = self._note, None
-        self.status_label.setText(f"{note} {listed}" if note else listed)
-        self._on_selection()
-        self.loaded.emit(count)
+        return tr("{n} staff accounts, {disabled} disabled.").format(
+            n=len(members), disabled=sum(m.disabled for m in members))
 
     def members(self) -> list[StaffDTO]:
-        return [self.model.row(i) for i in range(self.model.rowCount())]
-
-    def selected(self) -> StaffDTO | None:
-        rows = self.table.selectionModel().selectedRows()
-        return self.model.data(rows[0], ROW_ROLE) if rows else None
+        return self.rows()
 
     def select_name(self, name: str) -> None:
-        for i, member in enumerate(self.members()):
-            if member.name == name:
-                self.table.selectRow(i)
+        self.select_where(lambda m: m.name == name)
 
-    def _on_selection(self, *_args: object) -> None:
-        member = self.selected()
+    def on_selection(self) -> None:
+        member: StaffDTO | None = self.selected()
         for button in (self.role_button, self.toggle_button, self.password_button):
             button.setEnabled(member is not None)
         self.toggle_button.setText(tr("Enable") if member is not None and member.disabled else tr("Disable…"))
@@ -146,7 +104,7 @@ class StaffWorkspace(QWidget):
             self._open(StaffForm.PASSWORD, member)
 
     def toggle_disabled(self) -> None:
-        member = self.selected()
+        member: StaffDTO | None = self.selected()
         if member is None:
             return
         if member.disabled:
@@ -170,9 +128,6 @@ class StaffWorkspace(QWidget):
                        ).failure(lambda e: show_error(self, e)).run()
 
     def _on_written(self, dto: StaffDTO | None, note: str) -> None:
-        self._note = note
-        self.reload()
+        self.note(note)
+        self.reload()  # staff changes have no area on the change bus: this page is the only reader
         self.changed.emit(dto)
-
-    def save_state(self) -> None:
-        save_columns(self.table, self.ctx.settings, TABLE_KEY)
