@@ -1,4 +1,4 @@
-"""`billing-desk user add|list|disable|set-password`."""
+"""`billing-desk user add|list|role|disable|enable|set-password`."""
 
 from __future__ import annotations
 
@@ -30,6 +30,15 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     dis.add_argument("name", help="the login name")
     add_user(dis)
     dis.set_defaults(handler=_disable)
+    role = us.add_parser("role", help="give a staff member another role (the last enabled admin keeps theirs)")
+    role.add_argument("name", help="the login name")
+    role.add_argument("role", help="support, finance, manager or admin")
+    add_user(role)
+    role.set_defaults(handler=_role)
+    en = us.add_parser("enable", help="enable a disabled staff member")
+    en.add_argument("name", help="the login name")
+    add_user(en)
+    en.set_defaults(handler=_enable)
     pw = us.add_parser("set-password", help="set a staff member's password")
     pw.add_argument("name", help="the login name")
     pw.add_argument("--password-stdin", action="store_true", help="read the new password from the first line of stdin")
@@ -61,6 +70,18 @@ def _list(ctx: Context, args: argparse.Namespace) -> int:
 def _disable(ctx: Context, args: argparse.Namespace) -> int:
     done = ctx.app.staff.disable(ctx.actor(args), args.name)
     print(f"Disabled {done.name}.")
+    return 0
+
+
+def _role(ctx: Context, args: argparse.Namespace) -> int:
+    done = ctx.app.staff.set_role(ctx.actor(args), args.name, args.role)
+    print(f"{done.name} is now {done.role}.")
+    return 0
+
+
+def _enable(ctx: Context, args: argparse.Namespace) -> int:
+    done = ctx.app.staff.enable(ctx.actor(args), args.name)
+    print(f"Enabled {done.name}.")
     return 0
 
 

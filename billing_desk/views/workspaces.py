@@ -53,6 +53,16 @@ def _payments(ctx: ViewContext) -> QWidget:
     return PaymentsWorkspace(ctx)
 
 
+def _plans(ctx: ViewContext) -> QWidget:
+    from billing_desk.views.catalog.plans_workspace import PlansWorkspace
+    return PlansWorkspace(ctx)
+
+
+def _staff(ctx: ViewContext) -> QWidget:
+    from billing_desk.views.staff.staff_workspace import StaffWorkspace
+    return StaffWorkspace(ctx)
+
+
 def _audit(ctx: ViewContext) -> QWidget:
     from billing_desk.views.audit.audit_workspace import AuditWorkspace
     return AuditWorkspace(ctx)
@@ -63,6 +73,10 @@ WORKSPACES: tuple[WorkspaceSpec, ...] = (
                   tooltip="One customer: search, balance, history, payments, vouchers, plans (Ctrl+1)"),
     WorkspaceSpec("payments", "Payments", "Ctrl+2", _payments, Permission.PAYMENT_REVIEW,
                   tooltip="Every payment across customers: review, reconcile, exceptions, month report (Ctrl+2)"),
+    WorkspaceSpec("plans", "Plans", "Ctrl+4", _plans, Permission.PLAN_MANAGE,
+                  tooltip="The plans catalog: prices per currency, subscribers, add, edit, retire (Ctrl+4)"),
+    WorkspaceSpec("staff", "Staff", "Ctrl+5", _staff, Permission.STAFF_MANAGE,
+                  tooltip="Staff accounts: roles, disabling, passwords (Ctrl+5)"),
     WorkspaceSpec("audit", "Audit", "Ctrl+6", _audit, Permission.AUDIT_READ,
                   tooltip="The audit log of every staff write: filter, see before and after, verify, export (Ctrl+6)"),
 )

@@ -71,6 +71,50 @@ def not_started(app, actor) -> None:  # type: ignore[no-untyped-def]
     state.faults.clear()
 
 
+def catalog_steps(app, desk, shot) -> list[Callable[[], None]]:  # type: ignore[no-untyped-def]
+    """The Plans workspace and its form (the manager's desk), then the Staff workspace and its
+    form at an admin's desk, each form showing a refusal beside its field."""
+    window = desk.window
+    plans = window.workspaces.page("plans")
+    admin: list[object] = []
+
+    def plan_form() -> None:
+        entries = [e for e in plans.entries() if e.plan.prices]  # type: ignore[attr-defined]
+        plans.select_code(entries[-1].plan.code)  # type: ignore[attr-defined]
+        plans.edit_selected()  # type: ignore[attr-defined]
+        plans.form.prices["USD"].edit.setText("19.999")  # type: ignore[attr-defined]
+
+    def plan_form_shot() -> None:
+        shot(plans.form, "plan-edit")  # type: ignore[attr-defined]
+        plans.form.close()  # type: ignore[attr-defined]
+
+    def admin_desk() -> None:
+        actor = app.staff.authenticate("admin", DEMO_PASSWORD)
+        other = desk_app.build_desk(app, actor, QSettings(os.path.join(os.environ["HOME"], "a.ini"),
+                                                          QSettings.Format.IniFormat))
+        other.window.resize(window.size())
+        other.window.show()
+        other.window.workspaces.show_workspace("staff")
+        admin.append(other)
+
+    def staff_form() -> None:
+        page = admin[0].window.workspaces.page("staff")  # type: ignore[attr-defined]
+        page.add_member()
+        page.form.name_edit.setText("linh")
+        page.form.password_edit.setText("qwerty123456")
+        page.form.repeat_edit.setText("qwerty12345")
+
+    def staff_form_shot() -> None:
+        form = admin[0].window.workspaces.page("staff").form  # type: ignore[attr-defined]
+        shot(form, "staff-add")
+        form.close()
+        admin[0].window.close()  # type: ignore[attr-defined]
+
+    return [lambda: window.workspaces.show_workspace("plans"), lambda: shot(window, "plans-catalog"),
+            plan_form, plan_form_shot, admin_desk, lambda: shot(admin[0].window, "staff"),  # type: ignore[attr-defined]
+            staff_form, staff_form_shot]
+
+
 def main() -> int:
     out = Path(sys.argv[1] if len(sys.argv) > 1 else "docs/screenshots")
     width, height = (int(n) for n in (sys.argv[2] if len(sys.argv) > 2 else "1280x800").split("x"))
@@ -140,6 +184,7 @@ def main() -> int:
         workspace.verify()  # type: ignore[attr-defined]
 
     steps += [audit, audit_row, lambda: shot(window, "audit")]
+    steps += catalog_steps(app, desk, shot)
     steps += [qt.quit]
 
     def run_next() -> None:

@@ -16,20 +16,14 @@ from billing_desk.models import Subscription, utcnow
 from tests.support.customers import make_customer
 from tests.support.database import audit_rows, raw, run
 from tests.support.ledger import top_up
+from tests.support.plans import seed_plans
 
 pytestmark = pytest.mark.usefixtures("voucher_key")  # every desk of a test shares the test code key
 
-PRICES = {"free": (0, 0), "starter": (900, 250_000), "pro": (2900, 750_000), "enterprise": (9900, 2_500_000)}
 
 
 def usd(minor: int) -> Money:
     return Money(minor, "USD")
-
-
-def seed_plans(app: App, actor) -> None:
-    for rank, (code, (cents, dong)) in enumerate(PRICES.items()):
-        app.plans.add_plan(actor, code=code, name=code.title(), rank=rank, features=[f"{code} feature"],
-                           prices={"USD": usd(cents), "VND": Money(dong, "VND")})
 
 
 @pytest.fixture

@@ -33,7 +33,7 @@ def test_only_an_admin_adds_staff(app: App, staff) -> None:
         app.staff.add(None, "eve", "admin", STAFF_PASSWORD)
     with pytest.raises(ValidationError, match="Unknown role 'wizard'"):
         app.staff.add(staff.admin, "eve", "wizard", STAFF_PASSWORD)
-    with pytest.raises(ValidationError, match="at least 8"):
+    with pytest.raises(ValidationError, match="at least 12"):
         app.staff.add(staff.admin, "eve", "support", "short")
     with pytest.raises(Conflict, match="already exists"):
         app.staff.add(staff.admin, "support", "support", STAFF_PASSWORD)
@@ -109,7 +109,7 @@ def test_changing_a_password_needs_the_current_one(app: App, staff) -> None:
     with pytest.raises(ValidationError, match="current password is not right") as refused:
         app.staff.change_password(staff.finance, "not-my-password", "a-new-long-phrase")
     assert refused.value.field == "current_password"
-    with pytest.raises(ValidationError, match="at least 8"):
+    with pytest.raises(ValidationError, match="at least 12"):
         app.staff.change_password(staff.finance, STAFF_PASSWORD, "short")
     with pytest.raises(ValidationError, match="must differ"):
         app.staff.change_password(staff.finance, STAFF_PASSWORD, STAFF_PASSWORD)

@@ -4,10 +4,11 @@ downgrades at the next period).
 
 from __future__ import annotations
 
-from billing_desk.services.plans.dtos import PlanChangePreview, PlanChangeResult, PlanRow, SubscriptionDTO
+from billing_desk.services.plans.dtos import CatalogEntry, PlanChangePreview, PlanChangeResult, PlanRow, SubscriptionDTO
 from billing_desk.services.plans.service import PlanService
 
 __all__ = [
+    "CatalogEntry",
     "PlanChangePreview",
     "PlanChangeResult",
     "PlanRow",

@@ -27,6 +27,17 @@ class PlanRow:
 
 
 @dataclass(frozen=True, slots=True)
+class CatalogEntry:
+    """A plan as the catalog's managers see it: with how many customers are on it now."""
+
+    plan: PlanRow
+    subscribers: int
+
+    def to_json(self) -> dict[str, Any]:
+        return self.plan.to_json() | {"subscribers": self.subscribers}
+
+
+@dataclass(frozen=True, slots=True)
 class SubscriptionDTO:
     """A customer's plan; the period is None while the customer has never subscribed (the free plan)."""
 

@@ -29,7 +29,7 @@ from billing_desk.services.customers import resolve_customer
 from billing_desk.services.ledger import Posting, lock_balance, post
 from billing_desk.services.plans import catalog as plan_catalog
 from billing_desk.services.plans.catalog import find_plan, load_plan_row, prices_of
-from billing_desk.services.plans.dtos import PlanChangePreview, PlanChangeResult, PlanRow, SubscriptionDTO
+from billing_desk.services.plans.dtos import CatalogEntry, PlanChangePreview, PlanChangeResult, PlanRow, SubscriptionDTO
 from billing_desk.services.uow import UnitOfWork, UnitOfWorkFactory
 
 UPGRADE, DOWNGRADE, CANCEL_DOWNGRADE = "upgrade", "downgrade", "cancel_downgrade"
@@ -102,6 +102,9 @@ class PlanService:
     # Catalog -------------------------------------------------------------------------
     def catalog(self, actor: Actor, currency: str | None = None, include_retired: bool = False) -> list[PlanRow]:
         return plan_catalog.catalog(self._uow, actor, currency, include_retired)
+
+    def catalog_entries(self, actor: Actor) -> list[CatalogEntry]:
+        return plan_catalog.catalog_entries(self._uow, actor)
 
     def add_plan(self, actor: Actor, *, code: str, name: str, prices: Mapping[str, Money],
                  features: Sequence[str] = (), rank: int = 0) -> PlanRow:

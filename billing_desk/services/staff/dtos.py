@@ -14,6 +14,11 @@ class StaffDTO:
     role: str
     disabled: bool
     created_at: datetime
+    # The lock-out state. A last successful login is not stored (staff_users has no column for
+    # it), so the desk shows the last failed one.
+    failed_logins: int = 0
+    last_failed_at: datetime | None = None
+    locked_until: datetime | None = None
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -22,4 +27,7 @@ class StaffDTO:
             "role": self.role,
             "disabled": self.disabled,
             "created_at": self.created_at.isoformat(),
+            "failed_logins": self.failed_logins,
+            "last_failed_at": self.last_failed_at.isoformat() if self.last_failed_at else None,
+            "locked_until": self.locked_until.isoformat() if self.locked_until else None,
         }

@@ -21,12 +21,12 @@ from billing_desk.domain.text import clean_token, has_control
 from billing_desk.models import StaffUser, utcnow
 from billing_desk.services import audit
 from billing_desk.services.staff.dtos import StaffDTO
+from billing_desk.services.staff.passwords import check_new_password
 from billing_desk.services.uow import UnitOfWorkFactory
 
 _HASHER = PasswordHasher(time_cost=2, memory_cost=19 * 1024, parallelism=1)
 FREE_FAILURES = 3
 MAX_LOCK = timedelta(minutes=15)
-MIN_PASSWORD = 8
 
 
 def hash_password(password: str) -> str:
@@ -40,11 +40,6 @@ def parse_role(value: str) -> Role:
     except ValueError:
         roles = ", ".join(r.value for r in Role)
         raise ValidationError(f"Unknown role '{value}'; choose one of {roles}.", field="role") from None
-
-
-def _check_password(password: str) -> None:
-    if len(password) < MIN_PASSWORD:
-        raise ValidationError(f"The password needs at least {MIN_PASSWORD} characters.", field="password")
 
 
 def _check_name(name: str) -> str:
@@ -61,7 +56,22 @@ def lock_delay(failures: int) -> timedelta:
 
 
 def _dto(user: StaffUser) -> StaffDTO:
-    return StaffDTO(user.id, user.name, user.role, user.disabled, user.created_at)
+    return StaffDTO(user.id, user.name, user.role, user.disabled, user.created_at, user.failed_logins,
+                    user.last_failed_at, user.locked_until)
+
+
+def _keep_an_admin(session: Session, user: StaffUser, change: str) -> None:
+    """Refuse to leave the desk with no enabled admin: nobody could then manage staff.
+
+    The enabled admins are locked (FOR UPDATE on PostgreSQL; SQLite's write transaction is
+    already exclusive), so two admins demoting each other at once cannot both succeed."""
+    if user.role != Role.ADMIN.value or user.disabled:
+        return
+    admins = session.scalars(select(StaffUser.id).where(
+        StaffUser.role == Role.ADMIN.value, StaffUser.disabled.is_(False)).with_for_update()).all()
+    if set(admins) <= {user.id}:
+        raise Conflict(f"'{user.name}' is the last enabled admin and cannot be {change}: "
+                       "make another staff member an admin first.", field="role")
 
 
 def _get(session: Session, name: str) -> StaffUser:
@@ -114,7 +124,7 @@ class StaffService:
         """Add a staff member. With no staff yet, the first account must be an admin and
         needs no login; after that only an admin may add staff."""
         clean, parsed = _check_name(name), parse_role(role)
-        _check_password(password)
+        check_new_password(password)
         with self._uow.write() as uow:
             first = not uow.session.scalar(select(func.count()).select_from(StaffUser))
             if first and parsed is not Role.ADMIN:
@@ -153,6 +163,7 @@ class StaffService:
             user = _get(uow.session, name)
             if user.disabled:
                 raise Conflict(f"'{name}' is already disabled.")
+            _keep_an_admin(uow.session, user, "disabled")
             user.disabled = True
             audit.record(
                 uow.session,
@@ -165,10 +176,42 @@ class StaffService:
             uow.commit()
             return _dto(user)
 
+    def enable(self, actor: Actor, name: str) -> StaffDTO:
+        """Let a disabled staff member log in again (the lock-out counters start afresh)."""
+        actor.require(Permission.STAFF_MANAGE)
+        with self._uow.write() as uow:
+            user = _get(uow.session, name)
+            if not user.disabled:
+                raise Conflict(f"'{name}' is already enabled.")
+            user.disabled = False
+            user.failed_logins = 0
+            user.locked_until = None
+            audit.record(uow.session, actor, "staff.enable", "staff", user.id,
+                         {"name": name, "before": {"disabled": True}, "after": {"disabled": False}})
+            uow.commit()
+            return _dto(user)
+
+    def set_role(self, actor: Actor, name: str, role: str) -> StaffDTO:
+        """Give a staff member another role; the last enabled admin keeps theirs."""
+        actor.require(Permission.STAFF_MANAGE)
+        parsed = parse_role(role)
+        with self._uow.write() as uow:
+            user = _get(uow.session, name)
+            if user.role == parsed.value:
+                raise Conflict(f"'{name}' already has the role {parsed.value}.", field="role")
+            if parsed is not Role.ADMIN:
+                _keep_an_admin(uow.session, user, f"made {parsed.value}")
+            before = user.role
+            user.role = parsed.value
+            audit.record(uow.session, actor, "staff.role", "staff", user.id,
+                         {"name": name, "before": {"role": before}, "after": {"role": parsed.value}})
+            uow.commit()
+            return _dto(user)
+
     def set_password(self, actor: Actor, name: str, password: str) -> None:
         if name != actor.name:
             actor.require(Permission.STAFF_MANAGE)
-        _check_password(password)
+        check_new_password(password)
         with self._uow.write() as uow:
             user = _get(uow.session, name)
             _store_password(user, password)
@@ -179,7 +222,7 @@ class StaffService:
         """A staff member changes their own password. The current one is asked for (and a wrong
         one counts towards the lock-out, as at log-in), so a desk left logged in does not
         hand over the account."""
-        _check_password(new)
+        check_new_password(new)
         if new == current:
             raise ValidationError("The new password must differ from the current one.", field="new_password")
         now = utcnow()

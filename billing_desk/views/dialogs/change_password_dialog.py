@@ -4,19 +4,13 @@ service off the GUI thread (Argon2 takes a moment on purpose), audited there."""
 from __future__ import annotations
 
 from PySide6.QtCore import Signal
-from PySide6.QtWidgets import QDialog, QDialogButtonBox, QFormLayout, QLabel, QLineEdit, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QDialog, QDialogButtonBox, QFormLayout, QLabel, QVBoxLayout, QWidget
 
 from billing_desk.domain.errors import ValidationError
 from billing_desk.views.context import ViewContext
 from billing_desk.views.error_text import error_message
 from billing_desk.views.formatting import tr
-
-
-def _password_edit(name: str) -> QLineEdit:
-    edit = QLineEdit()
-    edit.setObjectName(name)
-    edit.setEchoMode(QLineEdit.EchoMode.Password)
-    return edit
+from billing_desk.views.widgets.form_fields import password_edit
 
 
 class ChangePasswordDialog(QDialog):
@@ -28,9 +22,9 @@ class ChangePasswordDialog(QDialog):
         self.setObjectName("changePasswordDialog")
         self.setWindowTitle(tr("Change password — {name}").format(name=ctx.actor.name))
         self.ctx = ctx
-        self.current_edit = _password_edit("currentPassword")
-        self.new_edit = _password_edit("newPassword")
-        self.repeat_edit = _password_edit("repeatPassword")
+        self.current_edit = password_edit("currentPassword")
+        self.new_edit = password_edit("newPassword")
+        self.repeat_edit = password_edit("repeatPassword")
         self.message = QLabel()
         self.message.setObjectName("fieldError")
         self.message.setWordWrap(True)

@@ -1,0 +1,1 @@
+"""The Plans workspace (managers and admins): the plans catalog and its editing."""

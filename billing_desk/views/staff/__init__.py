@@ -1,0 +1,1 @@
+"""The Staff workspace (admins): staff accounts, roles, enabling and passwords."""
