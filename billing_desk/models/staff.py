@@ -22,4 +22,5 @@ class StaffUser(Base):
     failed_logins: Mapped[int] = mapped_column(default=0)
     locked_until: Mapped[datetime | None]
     last_failed_at: Mapped[datetime | None]
+    last_login_at: Mapped[datetime | None]  # the last successful login, at the desk or the CLI
     created_at: Mapped[UTCTimestamp]

@@ -119,3 +119,18 @@ def test_changing_a_password_needs_the_current_one(app: App, staff) -> None:
     with pytest.raises(AuthenticationFailed, match="try again"):
         app.staff.authenticate("finance", STAFF_PASSWORD)
     assert not [r for r in app.audit.list(staff.admin) if r.action == "staff.change_password"]
+
+
+def test_the_staff_list_shows_each_last_login_and_only_a_successful_one_counts(app: App, staff) -> None:
+    def last_login(name: str):  # type: ignore[no-untyped-def]
+        return next(s.last_login_at for s in app.staff.list(staff.admin) if s.name == name)
+
+    before = last_login("finance")
+    with pytest.raises(AuthenticationFailed):
+        app.staff.authenticate("finance", "not-the-password")
+    assert last_login("finance") == before  # a failed attempt is not a login
+    app.staff.authenticate("finance", STAFF_PASSWORD)
+    first = last_login("finance")
+    assert first is not None and (before is None or first > before)
+    assert next(s for s in app.staff.list(staff.admin) if s.name == "finance").to_json()["last_login_at"] \
+        == first.isoformat()

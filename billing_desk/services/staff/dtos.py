@@ -14,11 +14,11 @@ class StaffDTO:
     role: str
     disabled: bool
     created_at: datetime
-    # The lock-out state. A last successful login is not stored (staff_users has no column for
-    # it), so the desk shows the last failed one.
+    # The lock-out state, and the last successful login (desk or CLI).
     failed_logins: int = 0
     last_failed_at: datetime | None = None
     locked_until: datetime | None = None
+    last_login_at: datetime | None = None
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -30,4 +30,5 @@ class StaffDTO:
             "failed_logins": self.failed_logins,
             "last_failed_at": self.last_failed_at.isoformat() if self.last_failed_at else None,
             "locked_until": self.locked_until.isoformat() if self.locked_until else None,
+            "last_login_at": self.last_login_at.isoformat() if self.last_login_at else None,
         }

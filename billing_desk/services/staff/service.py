@@ -57,7 +57,7 @@ def lock_delay(failures: int) -> timedelta:
 
 def _dto(user: StaffUser) -> StaffDTO:
     return StaffDTO(user.id, user.name, user.role, user.disabled, user.created_at, user.failed_logins,
-                    user.last_failed_at, user.locked_until)
+                    user.last_failed_at, user.locked_until, user.last_login_at)
 
 
 def _keep_an_admin(session: Session, user: StaffUser, change: str) -> None:
@@ -260,6 +260,7 @@ class StaffService:
             if user.failed_logins or user.locked_until:
                 user.failed_logins = 0
                 user.locked_until = None
+            user.last_login_at = now
             if _HASHER.check_needs_rehash(user.password_hash):
                 user.password_hash = hash_password(password)
             uow.commit()

@@ -38,6 +38,7 @@ def staff_columns() -> list[Column]:
         Column("role", tr("Role"), lambda s: tr(ROLE_LABELS.get(s.role, s.role)), width=100),
         Column("state", tr("State"), lambda s: tr("Disabled") if s.disabled else tr("Active"),
                color=lambda s: NEGATIVE if s.disabled else None, width=90),
+        Column("last_login", tr("Last log-in"), lambda s: _when(s.last_login_at), width=150),
         Column("failed", tr("Failed attempts"), lambda s: str(s.failed_logins), AMOUNT_ALIGN, numeric=True,
                sort_key=lambda s: s.failed_logins, width=130),
         Column("last_failed", tr("Last failed log-in"), lambda s: _when(s.last_failed_at), width=150),
