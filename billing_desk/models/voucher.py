@@ -48,6 +48,7 @@ class Voucher(Base):
         CheckConstraint("max_redemptions >= 1", name="max_redemptions_positive"),
         CheckConstraint("redemption_count <= max_redemptions", name="not_over_redeemed"),
         Index("ix_vouchers_campaign_id", "campaign_id"),
+        Index("ix_vouchers_campaign_currency", "campaign_id", "currency"),  # the funnel's codes per campaign
         Index("ix_vouchers_last4", "last4"),
         Index("ix_vouchers_created_at", "created_at"),
     )
