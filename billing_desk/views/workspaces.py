@@ -53,11 +53,18 @@ def _payments(ctx: ViewContext) -> QWidget:
     return PaymentsWorkspace(ctx)
 
 
+def _vouchers(ctx: ViewContext) -> QWidget:
+    from billing_desk.views.vouchers.vouchers_workspace import VouchersWorkspace
+    return VouchersWorkspace(ctx)
+
+
 WORKSPACES: tuple[WorkspaceSpec, ...] = (
     WorkspaceSpec("customers", "Customers", "Ctrl+1", _customers,
                   tooltip="One customer: search, balance, history, payments, vouchers, plans (Ctrl+1)"),
     WorkspaceSpec("payments", "Payments", "Ctrl+2", _payments, Permission.PAYMENT_REVIEW,
                   tooltip="Every payment across customers: review, reconcile, exceptions, month report (Ctrl+2)"),
+    WorkspaceSpec("vouchers", "Vouchers", "Ctrl+3", _vouchers, Permission.VOUCHER_ISSUE,
+                  tooltip="Voucher campaigns: issue codes, each campaign's funnel, revoke (Ctrl+3)"),
 )
 
 

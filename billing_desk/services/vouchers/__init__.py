@@ -23,6 +23,7 @@ from billing_desk.services.vouchers.dtos import (
     IssueRequest,
     RedemptionResult,
     RedemptionsByDay,
+    RevokeResult,
     VoidedBatch,
     VoucherRow,
 )
@@ -45,6 +46,7 @@ __all__ = [
     "IssuedVouchers",
     "RedemptionResult",
     "RedemptionsByDay",
+    "RevokeResult",
     "VoidedBatch",
     "VoucherFilter",
     "VoucherRow",
