@@ -196,12 +196,12 @@ class IssueVouchersDialog(QDialog):
 
     @staticmethod
     def _total_text(p: IssuePreview) -> str:
-        text = tr("Total face value: {count} × {amount} = {total}").format(
-            count=f"{p.count:,}", amount=money_text(p.amount), total=money_text(p.face_value))
+        figures = {"count": f"{p.count:,}", "amount": money_text(p.amount), "total": money_text(p.face_value),
+                   "most": money_text(p.max_credit), "n": f"{p.max_redemptions:,}"}
         if p.max_redemptions > 1:
-            text += " " + tr("(at most {most} if every code is used {n} times)").format(
-                most=money_text(p.max_credit), n=f"{p.max_redemptions:,}")
-        return text
+            return tr("Total face value: {count} × {amount} = {total} (at most {most} if every code is used "
+                      "{n} times)").format(**figures)
+        return tr("Total face value: {count} × {amount} = {total}").format(**figures)
 
     def field_error(self, field: str) -> str:
         label = self.errors[field]
