@@ -59,12 +59,12 @@ def test_only_managers_and_admins_get_vouchers_and_the_service_refuses_the_other
         qtbot, make_desk: DeskFactory, staff: StaffActors, desk_app: App) -> None:
     for actor in (staff.manager, staff.admin):
         desk = make_desk(actor)
-        assert "vouchers" in desk.window.workspaces.keys()
+        assert "vouchers" in list(desk.window.workspaces.keys())
         _workspace(qtbot, desk)
     issued = desk_app.vouchers.issue(staff.manager, IssueRequest(Money(1000, "USD"), count=2, campaign="Kept"))
     for actor in (staff.support, staff.finance):
         desk = make_desk(actor)
-        assert "vouchers" not in desk.window.workspaces.keys()
+        assert "vouchers" not in list(desk.window.workspaces.keys())
         before = desk.window.workspaces.stack.currentWidget()
         qtbot.keyClick(desk.window, Qt.Key.Key_3, CTRL)
         assert desk.window.workspaces.stack.currentWidget() is before
