@@ -34,14 +34,14 @@ def campaign_lines(funnels: list[CampaignFunnel]) -> list[CampaignLine]:
 def _count(key: str, header: str, get: str) -> Column:
     def value(r: CampaignLine) -> int:
         return int(getattr(r.line, get)) if r.line else 0
-    return Column(key, header, lambda r: f"{value(r):,}", AMOUNT_ALIGN, numeric=True, sort_key=value, width=80)
+    return Column(key, header, lambda r: f"{value(r):,}", AMOUNT_ALIGN, numeric=True, sort_key=value, width=95)
 
 
 def _money(key: str, header: str, get: str) -> Column:
     def value(r: CampaignLine) -> Money:
         return getattr(r.line, get) if r.line else Money(0, "USD")
     return amount_column(key, header, value, color=lambda r: MUTED if r.line and not getattr(r.line, get).minor
-                         else None, width=120)
+                         else None, width=115)
 
 
 def _share(r: CampaignLine) -> str:
@@ -52,15 +52,16 @@ def _share(r: CampaignLine) -> str:
 
 def campaign_columns() -> list[Column]:
     return [
-        Column("name", tr("Campaign"), lambda r: r.campaign.name, tooltip=lambda r: r.campaign.name, width=220,
-               stretch=True),
-        Column("created", tr("Created"), lambda r: local_time(r.campaign.created_at), width=130),
-        Column("currency", tr("Currency"), lambda r: r.currency, width=60),
+        # Not a stretching column: on a narrow screen it would shrink to nothing, and the name is
+        # what a person reads first; the last column takes what is left instead.
+        Column("name", tr("Campaign"), lambda r: r.campaign.name, tooltip=lambda r: r.campaign.name, width=200),
+        Column("created", tr("Created"), lambda r: local_time(r.campaign.created_at), width=125),
+        Column("currency", tr("Currency"), lambda r: r.currency, width=75),
         _count("codes", tr("Codes"), "codes"),
         _count("redeemed", tr("Redeemed"), "redeemed"),
-        Column("share", tr("Redeemed %"), _share, AMOUNT_ALIGN, numeric=True, width=80,
+        Column("share", tr("Redeemed %"), _share, AMOUNT_ALIGN, numeric=True, width=105,
                sort_key=lambda r: r.line.redeemed / r.line.codes if r.line and r.line.codes else 0.0),
-        _money("granted", tr("Credit granted"), "granted"),
+        _money("granted", tr("Granted"), "granted"),
         _money("spent", tr("Spent"), "spent"),
         _money("expired", tr("Expired"), "expired"),
         _money("outstanding", tr("Outstanding"), "outstanding"),

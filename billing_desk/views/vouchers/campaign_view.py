@@ -77,13 +77,20 @@ class CampaignView(QWidget):
         filters.addStretch(1)
         filters.addWidget(self.revoke_button)
         filters.addWidget(self.revoke_all_button)
+        codes = QVBoxLayout()
+        codes.addLayout(filters)
+        codes.addWidget(self.table, 1)
+        codes.addWidget(self.count_label)
+        # The chart beside the list, not above it: a day's bars need width more than height,
+        # and the list keeps the height to show a screenful of codes.
+        self.chart.setMinimumWidth(240)
+        body = QHBoxLayout()
+        body.addLayout(codes, 3)
+        body.addWidget(self.chart, 1)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.title)
-        layout.addWidget(self.chart)
-        layout.addLayout(filters)
-        layout.addWidget(self.table, 2)
-        layout.addWidget(self.count_label)
+        layout.addLayout(body, 1)
 
     # --- loading -------------------------------------------------------------------------------
     def show_campaign(self, campaign: CampaignFunnel | None) -> None:

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QAbstractListModel, QModelIndex, QPersistentModelIndex, Qt
-from PySide6.QtGui import QCloseEvent, QGuiApplication
+from PySide6.QtGui import QCloseEvent, QFontDatabase, QGuiApplication
 from PySide6.QtWidgets import (
     QDialog,
     QFileDialog,
@@ -29,7 +29,7 @@ from PySide6.QtWidgets import (
 from billing_desk.services.vouchers import IssuedVouchers
 from billing_desk.views.context import ViewContext
 from billing_desk.views.error_text import error_message
-from billing_desk.views.formatting import local_time, money_text, tabular_font, tr
+from billing_desk.views.formatting import local_time, money_text, tr
 
 
 class CodeListModel(QAbstractListModel):
@@ -52,7 +52,7 @@ def summary_text(issued: IssuedVouchers) -> str:
     if issued.campaign:
         parts.append(tr("campaign “{name}”").format(name=issued.campaign))
     if issued.valid_until:
-        parts.append(tr("usable until {when}").format(when=local_time(issued.valid_until)))
+        parts.append(tr("they expire at {when}").format(when=local_time(issued.valid_until)))
     return "; ".join(parts) + "."
 
 
@@ -74,7 +74,7 @@ class IssuedCodesDialog(QDialog):
         self.list = QListView()
         self.list.setObjectName("issuedCodesList")
         self.list.setUniformItemSizes(True)
-        self.list.setFont(tabular_font())
+        self.list.setFont(QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont))  # 0/O, 1/I read apart
         self.list.setModel(CodeListModel(issued.codes, self))
         self.copy_button = QPushButton(tr("Copy all"))
         self.export_button = QPushButton(tr("Export…"))

@@ -50,8 +50,7 @@ class VouchersWorkspace(QWidget):
         self.splitter = QSplitter(Qt.Orientation.Vertical)
         self.splitter.addWidget(self.table)
         self.splitter.addWidget(self.campaign)
-        self.splitter.setStretchFactor(0, 2)
-        self.splitter.setStretchFactor(1, 3)
+        self.splitter.setSizes([320, 420])
         state = ctx.settings.value(SPLITTER_KEY)
         if state is not None:
             self.splitter.restoreState(state)  # type: ignore[arg-type]

@@ -39,7 +39,7 @@ class RedemptionChart(QWidget):
         self.bars.setOpts(x=list(range(len(counts))), height=counts)
         if data:
             self.plot.getAxis("bottom").setTicks([
-                [(float(i), d.strftime("%b %d")) for i, d in enumerate(data.days) if (last - i) % 7 == 0], []])
+                [(float(i), d.strftime("%b %d")) for i, d in enumerate(data.days) if (last - i) % 10 == 0], []])
         self.plot.setXRange(-0.5, max(last, 1) + 0.5, padding=0.01)
         self.plot.setYRange(0, max([*counts, 1]) * 1.1, padding=0)
         self.hover_label.setText(tr("{n} redemptions in the last {days} days.").format(
