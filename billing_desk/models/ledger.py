@@ -85,7 +85,6 @@ class VoucherCreditLot(Base):
         CheckConstraint("remaining <= granted", name="remaining_within_grant"),
         Index("ix_voucher_credit_lots_customer_expires", "customer_id", "expires_at"),
         Index("ix_voucher_credit_lots_expires_remaining", "expires_at", "remaining"),
-        Index("ix_voucher_credit_lots_redemption", "redemption_id", "granted", "remaining", "expires_at"),
     )
 
     id: Mapped[BigPK]

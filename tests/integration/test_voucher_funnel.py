@@ -4,6 +4,7 @@ funnel, on both databases."""
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 
 import pytest
 
@@ -70,13 +71,19 @@ def test_funnel_after_redemptions_spending_and_expiry_equals_the_ledger(app: App
                                                            "outstanding": 750}
 
 
-def test_funnel_keeps_each_currency_apart(app: App, staff) -> None:
+def test_funnel_keeps_each_currency_apart(app: App, staff, tmp_path: Path) -> None:
     app.vouchers.issue(staff.manager, IssueRequest(USD10, count=2, campaign="Mixed"))
     app.vouchers.issue(staff.manager, IssueRequest(Money(50_000, "VND"), count=4, campaign="Mixed"))
     (funnel,) = app.vouchers.campaign_funnels(staff.manager)
     assert [(line.currency, line.codes, line.granted) for line in funnel.lines] == [
         ("USD", 2, Money(0, "USD")), ("VND", 4, Money(0, "VND"))]
     assert funnel.codes == 6
+    # The stored figure equals the rows it stands for (issue_to_file moves it too).
+    app.vouchers.issue_to_file(staff.manager, IssueRequest(USD10, count=3, campaign="Mixed"), tmp_path / "c.csv")
+    stored = raw(app, "SELECT campaign_id, currency, codes FROM voucher_campaign_codes ORDER BY currency")
+    counted = raw(app, "SELECT campaign_id, currency, COUNT(*) FROM vouchers GROUP BY campaign_id, currency "
+                       "ORDER BY currency")
+    assert [tuple(r) for r in stored] == [tuple(r) for r in counted] == [(funnel.id, "USD", 5), (funnel.id, "VND", 4)]
 
 
 def test_redemptions_per_day(app: App, staff) -> None:

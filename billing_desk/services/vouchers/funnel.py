@@ -1,8 +1,10 @@
 """A campaign's funnel: codes issued, redeemed, credit granted, spent, expired and still
 outstanding, per currency, for every campaign at once; and its redemptions per day.
 
-Every figure is an aggregate over an index (migration 0012), grouped by campaign and currency
-in the database; only a few rows per campaign come back. Where the credit went is read from
+The codes issued are a stored figure (``voucher_campaign_codes``, moved by each issue); the
+rest are aggregates grouped by campaign and currency in the database, reaching the campaign
+through the redemption, which keeps it (migration 0012 says why); only a few rows per campaign
+come back. Where the credit went is read from
 the credit lots and the ledger, the same rows a customer's balance is the sum of:
 
 - granted: what the campaign's redemptions credited (each redemption posts one voucher row);
@@ -30,7 +32,14 @@ from billing_desk.domain.enums import EntryStatus, LedgerKind
 from billing_desk.domain.errors import NotFound, ValidationError
 from billing_desk.domain.money import Money
 from billing_desk.domain.permissions import Actor, Permission
-from billing_desk.models import LedgerEntry, Voucher, VoucherCampaign, VoucherCreditLot, VoucherRedemption, utcnow
+from billing_desk.models import (
+    LedgerEntry,
+    VoucherCampaign,
+    VoucherCampaignCodes,
+    VoucherCreditLot,
+    VoucherRedemption,
+    utcnow,
+)
 from billing_desk.services.uow import UnitOfWorkFactory
 from billing_desk.services.vouchers.dtos import CampaignFunnel, FunnelLine, RedemptionsByDay
 
@@ -44,38 +53,38 @@ def _key(campaign_id: int | None, currency: str) -> _Key:
 
 
 def _codes(session: Session) -> dict[_Key, int]:
-    query = (select(Voucher.campaign_id, Voucher.currency, func.count())
-             .where(Voucher.campaign_id.is_not(None)).group_by(Voucher.campaign_id, Voucher.currency))
+    query = select(VoucherCampaignCodes.campaign_id, VoucherCampaignCodes.currency, VoucherCampaignCodes.codes)
     return {_key(c, cur): int(n) for c, cur, n in session.execute(query)}
 
 
 def _redeemed(session: Session) -> dict[_Key, tuple[int, int]]:
-    query = (select(Voucher.campaign_id, VoucherRedemption.currency, func.count(), func.sum(VoucherRedemption.amount))
-             .join(Voucher, Voucher.id == VoucherRedemption.voucher_id)
-             .where(Voucher.campaign_id.is_not(None)).group_by(Voucher.campaign_id, VoucherRedemption.currency))
+    query = (select(VoucherRedemption.campaign_id, VoucherRedemption.currency, func.count(),
+                    func.sum(VoucherRedemption.amount))
+             .where(VoucherRedemption.campaign_id.is_not(None))
+             .group_by(VoucherRedemption.campaign_id, VoucherRedemption.currency))
     return {_key(c, cur): (int(n), int(amount or 0)) for c, cur, n, amount in session.execute(query)}
 
 
 def _lots(session: Session, now: datetime) -> dict[_Key, tuple[int, int]]:
     """(outstanding, lapsed) per campaign: credit left that can be spent, and credit left past its expiry."""
     lapsed = and_(VoucherCreditLot.expires_at.is_not(None), VoucherCreditLot.expires_at <= now)
-    query = (select(Voucher.campaign_id, VoucherRedemption.currency,
+    query = (select(VoucherRedemption.campaign_id, VoucherRedemption.currency,
                     func.sum(case((lapsed, 0), else_=VoucherCreditLot.remaining)),
                     func.sum(case((lapsed, VoucherCreditLot.remaining), else_=0)))
              .join(VoucherRedemption, VoucherRedemption.id == VoucherCreditLot.redemption_id)
-             .join(Voucher, Voucher.id == VoucherRedemption.voucher_id)
-             .where(Voucher.campaign_id.is_not(None), VoucherCreditLot.remaining > 0)
-             .group_by(Voucher.campaign_id, VoucherRedemption.currency))
+             # "+ 0": SQLite would otherwise skip-scan the (expires_at, remaining) index and then
+             # read each lot anyway, 3 to 10 times slower than reading the lots straight through.
+             .where(VoucherRedemption.campaign_id.is_not(None), VoucherCreditLot.remaining + 0 > 0)
+             .group_by(VoucherRedemption.campaign_id, VoucherRedemption.currency))
     return {_key(c, cur): (int(left or 0), int(gone or 0)) for c, cur, left, gone in session.execute(query)}
 
 
 def _written_off(session: Session) -> dict[_Key, int]:
-    query = (select(Voucher.campaign_id, LedgerEntry.currency, func.sum(LedgerEntry.amount))
+    query = (select(VoucherRedemption.campaign_id, LedgerEntry.currency, func.sum(LedgerEntry.amount))
              .join(VoucherRedemption, VoucherRedemption.id == LedgerEntry.voucher_redemption_id)
-             .join(Voucher, Voucher.id == VoucherRedemption.voucher_id)
              .where(LedgerEntry.kind == LedgerKind.EXPIRY.value, LedgerEntry.status == EntryStatus.SUCCESS.value,
-                    Voucher.campaign_id.is_not(None))
-             .group_by(Voucher.campaign_id, LedgerEntry.currency))
+                    VoucherRedemption.campaign_id.is_not(None))
+             .group_by(VoucherRedemption.campaign_id, LedgerEntry.currency))
     return {_key(c, cur): -int(amount or 0) for c, cur, amount in session.execute(query)}
 
 
@@ -124,8 +133,7 @@ def redemptions_by_day(uow: UnitOfWorkFactory, actor: Actor, campaign_id: int, d
         if r.session.get(VoucherCampaign, campaign_id) is None:
             raise NotFound(f"No voucher campaign with id {campaign_id}.")
         query = (select(VoucherRedemption.redeemed_at)
-                 .join(Voucher, Voucher.id == VoucherRedemption.voucher_id)
-                 .where(Voucher.campaign_id == campaign_id, VoucherRedemption.redeemed_at >= bounds[0],
+                 .where(VoucherRedemption.campaign_id == campaign_id, VoucherRedemption.redeemed_at >= bounds[0],
                         VoucherRedemption.redeemed_at < bounds[-1]))
         for (at,) in r.session.execute(query):
             counts[_day(bounds, at)] += 1

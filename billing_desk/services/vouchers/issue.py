@@ -21,7 +21,7 @@ from billing_desk.domain.ids import is_row_id
 from billing_desk.domain.money import MAX_MINOR, Money
 from billing_desk.domain.permissions import Actor, Permission
 from billing_desk.domain.text import clean_text
-from billing_desk.models import Voucher, VoucherBatch, VoucherCampaign, utcnow
+from billing_desk.models import Voucher, VoucherBatch, VoucherCampaign, VoucherCampaignCodes, utcnow
 from billing_desk.services import audit
 from billing_desk.services.customers import resolve_customer
 from billing_desk.services.uow import UnitOfWorkFactory
@@ -136,6 +136,22 @@ def _named_customer(session: Session, req: IssueRequest) -> int | None:
     return customer.id
 
 
+def count_codes(session: Session, campaign_id: int, currency: str, added: int) -> None:
+    """Move the campaign's stored count of codes in this currency by ``added``, in the issue's transaction."""
+    moved = session.execute(
+        update(VoucherCampaignCodes)
+        .where(VoucherCampaignCodes.campaign_id == campaign_id, VoucherCampaignCodes.currency == currency)
+        .values(codes=VoucherCampaignCodes.codes + added).execution_options(synchronize_session=False))
+    if int(moved.rowcount or 0):  # type: ignore[attr-defined]
+        return
+    try:
+        with session.begin_nested():  # a second desk may issue this campaign's first codes in this currency
+            session.execute(insert(VoucherCampaignCodes).values(campaign_id=campaign_id, currency=currency,
+                                                                codes=added))
+    except IntegrityError:
+        count_codes(session, campaign_id, currency, added)
+
+
 def new_codes(key: CodeKey, count: int, watch: IssueWatch | None = None) -> tuple[list[str], list[dict[str, str]]]:
     """``count`` fresh codes, and what the database keeps of each (the keyed hash, the last four)."""
     codes = generate_codes(count)
@@ -169,6 +185,8 @@ def insert_vouchers(session: Session, actor: Actor, req: IssueRequest, now: date
         chunk = rows[start:start + STEP] if watch is not None else rows
         ids.extend(session.scalars(insert(Voucher).returning(Voucher.id, sort_by_parameter_order=True),
                                    [{**common, **r} for r in chunk]))
+    if campaign_id is not None:
+        count_codes(session, campaign_id, req.amount.currency, len(ids))
     face = _face_value(req)
     entity, entity_id = ("voucher_campaign", campaign_id) if campaign_id else ("voucher", ids[0])
     audit.record(session, actor, "voucher.issue", entity, entity_id, {
