@@ -194,17 +194,34 @@ def run_gui(label: str, url: str) -> None:
     wait_until(idle)
     meter = StallMeter()
     meter.start()
+    idle_started = time.perf_counter()
+    wait_until(lambda: time.perf_counter() - idle_started > 5)
+    print(f"{label}: the same desk idle for 5 s (the machine's own noise): longest stall {meter.worst:.1f} ms",
+          flush=True)
     workspace.open_issue()
     dialog = workspace.issue_dialog
     dialog.campaign_edit.setText(f"GUI bench {uuid.uuid4().hex[:6]}")
     dialog.amount_edit.setText("10.00")
     dialog.count_spin.setValue(100_000)
     meter.reset()
+    stalls: list[tuple[float, float]] = []
+    if os.environ.get("BENCH_STALLS"):  # where each long stall falls, to find its cause
+        last = [time.perf_counter()]
+
+        def tick() -> None:
+            now = time.perf_counter()
+            if now - last[0] > 0.03:
+                stalls.append((now, (now - last[0]) * 1000))
+            last[0] = now
+        meter.timer.timeout.connect(tick)
     started = time.perf_counter()
     dialog.confirm_button.click()
     wait_until(lambda: workspace.codes_dialog is not None and idle())
     took = time.perf_counter() - started
     worst = meter.worst
+    if os.environ.get("BENCH_STALLS"):
+        for at, gap in stalls:
+            print(f"  stall {gap:.0f} ms at {at - started:.2f} s")
     rows = workspace.codes_dialog.list.model().rowCount()
     print(f"{label}: issue 100,000 codes from the dialog: {took:.1f} s to the codes dialog ({rows:,} codes shown), "
           f"longest event-loop stall {worst:.1f} ms", flush=True)

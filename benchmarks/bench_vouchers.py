@@ -144,10 +144,12 @@ def main() -> int:
     parser.add_argument("--skip-postgres", action="store_true")
     parser.add_argument("--funnel", action="store_true", help="only the campaigns list over 1,000,000 vouchers")
     parser.add_argument("--gui", action="store_true", help="only 100,000 codes issued from the dialog")
+    parser.add_argument("--skip-sqlite", action="store_true", help="with --funnel or --gui: PostgreSQL only")
     args = parser.parse_args()
     if args.funnel or args.gui:
         from bench_voucher_funnel import run_funnel, run_gui  # the parts that build large data or a window
-        backends = [("SQLite", sqlite_db)] + ([] if args.skip_postgres else [("PostgreSQL", postgres_db)])
+        backends = ([] if args.skip_sqlite else [("SQLite", sqlite_db)]) + \
+            ([] if args.skip_postgres else [("PostgreSQL", postgres_db)])
         for label, make in backends:
             with make() as url:
                 if args.funnel:

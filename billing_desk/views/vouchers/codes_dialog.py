@@ -3,8 +3,8 @@ hash and the last four characters), so the dialog says so, offers Copy and Expor
 .xlsx, through the service's formula-safe writer, audited), and asks before closing while the
 codes were neither copied nor exported.
 
-The list is a model over the tuple of codes (``setUniformItemSizes``), so 100,000 codes appear
-at once without a copy into Qt and without a stall of the event loop.
+The list is a model over the tuple of codes (uniform item sizes, laid out in batches), so
+100,000 codes appear at once without a copy into Qt and without a stall of the event loop.
 """
 
 from __future__ import annotations
@@ -74,6 +74,9 @@ class IssuedCodesDialog(QDialog):
         self.list = QListView()
         self.list.setObjectName("issuedCodesList")
         self.list.setUniformItemSizes(True)
+        # Laid out in batches between events: in one pass, 100,000 rows held the window 230 ms.
+        self.list.setLayoutMode(QListView.LayoutMode.Batched)
+        self.list.setBatchSize(2000)
         self.list.setFont(QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont))  # 0/O, 1/I read apart
         self.list.setModel(CodeListModel(issued.codes, self))
         self.copy_button = QPushButton(tr("Copy all"))
