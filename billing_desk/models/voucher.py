@@ -21,7 +21,7 @@ class VoucherCampaign(Base):
 
 class VoucherCampaignCodes(Base):
     """How many codes a campaign has in a currency: a stored figure, moved only by an issue in its
-    own transaction, so that the campaigns list need not count a million vouchers (migration 0012)."""
+    own transaction, so that the campaigns list need not count a million vouchers (migration 0014)."""
 
     __tablename__ = "voucher_campaign_codes"
 

@@ -3,7 +3,7 @@ outstanding, per currency, for every campaign at once; and its redemptions per d
 
 The codes issued are a stored figure (``voucher_campaign_codes``, moved by each issue); the
 rest are aggregates grouped by campaign and currency in the database, reaching the campaign
-through the redemption, which keeps it (migration 0012 says why); only a few rows per campaign
+through the redemption, which keeps it (migration 0014 says why); only a few rows per campaign
 come back. Where the credit went is read from
 the credit lots and the ledger, the same rows a customer's balance is the sum of:
 

@@ -1,7 +1,7 @@
 """voucher funnel: a campaign's codes, redemptions, credit lots and expired credit, read by campaign
 
-Revision ID: 0012_voucher_funnel
-Revises: 0011_audit_lookup
+Revision ID: 0014_voucher_funnel
+Revises: 0013_staff_last_login
 
 The Vouchers workspace lists every campaign with its funnel (codes issued, redeemed, credit
 granted, spent, expired, outstanding) over a million vouchers within 200 ms. Counting a
@@ -21,8 +21,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = '0012_voucher_funnel'
-down_revision: str | None = '0011_audit_lookup'
+revision: str = '0014_voucher_funnel'
+down_revision: str | None = '0013_staff_last_login'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
