@@ -1,8 +1,11 @@
 """Voucher figures: batch issue time (10,000 and 100,000 codes), redemption latency, and
-50 desks racing to redeem one voucher on PostgreSQL (max 1 and max 5 redemptions).
+50 desks racing to redeem one voucher on PostgreSQL (max 1 and max 5 redemptions); the
+campaigns list with its funnels over 1,000 campaigns and 1,000,000 vouchers (``--funnel``);
+issuing 100,000 codes from the GUI's dialog with the longest event-loop stall (``--gui``).
 
-Run: .venv/bin/python benchmarks/bench_vouchers.py [--skip-postgres]
-PostgreSQL comes from BILLING_DESK_TEST_POSTGRES_URL, else postgres@127.0.0.1:5432.
+Run: .venv/bin/python benchmarks/bench_vouchers.py [--skip-postgres] [--funnel] [--gui]
+(``--funnel`` and ``--gui`` run only those parts). PostgreSQL comes from
+BILLING_DESK_TEST_POSTGRES_URL, else postgres@127.0.0.1:5432.
 """
 
 from __future__ import annotations
@@ -20,6 +23,8 @@ from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
@@ -137,7 +142,21 @@ def run_backend(label: str, url: str, with_race: bool) -> None:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--skip-postgres", action="store_true")
+    parser.add_argument("--funnel", action="store_true", help="only the campaigns list over 1,000,000 vouchers")
+    parser.add_argument("--gui", action="store_true", help="only 100,000 codes issued from the dialog")
+    parser.add_argument("--skip-sqlite", action="store_true", help="with --funnel or --gui: PostgreSQL only")
     args = parser.parse_args()
+    if args.funnel or args.gui:
+        from bench_voucher_funnel import run_funnel, run_gui  # the parts that build large data or a window
+        backends = ([] if args.skip_sqlite else [("SQLite", sqlite_db)]) + \
+            ([] if args.skip_postgres else [("PostgreSQL", postgres_db)])
+        for label, make in backends:
+            with make() as url:
+                if args.funnel:
+                    run_funnel(label, url)
+                if args.gui:
+                    run_gui(label, url)
+        return 0
     started = time.perf_counter()
     generate_codes(1_000_000)
     print(f"generate 1,000,000 codes in memory: {time.perf_counter() - started:.2f} s")

@@ -10,11 +10,18 @@ from billing_desk.models.payment_check import PaymentCheck
 from billing_desk.models.plan import Plan, PlanPrice, Subscription
 from billing_desk.models.settings import AppSetting
 from billing_desk.models.staff import StaffUser
-from billing_desk.models.voucher import Voucher, VoucherAttempt, VoucherBatch, VoucherCampaign, VoucherRedemption
+from billing_desk.models.voucher import (
+    Voucher,
+    VoucherAttempt,
+    VoucherBatch,
+    VoucherCampaign,
+    VoucherCampaignCodes,
+    VoucherRedemption,
+)
 
 __all__ = [
     "AppSetting", "AuditEntry", "AuditHead", "Base", "CurrencyRow", "Customer", "CustomerBalance",
     "LedgerEntry", "Payment", "PaymentCheck", "Plan", "PlanPrice", "StaffUser", "Subscription",
-    "UsageService", "Voucher", "VoucherAttempt", "VoucherBatch", "VoucherCampaign", "VoucherCreditLot",
-    "VoucherRedemption", "utcnow",
+    "UsageService", "Voucher", "VoucherAttempt", "VoucherBatch", "VoucherCampaign", "VoucherCampaignCodes",
+    "VoucherCreditLot", "VoucherRedemption", "utcnow",
 ]

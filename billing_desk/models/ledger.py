@@ -47,6 +47,9 @@ class LedgerEntry(Base):
         # The "failed only" filter: failed rows are rare, so walking them needs their own index.
         Index("ix_ledger_entries_customer_status_created_id", "customer_id", "status", "created_at", "id"),
         Index("ix_ledger_entries_payment_id", "payment_id"),
+        # A voucher campaign's expired credit (its funnel): the few expiry rows, by redemption.
+        Index("ix_ledger_entries_expiry_redemption", "voucher_redemption_id", "amount", "status",
+              sqlite_where=text("kind = 'expiry'"), postgresql_where=text("kind = 'expiry'")),
         # The description's text filter: pg_trgm on PostgreSQL; on SQLite the migration adds
         # an FTS5 trigram table, ledger_search, filled by an insert trigger.
         Index("ix_ledger_entries_description_trgm", "description", postgresql_using="gin",

@@ -53,6 +53,11 @@ def _payments(ctx: ViewContext) -> QWidget:
     return PaymentsWorkspace(ctx)
 
 
+def _vouchers(ctx: ViewContext) -> QWidget:
+    from billing_desk.views.vouchers.vouchers_workspace import VouchersWorkspace
+    return VouchersWorkspace(ctx)
+
+
 def _plans(ctx: ViewContext) -> QWidget:
     from billing_desk.views.catalog.plans_workspace import PlansWorkspace
     return PlansWorkspace(ctx)
@@ -73,6 +78,8 @@ WORKSPACES: tuple[WorkspaceSpec, ...] = (
                   tooltip="One customer: search, balance, history, payments, vouchers, plans (Ctrl+1)"),
     WorkspaceSpec("payments", "Payments", "Ctrl+2", _payments, Permission.PAYMENT_REVIEW,
                   tooltip="Every payment across customers: review, reconcile, exceptions, month report (Ctrl+2)"),
+    WorkspaceSpec("vouchers", "Vouchers", "Ctrl+3", _vouchers, Permission.VOUCHER_ISSUE,
+                  tooltip="Voucher campaigns: issue codes, each campaign's funnel, revoke (Ctrl+3)"),
     WorkspaceSpec("plans", "Plans", "Ctrl+4", _plans, Permission.PLAN_MANAGE,
                   tooltip="The plans catalog: prices per currency, subscribers, add, edit, retire (Ctrl+4)"),
     WorkspaceSpec("staff", "Staff", "Ctrl+5", _staff, Permission.STAFF_MANAGE,

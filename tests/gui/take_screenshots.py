@@ -57,7 +57,19 @@ def prepare(app, actor) -> int:  # type: ignore[no-untyped-def]
                 app.plans.change(actor, cid, plan.code)
             break
     not_started(app, actor)
+    voucher_campaign(app, actor)
     return cid
+
+
+def voucher_campaign(app, actor) -> None:  # type: ignore[no-untyped-def]
+    """A batch campaign some customers redeemed, one code revoked: the Vouchers workspace's funnel."""
+    issued = app.vouchers.issue(actor, IssueRequest(amount=Money(100_000, "VND"), count=500, credit_days=60,
+                                                    campaign="Spring 2027 newsletter"))
+    people = [m.id for m in app.customers.find(actor, "tran", 50) if m.currency == "VND"][:12]
+    for customer, code in zip(people, issued.codes, strict=False):
+        with contextlib.suppress(BillingDeskError):
+            app.vouchers.redeem(actor, customer, code)
+    app.vouchers.revoke(actor, issued.voucher_ids[-1], "Posted on a coupon forum")
 
 
 def not_started(app, actor) -> None:  # type: ignore[no-untyped-def]
@@ -113,6 +125,34 @@ def catalog_steps(app, desk, shot) -> list[Callable[[], None]]:  # type: ignore[
     return [lambda: window.workspaces.show_workspace("plans"), lambda: shot(window, "plans-catalog"),
             plan_form, plan_form_shot, admin_desk, lambda: shot(admin[0].window, "staff"),  # type: ignore[attr-defined]
             staff_form, staff_form_shot]
+
+
+def voucher_steps(window, shot) -> list[Callable[[], None]]:  # type: ignore[no-untyped-def]
+    """The Vouchers workspace, its Issue dialog filled in, and the codes shown once after issuing."""
+    def workspace():  # type: ignore[no-untyped-def]
+        window.workspaces.show_workspace("vouchers")
+        return window.workspaces.page("vouchers")
+
+    def issue() -> None:
+        dialog = workspace().issue_dialog
+        dialog.campaign_edit.setText("Summer 2027 webinar")
+        dialog.amount_edit.setText("50,000")
+        dialog.currency_combo.setCurrentIndex(dialog.currency_combo.findData("VND"))
+        dialog.count_spin.setValue(250)
+        dialog.credit_check.setChecked(True)
+        dialog.until_check.setChecked(True)
+
+    def issued() -> None:
+        workspace().issue_dialog.confirm_button.click()
+
+    def close_codes() -> None:
+        codes = workspace().codes_dialog
+        codes.saved = True
+        codes.reject()
+
+    return [workspace, lambda: shot(window, "vouchers-campaigns"), lambda: workspace().open_issue(), issue,
+            lambda: shot(workspace().issue_dialog, "vouchers-issue"), issued,
+            lambda: shot(workspace().codes_dialog, "vouchers-codes"), close_codes]
 
 
 def main() -> int:
@@ -185,6 +225,7 @@ def main() -> int:
 
     steps += [audit, audit_row, lambda: shot(window, "audit")]
     steps += catalog_steps(app, desk, shot)
+    steps += voucher_steps(window, shot)
     steps += [qt.quit]
 
     def run_next() -> None:

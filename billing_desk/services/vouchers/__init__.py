@@ -14,20 +14,42 @@ from billing_desk.services.vouchers.codes import (
     last4,
     resolve_code_key,
 )
-from billing_desk.services.vouchers.dtos import CustomerVoucherRow, IssueRequest, RedemptionResult, VoidedBatch
-from billing_desk.services.vouchers.issue import credit_expiry
+from billing_desk.services.vouchers.dtos import (
+    CampaignFunnel,
+    CustomerVoucherRow,
+    FunnelLine,
+    IssuedVouchers,
+    IssuePreview,
+    IssueRequest,
+    RedemptionResult,
+    RedemptionsByDay,
+    RevokeResult,
+    VoidedBatch,
+    VoucherRow,
+)
+from billing_desk.services.vouchers.issue import MAX_BATCH, MAX_CREDIT_DAYS, MAX_REDEMPTIONS, credit_expiry
 from billing_desk.services.vouchers.service import VoucherFilter, VoucherService, parse_status, search_by_last4
 
 __all__ = [
     "ALPHABET",
     "CODE_LENGTH",
     "GROUP",
+    "MAX_BATCH",
+    "MAX_CREDIT_DAYS",
+    "MAX_REDEMPTIONS",
+    "CampaignFunnel",
     "CodeKey",
     "CustomerVoucherRow",
+    "FunnelLine",
+    "IssuePreview",
     "IssueRequest",
+    "IssuedVouchers",
     "RedemptionResult",
+    "RedemptionsByDay",
+    "RevokeResult",
     "VoidedBatch",
     "VoucherFilter",
+    "VoucherRow",
     "VoucherService",
     "code_hash",
     "credit_expiry",

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from billing_desk.domain.enums import VoucherStatus
@@ -200,3 +200,50 @@ class ExpiryRun:
         if self.voided_batches:  # only then: scripts compare the usual answer whole
             data["voided_batches"] = [b.to_json() for b in self.voided_batches]
         return data
+
+
+@dataclass(frozen=True, slots=True)
+class FunnelLine:
+    """One currency of a campaign's funnel (services/vouchers/funnel.py says where each figure comes from)."""
+
+    currency: str
+    codes: int
+    redeemed: int
+    granted: Money
+    spent: Money
+    expired: Money
+    outstanding: Money
+
+    def to_json(self) -> dict[str, Any]:
+        return {"currency": self.currency, "codes": self.codes, "redeemed": self.redeemed,
+                "granted": self.granted.to_json(), "spent": self.spent.to_json(),
+                "expired": self.expired.to_json(), "outstanding": self.outstanding.to_json()}
+
+
+@dataclass(frozen=True, slots=True)
+class CampaignFunnel:
+    """A campaign with its funnel, one line per currency its codes were issued in."""
+
+    id: int
+    name: str
+    created_at: datetime
+    lines: tuple[FunnelLine, ...]
+
+    @property
+    def codes(self) -> int:
+        return sum(line.codes for line in self.lines)
+
+    @property
+    def redeemed(self) -> int:
+        return sum(line.redeemed for line in self.lines)
+
+    def to_json(self) -> dict[str, Any]:
+        return {"id": self.id, "name": self.name, "created_at": self.created_at.isoformat(),
+                "lines": [line.to_json() for line in self.lines]}
+
+
+@dataclass(frozen=True, slots=True)
+class RedemptionsByDay:
+    campaign_id: int
+    days: tuple[date, ...]
+    counts: tuple[int, ...]

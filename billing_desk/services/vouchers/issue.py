@@ -8,6 +8,7 @@ a file are issued by ``batches.issue_to_file``, which keeps them unredeemable un
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from sqlalchemy import insert, or_, select, update
@@ -15,12 +16,12 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from billing_desk.domain.enums import VoucherBatchState
-from billing_desk.domain.errors import Conflict, NotFound, ValidationError
+from billing_desk.domain.errors import Cancelled, Conflict, NotFound, ValidationError
 from billing_desk.domain.ids import is_row_id
 from billing_desk.domain.money import MAX_MINOR, Money
 from billing_desk.domain.permissions import Actor, Permission
 from billing_desk.domain.text import clean_text
-from billing_desk.models import Voucher, VoucherBatch, VoucherCampaign, utcnow
+from billing_desk.models import Voucher, VoucherBatch, VoucherCampaign, VoucherCampaignCodes, utcnow
 from billing_desk.services import audit
 from billing_desk.services.customers import resolve_customer
 from billing_desk.services.uow import UnitOfWorkFactory
@@ -30,6 +31,31 @@ from billing_desk.services.vouchers.dtos import IssuedVouchers, IssuePreview, Is
 MAX_BATCH = 100_000
 MAX_CREDIT_DAYS = 3650
 MAX_REDEMPTIONS = 1_000_000
+# Codes hashed, or inserted, between two progress reports and cancel checks: small enough that
+# Cancel answers within a fraction of a second, large enough that each insert stays a bulk one.
+STEP = 5_000
+ProgressSink = Callable[[int, int], None]
+CancelCheck = Callable[[], bool]
+
+
+class IssueWatch:
+    """The caller's progress sink and cancel check for one issue; both optional.
+
+    Progress counts two passes over the batch (hash every code, then insert every row), so a
+    batch of ``n`` codes reports up to ``2 * n``. A cancel is honoured only before the commit:
+    the whole batch is one transaction, so a cancelled issue leaves no code and no campaign.
+    """
+
+    def __init__(self, count: int, progress: ProgressSink | None = None, cancel: CancelCheck | None = None) -> None:
+        self.total = 2 * count
+        self._progress = progress
+        self._cancel = cancel
+
+    def step(self, done: int) -> None:
+        if self._cancel is not None and self._cancel():
+            raise Cancelled("Issue cancelled: no code was issued.")
+        if self._progress is not None:
+            self._progress(done, self.total)
 
 
 def validate_request(req: IssueRequest, now: datetime) -> None:
@@ -110,20 +136,40 @@ def _named_customer(session: Session, req: IssueRequest) -> int | None:
     return customer.id
 
 
-def new_codes(key: CodeKey, count: int) -> tuple[list[str], list[dict[str, str]]]:
+def count_codes(session: Session, campaign_id: int, currency: str, added: int) -> None:
+    """Move the campaign's stored count of codes in this currency by ``added``, in the issue's transaction."""
+    moved = session.execute(
+        update(VoucherCampaignCodes)
+        .where(VoucherCampaignCodes.campaign_id == campaign_id, VoucherCampaignCodes.currency == currency)
+        .values(codes=VoucherCampaignCodes.codes + added).execution_options(synchronize_session=False))
+    if int(moved.rowcount or 0):  # type: ignore[attr-defined]
+        return
+    try:
+        with session.begin_nested():  # a second desk may issue this campaign's first codes in this currency
+            session.execute(insert(VoucherCampaignCodes).values(campaign_id=campaign_id, currency=currency,
+                                                                codes=added))
+    except IntegrityError:
+        count_codes(session, campaign_id, currency, added)
+
+
+def new_codes(key: CodeKey, count: int, watch: IssueWatch | None = None) -> tuple[list[str], list[dict[str, str]]]:
     """``count`` fresh codes, and what the database keeps of each (the keyed hash, the last four)."""
     codes = generate_codes(count)
     secret = key()
     rows = []
-    for code in codes:
+    for i, code in enumerate(codes):
+        if watch is not None and i % STEP == 0:
+            watch.step(i)
         plain = code.replace("-", "")
         rows.append({"code_hash": code_hash(secret, plain), "last4": last4(plain)})
     return codes, rows
 
 
 def insert_vouchers(session: Session, actor: Actor, req: IssueRequest, now: datetime, codes: list[str],
-                    rows: list[dict[str, str]], batch_id: int | None = None) -> IssuedVouchers:
-    """Insert the vouchers and their audit row in the caller's transaction (one bulk Core insert)."""
+                    rows: list[dict[str, str]], batch_id: int | None = None,
+                    watch: IssueWatch | None = None) -> IssuedVouchers:
+    """Insert the vouchers and their audit row in the caller's transaction (bulk Core inserts of
+    ``STEP`` rows, so that a watched issue reports progress and can stop between them)."""
     customer_id = _named_customer(session, req)
     name = _campaign_name(req, now)
     campaign_id = _campaign(session, name, actor, now)
@@ -132,10 +178,15 @@ def insert_vouchers(session: Session, actor: Actor, req: IssueRequest, now: date
               "max_redemptions": req.max_redemptions, "redemption_count": 0, "customer_id": customer_id,
               "credit_days": req.credit_days, "revoked_at": None, "revoked_reason": None,
               "created_by": actor.staff_id, "created_at": now, "batch_id": batch_id}
-    ids = list(session.scalars(
-        insert(Voucher).returning(Voucher.id, sort_by_parameter_order=True),
-        [{**common, **r} for r in rows],
-    ))
+    ids: list[int] = []
+    for start in range(0, len(rows), STEP if watch is not None else max(len(rows), 1)):
+        if watch is not None:
+            watch.step(len(rows) + start)
+        chunk = rows[start:start + STEP] if watch is not None else rows
+        ids.extend(session.scalars(insert(Voucher).returning(Voucher.id, sort_by_parameter_order=True),
+                                   [{**common, **r} for r in chunk]))
+    if campaign_id is not None:
+        count_codes(session, campaign_id, req.amount.currency, len(ids))
     face = _face_value(req)
     entity, entity_id = ("voucher_campaign", campaign_id) if campaign_id else ("voucher", ids[0])
     audit.record(session, actor, "voucher.issue", entity, entity_id, {
@@ -149,17 +200,23 @@ def insert_vouchers(session: Session, actor: Actor, req: IssueRequest, now: date
                           req.valid_until, req.max_redemptions, req.credit_days, batch_id)
 
 
-def issue(uow: UnitOfWorkFactory, key: CodeKey, actor: Actor, req: IssueRequest) -> IssuedVouchers:
+def issue(uow: UnitOfWorkFactory, key: CodeKey, actor: Actor, req: IssueRequest,
+          progress: ProgressSink | None = None, cancel: CancelCheck | None = None) -> IssuedVouchers:
     """Issue live codes returned to the caller only (the desk shows them once, the CLI prints them).
 
-    Codes that go to a file are issued by ``batches.issue_to_file`` instead.
+    Codes that go to a file are issued by ``batches.issue_to_file`` instead. ``progress`` and
+    ``cancel`` (the desk's task runner gives both) see the work in steps; a cancel before the
+    commit rolls the whole batch back.
     """
     actor.require(Permission.VOUCHER_ISSUE)
     now = utcnow()
     validate_request(req, now)
-    codes, rows = new_codes(key, req.count)
+    watch = IssueWatch(req.count, progress, cancel) if progress or cancel else None
+    codes, rows = new_codes(key, req.count, watch)
     with uow.write() as w:
-        issued = insert_vouchers(w.session, actor, req, now, codes, rows)
+        issued = insert_vouchers(w.session, actor, req, now, codes, rows, watch=watch)
+        if watch is not None:
+            watch.step(watch.total)  # the last moment a cancel can still leave nothing
         w.commit()
     return issued
 

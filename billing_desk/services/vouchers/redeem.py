@@ -138,7 +138,8 @@ def _redeem_in(uow: UnitOfWork, key: CodeKey, actor: Actor, customer: Customer, 
     try:
         with session.begin_nested():
             redemption = VoucherRedemption(voucher_id=voucher.id, customer_id=customer.id, amount=voucher.amount,
-                                           currency=voucher.currency, redeemed_at=now, staff_id=actor.staff_id)
+                                           currency=voucher.currency, redeemed_at=now, staff_id=actor.staff_id,
+                                           campaign_id=voucher.campaign_id)
             session.add(redemption)
             session.flush()
     except IntegrityError:  # a second desk redeemed it for this customer a moment ago

@@ -6,9 +6,9 @@ file batches, redeem, lists and expiry) behind one typed surface, with the code 
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import replace
-from datetime import datetime
+from datetime import date, datetime, tzinfo
 from pathlib import Path
 
 from billing_desk.domain.permissions import Actor, Permission
@@ -17,11 +17,13 @@ from billing_desk.services.uow import UnitOfWorkFactory, rerun_when_transient
 from billing_desk.services.vouchers import batches as voucher_batches
 from billing_desk.services.vouchers import expiry as voucher_expiry
 from billing_desk.services.vouchers import export as voucher_export
+from billing_desk.services.vouchers import funnel as voucher_funnel
 from billing_desk.services.vouchers import issue as voucher_issue
 from billing_desk.services.vouchers import lists as voucher_lists
 from billing_desk.services.vouchers import redeem as voucher_redeem
 from billing_desk.services.vouchers.codes import CodeKey
 from billing_desk.services.vouchers.dtos import (
+    CampaignFunnel,
     CampaignRow,
     CustomerVoucherRow,
     ExpiryRun,
@@ -29,6 +31,7 @@ from billing_desk.services.vouchers.dtos import (
     IssuePreview,
     IssueRequest,
     RedemptionResult,
+    RedemptionsByDay,
     RevokeResult,
     VoidedBatch,
     VoucherRow,
@@ -49,9 +52,12 @@ class VoucherService:
         del actor  # a preview writes nothing; ``issue`` checks the permission
         return voucher_issue.preview(request)
 
-    def issue(self, actor: Actor, request: IssueRequest) -> IssuedVouchers:
-        """Live codes for the caller to show once; nothing keeps them but the caller's memory."""
-        return voucher_issue.issue(self._uow, self._key, actor, request)
+    def issue(self, actor: Actor, request: IssueRequest, progress: Callable[[int, int], None] | None = None,
+              cancel: Callable[[], bool] | None = None) -> IssuedVouchers:
+        """Live codes for the caller to show once; nothing keeps them but the caller's memory.
+
+        ``progress(done, total)`` and ``cancel()`` follow a large batch; cancelled, nothing is issued."""
+        return voucher_issue.issue(self._uow, self._key, actor, request, progress, cancel)
 
     def issue_to_file(self, actor: Actor, request: IssueRequest, path: str | Path) -> IssuedVouchers:
         """Codes written to a new .csv or .xlsx file (owner-only); they redeem only once it is whole."""
@@ -84,10 +90,31 @@ class VoucherService:
     def campaigns(self, actor: Actor) -> list[CampaignRow]:
         return voucher_lists.campaigns(self._uow, actor)
 
+    def campaign_funnels(self, actor: Actor, now: datetime | None = None) -> list[CampaignFunnel]:
+        """Every campaign with its funnel per currency: codes, redeemed, credit granted, spent, expired, outstanding."""
+        return voucher_funnel.campaign_funnels(self._uow, actor, now)
+
+    def redemptions_by_day(self, actor: Actor, campaign_id: int, days: int, zone: tzinfo,
+                           today: date | None = None) -> RedemptionsByDay:
+        return voucher_funnel.redemptions_by_day(self._uow, actor, campaign_id, days, zone, today)
+
     def expire(self, actor: Actor, now: datetime | None = None) -> ExpiryRun:
         """The daily run: write off expired voucher credit, and void abandoned file batches."""
         run = voucher_expiry.expire_all(self._uow, actor, now)
         return replace(run, voided_batches=tuple(voucher_batches.void_abandoned(self._uow, actor, now)))
+
+    def export_codes(self, actor: Actor, issued: IssuedVouchers, path: str | Path) -> int:
+        """The codes just issued (and shown once) to a new .csv or .xlsx file, never over an existing one."""
+        actor.require(Permission.VOUCHER_ISSUE)
+        count = voucher_export.export_codes(issued, path)
+        with self._uow.write() as w:
+            entity, entity_id = ("voucher_campaign", issued.campaign_id) if issued.campaign_id else \
+                ("voucher", issued.voucher_ids[0])
+            audit.record(w.session, actor, "voucher.export_codes", entity, entity_id,
+                         {"codes": count, "file": Path(path).name, "first_id": issued.voucher_ids[0],
+                          "last_id": issued.voucher_ids[-1]})
+            w.commit()
+        return count
 
     def export_list(self, actor: Actor, flt: VoucherFilter | None, path: str | Path) -> int:
         actor.require(Permission.VOUCHER_LIST)

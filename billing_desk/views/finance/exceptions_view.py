@@ -13,11 +13,8 @@ from __future__ import annotations
 from PySide6.QtCore import QModelIndex, Signal
 from PySide6.QtWidgets import (
     QAbstractItemView,
-    QDialog,
-    QDialogButtonBox,
     QHBoxLayout,
     QLabel,
-    QLineEdit,
     QPushButton,
     QVBoxLayout,
     QWidget,
@@ -29,6 +26,7 @@ from billing_desk.domain.permissions import Permission
 from billing_desk.services.payments import PaymentException, PaymentRow, ReconcileSummary
 from billing_desk.views.context import ViewContext
 from billing_desk.views.dialogs.error_dialog import show_error
+from billing_desk.views.dialogs.reason_dialog import ReasonDialog
 from billing_desk.views.finance.payment_story_dialog import summary_text
 from billing_desk.views.formatting import AMOUNT_ALIGN, NEGATIVE, local_time, money_text, tr
 from billing_desk.views.table_models.paged_model import ROW_ROLE, Column, PagedTableModel, amount_column
@@ -60,34 +58,19 @@ def exception_columns() -> list[Column]:
     ]
 
 
-class CloseReasonDialog(QDialog):
+class CloseReasonDialog(ReasonDialog):
     """Asks why, and is the confirmation: Close as failed stays disabled until a reason is typed."""
 
     def __init__(self, payment: PaymentRow, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
+        super().__init__(tr("Close payment {id} as failed").format(id=payment.id), tr(
+            "Close payment {id} ({amount}, {account}) as failed? It will never be credited by a reconcile run. "
+            "Crediting a customer by hand stays a manager's credit adjustment.").format(
+            id=payment.id, amount=money_text(payment.amount), account=payment.customer_account),
+            tr("Close as failed"), parent)
         self.setObjectName("closeReasonDialog")
-        self.setWindowTitle(tr("Close payment {id} as failed").format(id=payment.id))
-        question = QLabel(tr("Close payment {id} ({amount}, {account}) as failed? It will never be credited by a "
-                             "reconcile run. Crediting a customer by hand stays a manager's credit adjustment.").format(
-            id=payment.id, amount=money_text(payment.amount), account=payment.customer_account))
-        question.setWordWrap(True)
-        self.reason_edit = QLineEdit()
         self.reason_edit.setObjectName("closeReason")
         self.reason_edit.setPlaceholderText(tr("Why it is closed (required, kept in the audit log)"))
-        self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Cancel)
-        self.close_button = self.buttons.addButton(tr("Close as failed"), QDialogButtonBox.ButtonRole.AcceptRole)
-        self.close_button.setEnabled(False)
-        self.reason_edit.textChanged.connect(lambda t: self.close_button.setEnabled(bool(t.strip())))
-        self.buttons.accepted.connect(self.accept)
-        self.buttons.rejected.connect(self.reject)
-        layout = QVBoxLayout(self)
-        layout.addWidget(question)
-        layout.addWidget(QLabel(tr("Reason")))
-        layout.addWidget(self.reason_edit)
-        layout.addWidget(self.buttons)
-
-    def reason(self) -> str:
-        return self.reason_edit.text().strip()
+        self.close_button = self.action_button
 
 
 class ExceptionsView(QWidget):

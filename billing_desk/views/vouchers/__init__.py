@@ -1,0 +1,1 @@
+"""The Vouchers workspace (managers and admins): issue, campaigns with their funnels, revoke."""
