@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from billing_desk.config import Settings, load_settings
 from billing_desk.database import Database, check_schema, open_database
 from billing_desk.services.audit import AuditService
-from billing_desk.services.customers import CustomerService
+from billing_desk.services.customers import CustomerService, customer_for_audit
 from billing_desk.services.ledger import LedgerService
 from billing_desk.services.payments import (
     ExportService,
@@ -58,7 +58,8 @@ def build_app(settings: Settings | None = None, *, check: bool = True) -> App:
     uow = UnitOfWorkFactory(database)
     app = App(
         settings=settings, database=database, uow=uow, staff=StaffService(uow),
-        customers=CustomerService(uow, settings.paypal_currencies), audit=AuditService(uow),
+        customers=CustomerService(uow, settings.paypal_currencies),
+        audit=AuditService(uow, customer_lookup=customer_for_audit),
     )
     _wire_capabilities(app)
     return app

@@ -19,7 +19,7 @@ from billing_desk.domain.errors import PermissionDenied
 from billing_desk.services.customers import CustomerDTO
 from billing_desk.views.app import Desk
 from billing_desk.views.audit.audit_workspace import AuditWorkspace
-from tests.reliability.test_audit_tamper import Tamperer
+from tests.support.audit_tamper import tamper_audit
 from tests.support.desk import DeskFactory, wait_idle
 from tests.support.staff import StaffActors
 
@@ -158,7 +158,7 @@ def test_verify_names_a_row_changed_in_sql(qtbot, make_desk: DeskFactory, staff:
     assert not workspace.progress.isVisible() and workspace.verify_button.isEnabled()
 
     victim = workspace.model.row(workspace.model.rowCount() // 2)
-    Tamperer(desk_app.database.engine).run(lambda conn: conn.execute(
+    tamper_audit(desk_app.database.engine, lambda conn: conn.execute(
         text("UPDATE audit_log SET staff_name = 'nobody' WHERE id = :id"), {"id": victim.id}))
     workspace.verify_result.hide()
     workspace.verify_button.click()

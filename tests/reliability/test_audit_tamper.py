@@ -24,7 +24,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import Connection, Integer, delete, insert, select, text, update
+from sqlalchemy import Connection, Integer, delete, insert, select, update
 from sqlalchemy.engine import Engine
 
 from billing_desk.bootstrap import App
@@ -33,6 +33,7 @@ from billing_desk.domain.permissions import SYSTEM_ACTOR, Actor
 from billing_desk.models import AuditEntry, AuditHead
 from billing_desk.services.audit import record
 from billing_desk.services.audit.chain import row_hash
+from tests.support.audit_tamper import tamper_audit
 
 QUICK_TAMPERINGS = 50
 LONG_TAMPERINGS = 1000
@@ -68,32 +69,9 @@ class Tampering:
 class Tamperer:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
-        self.sqlite = engine.dialect.name == "sqlite"
 
     def run(self, action: Callable[[Connection], None]) -> None:
-        with self.engine.begin() as conn:
-            triggers = self._guards_off(conn)
-            action(conn)
-            self._guards_on(conn, triggers)
-
-    def _guards_off(self, conn: Connection) -> list[str]:
-        if not self.sqlite:
-            for table in ("audit_log", "audit_head"):
-                conn.exec_driver_sql(f"ALTER TABLE {table} DISABLE TRIGGER USER")
-            return []
-        guards = ("SELECT name, sql FROM sqlite_master "
-                  "WHERE type = 'trigger' AND tbl_name IN ('audit_log', 'audit_head')")
-        triggers = conn.execute(text(guards)).all()
-        for name, _ in triggers:
-            conn.exec_driver_sql(f"DROP TRIGGER {name}")
-        return [sql for _, sql in triggers]
-
-    def _guards_on(self, conn: Connection, triggers: list[str]) -> None:
-        if not self.sqlite:
-            for table in ("audit_log", "audit_head"):
-                conn.exec_driver_sql(f"ALTER TABLE {table} ENABLE TRIGGER USER")
-        for sql in triggers:
-            conn.exec_driver_sql(sql)
+        tamper_audit(self.engine, action)
 
     def snapshot(self) -> Snapshot:
         with self.engine.connect() as conn:

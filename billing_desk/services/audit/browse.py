@@ -28,7 +28,7 @@ not its customer: vouchers.customer_id has no index, and the row is the voucher'
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime
 from typing import Any
@@ -129,12 +129,18 @@ def page_query(f: AuditFilters, customer_id: int | None, after: Cursor | None, l
     return select(every).order_by(every.c.at.desc(), every.c.id.desc()).limit(limit)
 
 
-def resolve_filter_customer(session: Session, f: AuditFilters) -> FilterCustomer | None:
+# The customers domain sits above audit (it records to it), so the composition root hands the
+# audit service its way of finding a customer: account number or id -> (id, account).
+CustomerLookup = Callable[[Session, str], FilterCustomer]
+
+
+def resolve_filter_customer(session: Session, f: AuditFilters,
+                            lookup: CustomerLookup | None) -> FilterCustomer | None:
     if not f.customer:
         return None
-    from billing_desk.services.customers import resolve_customer  # customers sit above audit
-    customer = resolve_customer(session, f.customer)
-    return customer.id, customer.account
+    if lookup is None:
+        raise ValidationError("This desk cannot filter the audit log by customer.", field="customer")
+    return lookup(session, f.customer)
 
 
 def read_page(session: Session, f: AuditFilters, customer: FilterCustomer | None, after: Cursor | None,

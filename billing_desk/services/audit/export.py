@@ -22,6 +22,7 @@ from billing_desk.domain.permissions import Actor, Permission
 from billing_desk.models import utcnow
 from billing_desk.services.audit.browse import (
     AuditFilters,
+    CustomerLookup,
     _customer_branches,
     _where,
     checked_filters,
@@ -29,17 +30,21 @@ from billing_desk.services.audit.browse import (
     resolve_filter_customer,
 )
 from billing_desk.services.audit.chain import canonical_json
-from billing_desk.services.audit.service import record
 from billing_desk.services.audit.verify import CancelCheck, Progress
 from billing_desk.services.exports import (
+    ExportResult,
     SheetCells,
     about_sheet,
     close_data_sheet,
     csv_text,
     data_sheet,
+    export_format,
     write_atomically,
 )
 from billing_desk.services.uow import UnitOfWorkFactory
+
+# The audit service's append: (session, actor, action, entity, entity id, summary).
+Recorder = Callable[..., Any]
 
 HEADERS = ("Row", "When", "Staff", "Action", "Entity", "Entity id", "Customer", "Summary", "Reason")
 WIDTHS = (10, 20, 14, 24, 16, 12, 12, 80, 30)
@@ -48,9 +53,9 @@ PAGE = 2000
 
 def export_audit(uow_factory: UnitOfWorkFactory, actor: Actor, filters: AuditFilters | None, path: str | Path,
                  fmt: str | None = None, progress: Progress | None = None,
-                 cancel: CancelCheck | None = None) -> Any:
-    from billing_desk.services.ledger import ExportResult, export_format  # the ledger sits above audit
-
+                 cancel: CancelCheck | None = None, *, record: Recorder,
+                 lookup: CustomerLookup | None) -> ExportResult:
+    """``record`` is the audit service's append (passed in: the service builds on this module)."""
     actor.require(Permission.AUDIT_READ)
     actor.require(Permission.EXPORT)
     f = checked_filters(filters or AuditFilters())
@@ -60,7 +65,7 @@ def export_audit(uow_factory: UnitOfWorkFactory, actor: Actor, filters: AuditFil
         raise ValidationError(f"The folder {target.parent} does not exist.", field="path")
     started = time.perf_counter()
     with uow_factory.read() as uow:
-        customer = resolve_filter_customer(uow.session, f)
+        customer = resolve_filter_customer(uow.session, f, lookup)
         total = _count(uow.session, f, customer[0] if customer else None)
 
         def on_rows(done: int) -> None:

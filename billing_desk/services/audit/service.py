@@ -30,12 +30,14 @@ from billing_desk.services.audit.browse import (
     AuditFilters,
     AuditPage,
     Cursor,
+    CustomerLookup,
     checked_filters,
     distinct_values,
     read_page,
     resolve_filter_customer,
 )
 from billing_desk.services.audit.chain import CURRENT_HASH_VERSION, canonical_json, row_hash
+from billing_desk.services.audit.export import export_audit
 from billing_desk.services.audit.verify import AuditVerification, CancelCheck, Progress, verify_chain
 from billing_desk.services.uow import UnitOfWorkFactory
 
@@ -126,8 +128,9 @@ class AuditRow:
 
 
 class AuditService:
-    def __init__(self, uow: UnitOfWorkFactory) -> None:
+    def __init__(self, uow: UnitOfWorkFactory, customer_lookup: CustomerLookup | None = None) -> None:
         self._uow = uow
+        self._lookup = customer_lookup
 
     def list(
         self,
@@ -162,7 +165,7 @@ class AuditService:
         check_whole(limit, "limit", "number of audit rows", low=1, high=MAX_PAGE)
         f = checked_filters(filters or AuditFilters())
         with self._uow.read() as uow:
-            customer = resolve_filter_customer(uow.session, f)
+            customer = resolve_filter_customer(uow.session, f, self._lookup)
             rows, cursor = read_page(uow.session, f, customer, after, limit)
         return AuditPage(tuple(AuditRow.of(r) for r in rows), cursor)
 
@@ -188,7 +191,7 @@ class AuditService:
 
     def export(self, actor: Actor, filters: AuditFilters | None, path: str | Path, fmt: str | None = None,
                progress: Progress | None = None, cancel: CancelCheck | None = None) -> Any:
-        """The filtered log to .xlsx or .csv (export.py); returns the ledger's ExportResult."""
-        from billing_desk.services.audit.export import export_audit
-        return export_audit(self._uow, actor, filters, path, fmt, progress, cancel)
+        """The filtered log to .xlsx or .csv (export.py)."""
+        return export_audit(self._uow, actor, filters, path, fmt, progress, cancel, record=record,
+                            lookup=self._lookup)
 

@@ -12,6 +12,7 @@ from billing_desk.services.customers.service import (
     account_number,
     balance_of,
     customer_dto,
+    customer_for_audit,
     insert_customer,
     resolve_customer,
 )
@@ -25,6 +26,7 @@ __all__ = [
     "account_number",
     "balance_of",
     "customer_dto",
+    "customer_for_audit",
     "insert_customer",
     "resolve_customer",
 ]

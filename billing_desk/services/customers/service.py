@@ -257,3 +257,10 @@ class CustomerService:
             )
             uow.commit()
             return customer_dto(uow.session, customer)
+
+
+def customer_for_audit(session: Session, ref: str | int) -> tuple[int, str]:
+    """The audit log's customer filter: account number or id -> (id, account). Handed to the
+    audit service by the composition root, since audit sits below customers."""
+    customer = resolve_customer(session, ref)
+    return customer.id, customer.account

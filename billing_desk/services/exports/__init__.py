@@ -6,10 +6,12 @@ from __future__ import annotations
 
 from billing_desk.services.exports.atomic import atomic_file, leftover_temps, write_atomically
 from billing_desk.services.exports.guard import csv_text
+from billing_desk.services.exports.result import ExportResult, export_format
 from billing_desk.services.exports.sheets import about_sheet, close_data_sheet, data_sheet
 from billing_desk.services.exports.xlsx_cells import SheetCells, currency_format, text_cell
 
 __all__ = [
+    "ExportResult",
     "SheetCells",
     "about_sheet",
     "atomic_file",
@@ -17,6 +19,7 @@ __all__ = [
     "csv_text",
     "currency_format",
     "data_sheet",
+    "export_format",
     "leftover_temps",
     "text_cell",
     "write_atomically",

@@ -5,10 +5,10 @@ totals and export, ``ledger verify``, and the month-end credit report.
 
 from __future__ import annotations
 
+from billing_desk.services.exports import ExportResult, export_format
 from billing_desk.services.ledger.credit_report import GatewayDayTotal, MonthReport, Movement, Outstanding
 from billing_desk.services.ledger.dtos import (
     DailySpending,
-    ExportResult,
     HistoryCursor,
     HistoryFilter,
     HistoryRow,
@@ -18,7 +18,7 @@ from billing_desk.services.ledger.dtos import (
     ServiceSpending,
 )
 from billing_desk.services.ledger.history_export import PAGE as EXPORT_PAGE
-from billing_desk.services.ledger.history_export import CancelCheck, ExportService, Progress, export_format
+from billing_desk.services.ledger.history_export import CancelCheck, ExportService, Progress
 from billing_desk.services.ledger.posting import (
     BulkReport,
     Posting,

@@ -16,10 +16,9 @@ from billing_desk.domain.errors import ValidationError
 from billing_desk.domain.permissions import Actor, Permission
 from billing_desk.models import utcnow
 from billing_desk.services import audit
-from billing_desk.services.exports import atomic_file
+from billing_desk.services.exports import ExportResult, atomic_file
 from billing_desk.services.ledger.credit_report import MonthReport
 from billing_desk.services.ledger.credit_report_xlsx import write_month_report
-from billing_desk.services.ledger.dtos import ExportResult
 from billing_desk.services.ledger.service import LedgerService
 from billing_desk.services.uow import UnitOfWorkFactory
 

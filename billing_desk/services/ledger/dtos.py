@@ -281,12 +281,3 @@ class VerifyReport:
                 "unjustified": [u.to_json() for u in self.unjustified], "seconds": round(self.seconds, 3)}
 
 
-@dataclass(frozen=True, slots=True)
-class ExportResult:
-    path: str
-    format: str
-    rows: int
-    seconds: float
-
-    def to_json(self) -> dict[str, Any]:
-        return {"path": self.path, "format": self.format, "rows": self.rows, "seconds": round(self.seconds, 3)}

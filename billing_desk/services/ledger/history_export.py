@@ -21,25 +21,17 @@ from billing_desk.domain.permissions import Actor, Permission
 from billing_desk.models import utcnow
 from billing_desk.services import audit
 from billing_desk.services.customers import resolve_customer
-from billing_desk.services.exports import write_atomically
+from billing_desk.services.exports import ExportResult, export_format, write_atomically
 from billing_desk.services.ledger import history
 from billing_desk.services.ledger.credit_report_export import MonthReportExport
-from billing_desk.services.ledger.dtos import ExportResult, HistoryFilter
+from billing_desk.services.ledger.dtos import HistoryFilter
 from billing_desk.services.ledger.history_csv import write_csv
 from billing_desk.services.ledger.history_xlsx import ExportMeta, write_xlsx
 from billing_desk.services.uow import UnitOfWorkFactory
 
 Progress = Callable[[int, int], None]
 CancelCheck = Callable[[], bool]
-FORMATS = ("xlsx", "csv")
 PAGE = 2000
-
-
-def export_format(path: Path, fmt: str | None) -> str:
-    chosen = (fmt or path.suffix.lstrip(".") or "xlsx").lower()
-    if chosen not in FORMATS:
-        raise ValidationError(f"Export format '{chosen}' is not offered; choose xlsx or csv.", field="format")
-    return chosen
 
 
 class ExportService(MonthReportExport):  # export_month_report: credit_report_export.py

@@ -61,7 +61,7 @@ def reference_search(phrase: BindParameter[Any]) -> ColumnElement[bool]:
     """SQLite: the payments whose reference contains the phrase (an fts_phrase), found in the
     FTS5 trigram table of migration 0012, blind to ASCII case as LIKE is; a handful of rowids,
     never a scan of every reference."""
-    matches = (select(literal_column("rowid")).select_from(table("payment_reference_search"))
+    matches: Select[Any] = (select(literal_column("rowid")).select_from(table("payment_reference_search"))
                .where(literal_column("payment_reference_search").op("MATCH")(phrase)))
     return Payment.id.in_(matches)
 

@@ -22,10 +22,10 @@ from billing_desk.domain.permissions import Permission
 from billing_desk.services.audit import AuditFilters, AuditVerification
 from billing_desk.services.ledger import ExportResult
 from billing_desk.views.audit.audit_detail import AuditDetail
+from billing_desk.views.audit.audit_model import AuditModel
 from billing_desk.views.context import ViewContext
 from billing_desk.views.dialogs.error_dialog import show_error
 from billing_desk.views.formatting import set_style_flag, tr
-from billing_desk.views.table_models.audit_model import AuditModel
 from billing_desk.views.table_models.paged_model import keyset_source
 from billing_desk.views.table_models.view_state import data_table, save_columns
 from billing_desk.views.widgets.audit_filters import AuditFilterBar

@@ -6,6 +6,7 @@ from __future__ import annotations
 from PySide6.QtCore import QObject
 
 from billing_desk.services.audit import AuditRow
+from billing_desk.views.audit.audit_detail import summary_line
 from billing_desk.views.formatting import local_time, tr
 from billing_desk.views.table_models.paged_model import Column, PagedTableModel
 from billing_desk.views.tasks import TaskRunner
@@ -15,7 +16,6 @@ PAGE = 100  # a screenful and a half; each page is one indexed query (docs/perfo
 
 def summary_text(row: AuditRow) -> str:
     """One line: "field: value" pairs, before/after as "old → new"."""
-    from billing_desk.views.audit.audit_detail import summary_line
     return summary_line(row)
 
 
