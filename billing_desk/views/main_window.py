@@ -1,7 +1,7 @@
 """The main window: only builds and wires. The top row (the workspaces this person may open,
-the staff member's menu, the database), the workspaces under it (``views/workspaces.py``: the
-customer desk for everyone, Payments for finance), and the keyboard shortcuts, which work
-wherever focus is in the window."""
+the search, the staff member's menu), the workspaces under it (``views/workspaces.py``: the
+customer desk for everyone, and each role's own), the database at the foot, and the keyboard
+shortcuts, which work wherever focus is in the window."""
 
 from __future__ import annotations
 
@@ -86,22 +86,25 @@ class MainWindow(QMainWindow):
         staff = UserMenu(ctx.actor)
         url = ctx.app.database.url  # already has the password masked
         several = len(self.workspaces.specs) > 1  # the workspace buttons take room in the top row
-        database = QLabel(database_label_text(url, 30 if several else 48))
+        database = QLabel(database_label_text(url))
         database.setObjectName("databaseLabel")
         database.setToolTip(tr("Connected to {url}").format(url=url))
         top = QHBoxLayout()
         top.addWidget(self.workspaces.bar)
-        # Room for the short placeholder; more would keep the window wider than a 1024-px screen.
-        self.search.setMinimumWidth(240 if several else 320)
+        # Room for the short placeholder; more would keep the window wider than a 1024-px screen
+        # with an admin's six workspace buttons.
+        self.search.setMinimumWidth(200 if several else 320)
         top.addWidget(self.search, 1)
         top.addSpacing(16)
         top.addWidget(staff)
-        top.addWidget(database)
         central = QWidget()
         layout = QVBoxLayout(central)
         layout.addLayout(top)
         layout.addWidget(self.workspaces, 1)
         self.setCentralWidget(central)
+        # Which database this desk works on: at the foot of the window, out of the crowded top row.
+        self.statusBar().addPermanentWidget(database)
+        self.statusBar().setSizeGripEnabled(False)
         self.staff_label, self.database_label = staff, database
 
     def _wire(self) -> None:

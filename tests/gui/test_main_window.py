@@ -125,3 +125,19 @@ def test_two_windows_show_their_own_errors(qtbot, make_desk: DeskFactory, staff:
         assert other.window.findChild(QMessageBox, "errorDialog") is None
         box.close()
         box.setParent(None)  # gone from the window, so the next round looks at a clean slate
+
+
+def test_every_role_and_every_workspace_fits_a_1024_by_700_screen(qtbot, make_desk: DeskFactory,  # type: ignore[no-untyped-def]
+                                                                  staff: StaffActors) -> None:
+    """The top row grows with each workspace button: an admin has six. The window (every
+    workspace shown once, so each has laid itself out) must still fit the smallest screen the
+    desk is made for, the database named at its foot."""
+    for actor in (staff.support, staff.finance, staff.manager, staff.admin):
+        desk = make_desk(actor)
+        window = desk.window
+        for spec in window.workspaces.specs:
+            window.workspaces.show_workspace(spec.key)
+        wait_idle(qtbot, desk)
+        hint = window.minimumSizeHint()
+        assert hint.width() <= 1024 and hint.height() <= 700, (actor.role, hint)
+        assert window.statusBar().isAncestorOf(window.database_label)
