@@ -15,7 +15,7 @@ from billing_desk.bootstrap import App
 from billing_desk.domain.errors import Cancelled
 from billing_desk.domain.permissions import Actor
 from billing_desk.services.customers.dtos import CustomerDTO
-from billing_desk.services.ledger.dtos import ExportResult
+from billing_desk.services.exports import ExportResult
 from billing_desk.views.credit_history_tab import CreditHistoryTab
 from billing_desk.views.export_process import ProcessExporter
 from billing_desk.views.tasks import QueryOp
