@@ -11,6 +11,7 @@ its queries. The last workspace shown is remembered per person in QSettings.
 
 from __future__ import annotations
 
+import gc
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol, cast
@@ -140,6 +141,10 @@ class WorkspaceSwitcher(QWidget):
             self.stack.removeWidget(stand_in)
             stand_in.deleteLater()
             self._pages[key] = widget
+            # Like everything alive once the window was built (app.keep_event_loop_responsive),
+            # a workspace lives until the window closes: out of the collector's sight, so that a
+            # worker's allocations do not start full collections that walk it holding the GIL.
+            gc.freeze()
             self.created.emit(key, widget)
         return self._pages[key]
 
