@@ -84,3 +84,8 @@ def local_text(value: datetime | None, *, seconds: bool = False, empty: str = ""
     if value.tzinfo is None:  # naive values in this project are UTC
         value = value.replace(tzinfo=UTC)
     return value.astimezone(local_zone()).strftime("%Y-%m-%d %H:%M:%S" if seconds else "%Y-%m-%d %H:%M")
+
+
+def zone_name(zone: tzinfo) -> str:
+    """The IANA name of a zone where it has one ('Asia/Ho_Chi_Minh'), else its own text."""
+    return str(getattr(zone, "key", None) or zone)

@@ -16,7 +16,7 @@ from typing import Any
 from openpyxl import Workbook
 from sqlalchemy import func, select, union_all
 
-from billing_desk.domain.dates import local_zone
+from billing_desk.domain.dates import local_zone, zone_name
 from billing_desk.domain.errors import Cancelled, ValidationError
 from billing_desk.domain.permissions import Actor, Permission
 from billing_desk.models import utcnow
@@ -100,8 +100,7 @@ def _count(session: Any, f: AuditFilters, customer_id: int | None) -> int:
 
 
 def _zone_name() -> str:
-    zone = local_zone()
-    return str(getattr(zone, "key", None) or zone)
+    return zone_name(local_zone())
 
 
 def _local(value: Any) -> Any:

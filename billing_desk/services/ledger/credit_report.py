@@ -42,6 +42,7 @@ from typing import Any
 from sqlalchemy import Select, func, literal_column, select, text, true
 from sqlalchemy.orm import Session
 
+from billing_desk.domain.dates import zone_name
 from billing_desk.domain.enums import CreditSource, EntryStatus, LedgerKind, PaymentStatus
 from billing_desk.domain.errors import ValidationError
 from billing_desk.domain.money import Money, currency
@@ -182,9 +183,6 @@ def parse_month(text: str) -> tuple[date, date]:
 def report_currency(code: str) -> str:
     return currency((code or "").strip()).code
 
-
-def zone_name(zone: tzinfo) -> str:
-    return str(getattr(zone, "key", None) or zone)
 
 
 def report_query(code: str, start: datetime, end: datetime) -> Select[Any]:

@@ -17,6 +17,7 @@ from pathlib import Path
 
 from openpyxl import Workbook
 
+from billing_desk.domain.dates import zone_name
 from billing_desk.domain.enums import EntryStatus
 from billing_desk.services.exports import SheetCells, about_sheet, close_data_sheet, data_sheet
 from billing_desk.services.ledger.dtos import HistoryRow
@@ -38,7 +39,7 @@ class ExportMeta:
 
     @property
     def zone_name(self) -> str:
-        return str(getattr(self.zone, "key", None) or self.zone)
+        return zone_name(self.zone)
 
 
 def status_text(row: HistoryRow) -> str:

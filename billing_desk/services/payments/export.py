@@ -18,7 +18,7 @@ from pathlib import Path
 
 from openpyxl import Workbook
 
-from billing_desk.domain.dates import local_zone
+from billing_desk.domain.dates import local_zone, zone_name
 from billing_desk.domain.errors import Cancelled, ValidationError
 from billing_desk.domain.money import format_plain
 from billing_desk.domain.permissions import Actor, Permission
@@ -55,7 +55,7 @@ class PaymentExportMeta:
 
     @property
     def zone_name(self) -> str:
-        return str(getattr(self.zone, "key", None) or self.zone)
+        return zone_name(self.zone)
 
     def local(self, value: datetime | None) -> datetime | None:
         return value.astimezone(self.zone).replace(tzinfo=None) if value else None
